@@ -1,0 +1,237 @@
+#include "common/input_dataset.hpp"
+
+#include "common/dtype.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+
+namespace h5io {
+
+namespace {
+
+herr_t collect_name(hid_t, const char* name, const H5L_info_t*, void* data) {
+  auto* names = static_cast<std::vector<std::string>*>(data);
+  names->emplace_back(name);
+  return names->size() >= 12 ? 1 : 0; // enough for a message
+}
+
+std::string members_of(hid_t file, const std::string& group_path) {
+  H5O_info_t info{};
+  if (H5Oget_info_by_name2(file, group_path.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0) {
+    hdf5::error_stack_summary();
+    return "";
+  }
+  if (info.type != H5O_TYPE_GROUP) return fmt::format("; '{}' is not a group", group_path);
+  hdf5::Group group(H5Gopen2(file, group_path.c_str(), H5P_DEFAULT));
+  std::vector<std::string> names;
+  H5Literate(group.get(), H5_INDEX_NAME, H5_ITER_INC, nullptr, collect_name, &names);
+  hdf5::error_stack_summary();
+  if (names.empty()) return fmt::format("; '{}' is empty", group_path);
+  return fmt::format("; '{}' holds: {}{}", group_path, fmt::join(names, ", "),
+                     names.size() >= 12 ? ", ..." : "");
+}
+
+// Walks the path one link at a time so the message says where it breaks.
+void check_path(hid_t file, const std::string& location, const std::string& file_name) {
+  std::string parent = "/";
+  std::string prefix;
+  size_t pos = 0;
+  while (pos < location.size()) {
+    const size_t next = location.find('/', pos);
+    const std::string part =
+        location.substr(pos, next == std::string::npos ? std::string::npos : next - pos);
+    pos = next == std::string::npos ? location.size() : next + 1;
+    if (part.empty()) continue;
+    prefix += "/" + part;
+    const htri_t exists = H5Lexists(file, prefix.c_str(), H5P_DEFAULT);
+    hdf5::error_stack_summary();
+    if (exists <= 0)
+      throw Error(fmt::format("dataset '{}' not found in '{}': '{}' does not exist{}", location,
+                              file_name, prefix, members_of(file, parent)));
+    parent = prefix;
+  }
+}
+
+} // namespace
+
+InputDataset::InputDataset(hid_t file, const std::string& location, const std::string& file_name)
+    : location_(location), file_name_(file_name) {
+  const std::string where = fmt::format("'{}' in '{}'", location, file_name);
+  check_path(file, location, file_name);
+
+  H5O_info_t info{};
+  hdf5::check_status(
+      H5Oget_info_by_name2(file, location.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT),
+      fmt::format("cannot open {}", where));
+  if (info.type != H5O_TYPE_DATASET)
+    throw Error(fmt::format("{} is a {}, not a dataset", where,
+                            info.type == H5O_TYPE_GROUP ? "group" : "named datatype"));
+
+  // Units are aligned to chunks and each chunk is read exactly once, so a
+  // chunk cache would only add a copy; without it HDF5 reads whole chunks
+  // straight into the staging buffer.
+  hdf5::PropertyList dapl(H5Pcreate(H5P_DATASET_ACCESS));
+  H5Pset_chunk_cache(dapl.get(), H5D_CHUNK_CACHE_NSLOTS_DEFAULT, 0, H5D_CHUNK_CACHE_W0_DEFAULT);
+  dataset_ = hdf5::Dataset(hdf5::check(H5Dopen2(file, location.c_str(), dapl.get()),
+                                       fmt::format("cannot open {}", where)));
+
+  hdf5::Datatype type(H5Dget_type(dataset_.get()));
+  dtype_ = dtype_of_hdf5_type(type.get());
+  if (dtype_ == H5IO_DTYPE_INVALID)
+    throw Error(fmt::format("{} holds {} values, which h5io cannot deliver to a library "
+                            "(supported: {})",
+                            where, describe_hdf5_type(type.get()), supported_dtype_names()));
+
+  hdf5::Dataspace space(H5Dget_space(dataset_.get()));
+  const H5S_class_t space_class = H5Sget_simple_extent_type(space.get());
+  if (space_class != H5S_SIMPLE)
+    throw Error(fmt::format("{} is {}; h5io needs an array of rank 1 to 4", where,
+                            space_class == H5S_SCALAR ? "a scalar" : "empty (null dataspace)"));
+  const int rank = H5Sget_simple_extent_ndims(space.get());
+  if (rank < 1 || rank > 4)
+    throw Error(fmt::format("{} has rank {}; h5io reads datasets of rank 1 to 4", where, rank));
+  std::vector<hsize_t> dims(static_cast<size_t>(rank));
+  H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+  shape_.assign(dims.begin(), dims.end());
+  if (std::find(shape_.begin(), shape_.end(), 0) != shape_.end())
+    throw Error(fmt::format("{} is empty (shape [{}])", where, fmt::join(shape_, ", ")));
+
+  hdf5::PropertyList dcpl(H5Dget_create_plist(dataset_.get()));
+  if (H5Pget_layout(dcpl.get()) == H5D_CHUNKED) {
+    std::vector<hsize_t> chunk(static_cast<size_t>(rank));
+    H5Pget_chunk(dcpl.get(), rank, chunk.data());
+    chunk_.assign(chunk.begin(), chunk.end());
+  }
+}
+
+h5io_dataspace_t InputDataset::dataspace() const {
+  h5io_dataspace_t space{};
+  space.rank = static_cast<int32_t>(shape_.size());
+  std::copy(shape_.begin(), shape_.end(), space.shape);
+  space.dtype = dtype_;
+  return space;
+}
+
+void InputDataset::read_region(std::span<const int64_t> start, std::span<const int64_t> count,
+                               std::byte* destination) {
+  const std::vector<hsize_t> file_start(start.begin(), start.end());
+  const std::vector<hsize_t> file_count(count.begin(), count.end());
+  hdf5::Dataspace file_space(H5Dget_space(dataset_.get()));
+  H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, file_start.data(), nullptr,
+                      file_count.data(), nullptr);
+  hdf5::Dataspace memory_space(
+      H5Screate_simple(static_cast<int>(file_count.size()), file_count.data(), nullptr));
+  hdf5::check_status(H5Dread(dataset_.get(), native_hdf5_type(dtype_), memory_space.get(),
+                             file_space.get(), H5P_DEFAULT, destination),
+                     fmt::format("reading '{}' from '{}' failed", location_, file_name_));
+}
+
+void InputDataset::read_whole(std::byte* destination) {
+  hdf5::check_status(
+      H5Dread(dataset_.get(), native_hdf5_type(dtype_), H5S_ALL, H5S_ALL, H5P_DEFAULT, destination),
+      fmt::format("reading '{}' from '{}' failed", location_, file_name_));
+}
+
+void InputDataset::read_slices(const SliceGeometry& geometry, int64_t first, int64_t count,
+                               std::byte* destination) {
+  const size_t rank = shape_.size();
+  std::vector<int64_t> start(rank, 0);
+  std::vector<int64_t> extent(shape_);
+  start[geometry.axis] = first;
+  extent[geometry.axis] = count;
+
+  // Sliced along the first dimension, file order is slice-major already; a
+  // single read is best unless chunks cut the other dimensions (then a chunk
+  // would not be contiguous in the destination and HDF5 would split it).
+  const bool chunks_span_rows =
+      chunk_.empty() || std::equal(chunk_.begin() + 1, chunk_.end(), shape_.begin() + 1);
+  if (geometry.axis == 0 && chunks_span_rows) {
+    read_region(start, extent, destination);
+    return;
+  }
+
+  // Tiles: the chunks, or for contiguous data runs of rows of ~4 MiB.
+  std::vector<int64_t> tile = chunk_;
+  if (tile.empty()) {
+    tile = shape_;
+    int64_t row_bytes = static_cast<int64_t>(element_size());
+    for (size_t d = 1; d < rank; ++d) row_bytes *= extent[d];
+    tile[0] = std::max<int64_t>(1, (int64_t{4} << 20) / row_bytes);
+  }
+  int64_t tile_elements = 1;
+  for (const int64_t t : tile) tile_elements *= t;
+  const size_t tile_bytes = static_cast<size_t>(tile_elements) * element_size();
+  // Tiles are handed to the reorder thread in batches of about 2 MiB: few
+  // hand-offs, and the batch still sits in the cache when it is reordered.
+  const size_t batch_bytes = std::max(tile_bytes, size_t{2} << 20);
+  for (auto& buffer : staging_) buffer.resize(batch_bytes);
+  if (!reorder_) reorder_ = std::make_unique<WorkerThread>();
+
+  struct Tile {
+    std::vector<int64_t> start, count;
+    size_t offset;
+  };
+  std::vector<Tile> batch;
+  size_t filled = 0;
+  int parity = 0;
+  std::future<void> reordering;
+  const auto hand_off = [&] {
+    if (reordering.valid()) reordering.get();
+    reordering =
+        reorder_->submit([this, tiles = std::move(batch), parity, &geometry, first, destination] {
+          for (const Tile& t : tiles)
+            copy_region_to_slices(staging_[parity].data() + t.offset, t.start, t.count, geometry,
+                                  first, destination);
+        });
+    batch = {};
+    filled = 0;
+    parity ^= 1;
+  };
+
+  std::vector<int64_t> first_tile(rank), last_tile(rank), index(rank);
+  for (size_t d = 0; d < rank; ++d) {
+    first_tile[d] = start[d] / tile[d];
+    last_tile[d] = (start[d] + extent[d] - 1) / tile[d];
+  }
+  index = first_tile;
+  try {
+    for (bool more = true; more;) {
+      Tile t{std::vector<int64_t>(rank), std::vector<int64_t>(rank), filled};
+      size_t bytes = element_size();
+      for (size_t d = 0; d < rank; ++d) {
+        const int64_t lo = std::max(index[d] * tile[d], start[d]);
+        const int64_t hi = std::min((index[d] + 1) * tile[d], start[d] + extent[d]);
+        t.start[d] = lo;
+        t.count[d] = hi - lo;
+        bytes *= static_cast<size_t>(hi - lo);
+      }
+      if (filled + bytes > batch_bytes) {
+        hand_off();
+        t.offset = 0;
+      }
+      // The reorder thread is working on the other buffer meanwhile.
+      read_region(t.start, t.count, staging_[parity].data() + filled);
+      filled += bytes;
+      batch.push_back(std::move(t));
+      // Next tile: odometer over the tile grid, last dimension fastest.
+      more = false;
+      for (size_t d = rank; d-- > 0;) {
+        if (++index[d] <= last_tile[d]) {
+          more = true;
+          break;
+        }
+        index[d] = first_tile[d];
+      }
+    }
+    hand_off();
+    reordering.get();
+  } catch (...) {
+    // The reorder thread may still be using the buffers: let it finish.
+    if (reordering.valid()) reordering.wait();
+    throw;
+  }
+}
+
+} // namespace h5io

@@ -1,0 +1,43 @@
+#pragma once
+// Typed job parameters: parsed from `--param KEY=VALUE` (and later from job
+// messages), handed to libraries as the ABI's h5io_param_t array.
+
+#include "h5io_plugin.h"
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace h5io {
+
+class JobParams {
+public:
+  // Each entry is KEY=VALUE. The value's type is inferred: a whole number is
+  // INT, a finite decimal number FLOAT, true/false BOOL, anything else STRING.
+  // Throws Error naming the bad entry (no '=', empty or invalid key, repeat).
+  static JobParams parse(const std::vector<std::string>& key_values);
+
+  // The C view for h5io_init: it points into this object, so it is valid
+  // while this object is alive and unchanged.
+  std::vector<h5io_param_t> view() const;
+  size_t size() const { return entries_.size(); }
+
+  // {"key": value, ...} with JSON types matching the parameter types.
+  nlohmann::json to_json() const;
+
+private:
+  struct Entry {
+    std::string key;
+    std::string text;
+    h5io_param_type_t type;
+    int64_t int_value;
+    double float_value;
+  };
+  void add(const std::string& key, const std::string& text);
+
+  std::vector<Entry> entries_;
+};
+
+} // namespace h5io

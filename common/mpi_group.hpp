@@ -1,0 +1,83 @@
+#pragma once
+// MPI for h5io: the session (init/finalize, with the MPI-IO layer pinned) and
+// the group communicator with the few collective helpers the pipeline needs.
+
+#include <mpi.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace h5io {
+
+// Open MPI's default collective-I/O component (OMPIO fcoll "vulcan") has
+// reported hangs and silent corruption with collective HDF5 writes
+// (open-mpi/ompi#7109, #12718; HDFGroup/hdf5#1227). Unless the user chose an
+// I/O layer (OMPI_MCA_io or OMPI_MCA_fcoll), h5io pins this component, which
+// tests/mpi/collective_write_test proves by read-back checksums.
+inline constexpr const char* kPinnedFcoll = "dynamic_gen2";
+
+class MpiSession {
+public:
+  MpiSession(int& argc, char**& argv);
+  ~MpiSession();
+  MpiSession(const MpiSession&) = delete;
+  MpiSession& operator=(const MpiSession&) = delete;
+
+  // The collective-I/O component Open MPI will use, read back through MPI_T
+  // ("" means Open MPI picks its default), and whether h5io pinned it.
+  static std::string fcoll_in_effect();
+  bool pinned_fcoll() const { return pinned_; }
+
+private:
+  bool pinned_ = false;
+};
+
+// A group of ranks working on one job (MPI_COMM_WORLD for `h5io run`).
+class Group {
+public:
+  explicit Group(MPI_Comm comm = MPI_COMM_WORLD);
+  ~Group();
+  Group(const Group&) = delete;
+  Group& operator=(const Group&) = delete;
+
+  MPI_Comm comm() const { return comm_; }
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+  int local_rank() const { return local_rank_; }
+  int local_size() const { return local_size_; }
+  bool is_root() const { return rank_ == 0; }
+
+  // Collective. Every rank passes its own error (or nothing); if any rank
+  // failed, every rank throws Error with the text of the lowest failing rank,
+  // so all ranks leave a collective section together instead of deadlocking.
+  void agree(const std::optional<std::string>& local_error) const;
+
+  int64_t sum(int64_t value) const;
+  int64_t max(int64_t value) const;
+  double max(double value) const;
+  std::string broadcast(const std::string& text, int root) const;
+  void barrier() const;
+
+private:
+  MPI_Comm comm_;
+  MPI_Comm node_comm_ = MPI_COMM_NULL;
+  int rank_ = 0;
+  int size_ = 1;
+  int local_rank_ = 0;
+  int local_size_ = 1;
+};
+
+// Runs a step that may throw on some ranks only, then agrees: afterwards
+// either every rank succeeded or every rank throws the same Error.
+template <class Step> void collectively(const Group& group, Step&& step) {
+  std::optional<std::string> error;
+  try {
+    step();
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  group.agree(error);
+}
+
+} // namespace h5io

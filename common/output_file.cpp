@@ -1,0 +1,82 @@
+#include "common/output_file.hpp"
+
+#include "common/dtype.hpp"
+
+#include <fmt/format.h>
+
+namespace h5io {
+
+OutputDataset::OutputDataset(hdf5::Dataset dataset, std::string location, SliceGeometry geometry,
+                             h5io_dtype_t dtype)
+    : dataset_(std::move(dataset)), location_(std::move(location)), geometry_(std::move(geometry)),
+      dtype_(dtype) {}
+
+void OutputDataset::write_slices(int64_t first, int64_t count, const std::byte* slices,
+                                 hid_t transfer) {
+  hdf5::Dataspace file_space(H5Dget_space(dataset_.get()));
+  hdf5::Dataspace memory_space;
+  const std::byte* data = slices;
+  if (count == 0) {
+    const hsize_t one = 1;
+    memory_space = hdf5::Dataspace(H5Screate_simple(1, &one, nullptr));
+    H5Sselect_none(memory_space.get());
+    H5Sselect_none(file_space.get());
+  } else {
+    std::vector<hsize_t> start(geometry_.shape.size(), 0);
+    std::vector<hsize_t> extent(geometry_.shape.begin(), geometry_.shape.end());
+    start[geometry_.axis] = static_cast<hsize_t>(first);
+    extent[geometry_.axis] = static_cast<hsize_t>(count);
+    H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, extent.data(),
+                        nullptr);
+    memory_space =
+        hdf5::Dataspace(H5Screate_simple(static_cast<int>(extent.size()), extent.data(), nullptr));
+    if (geometry_.axis != 0) {
+      staging_.resize(static_cast<size_t>(count) * geometry_.slice_bytes());
+      gather_from_slices(slices, geometry_.outer(), count, geometry_.inner(),
+                         geometry_.element_size, staging_.data());
+      data = staging_.data();
+    }
+  }
+  hdf5::check_status(H5Dwrite(dataset_.get(), native_hdf5_type(dtype_), memory_space.get(),
+                              file_space.get(), transfer, data),
+                     fmt::format("writing output '{}' failed", location_));
+}
+
+OutputFile::OutputFile(const Group& group, const std::filesystem::path& path) : path_(path) {
+  hdf5::PropertyList fapl(H5Pcreate(H5P_FILE_ACCESS));
+  H5Pset_fapl_mpio(fapl.get(), group.comm(), MPI_INFO_NULL);
+  // Every rank makes the same metadata changes; writing them collectively
+  // scales better than letting rank 0 do it alone.
+  H5Pset_coll_metadata_write(fapl.get(), true);
+  file_ = hdf5::File(hdf5::check(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()),
+                                 fmt::format("cannot create output file '{}'", path.string())));
+  transfer_ = hdf5::PropertyList(H5Pcreate(H5P_DATASET_XFER));
+  H5Pset_dxpl_mpio(transfer_.get(), H5FD_MPIO_COLLECTIVE);
+}
+
+OutputDataset OutputFile::create_dataset(const std::string& location, const SliceGeometry& geometry,
+                                         h5io_dtype_t dtype) {
+  hdf5::PropertyList lcpl(H5Pcreate(H5P_LINK_CREATE));
+  H5Pset_create_intermediate_group(lcpl.get(), 1);
+  hdf5::PropertyList dcpl(H5Pcreate(H5P_DATASET_CREATE));
+  H5Pset_layout(dcpl.get(), H5D_CONTIGUOUS);
+  H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_NEVER);
+  H5Pset_alloc_time(dcpl.get(), H5D_ALLOC_TIME_EARLY);
+  const std::vector<hsize_t> dims(geometry.shape.begin(), geometry.shape.end());
+  hdf5::Dataspace space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
+  hdf5::Dataset dataset(hdf5::check(
+      H5Dcreate2(file_.get(), location.c_str(), file_hdf5_type(dtype), space.get(), lcpl.get(),
+                 dcpl.get(), H5P_DEFAULT),
+      fmt::format("cannot create output dataset '{}' in '{}'", location, path_.string())));
+  return OutputDataset(std::move(dataset), location, geometry, dtype);
+}
+
+void OutputFile::close() {
+  if (!file_.valid()) return;
+  const herr_t status = H5Fclose(file_.get());
+  // The identifier is released even when closing reports an error.
+  static_cast<void>(file_.release());
+  hdf5::check_status(status, fmt::format("closing output file '{}' failed", path_.string()));
+}
+
+} // namespace h5io

@@ -1,0 +1,61 @@
+#pragma once
+// The job's output file: created collectively with the MPI-IO driver, one
+// dataset per library output, written collectively one unit per rank per
+// round (a rank with nothing to write still takes part).
+
+#include "common/hdf5_handle.hpp"
+#include "common/mpi_group.hpp"
+#include "common/slice_geometry.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace h5io {
+
+class OutputDataset {
+public:
+  OutputDataset(hdf5::Dataset dataset, std::string location, SliceGeometry geometry,
+                h5io_dtype_t dtype);
+
+  const std::string& location() const { return location_; }
+  const SliceGeometry& geometry() const { return geometry_; }
+  h5io_dtype_t dtype() const { return dtype_; }
+
+  // Collective. Writes `count` slices starting at `first` from the
+  // slice-major buffer `slices`; count 0 joins the collective with nothing.
+  void write_slices(int64_t first, int64_t count, const std::byte* slices, hid_t transfer);
+
+private:
+  hdf5::Dataset dataset_;
+  std::string location_;
+  SliceGeometry geometry_;
+  h5io_dtype_t dtype_;
+  std::vector<std::byte> staging_; // file-order copy when slices are not the first dimension
+};
+
+class OutputFile {
+public:
+  // Collective: creates (truncates) `path` for the whole group.
+  OutputFile(const Group& group, const std::filesystem::path& path);
+
+  // Collective: a contiguous dataset of `geometry.shape` (intermediate groups
+  // created), never filled (every element gets written).
+  OutputDataset create_dataset(const std::string& location, const SliceGeometry& geometry,
+                               h5io_dtype_t dtype);
+
+  hid_t collective_transfer() const { return transfer_.get(); }
+
+  // Collective: flushes and closes; reports errors (e.g. a full disk) that
+  // only show when buffered data is written out.
+  void close();
+
+private:
+  std::filesystem::path path_;
+  hdf5::File file_;
+  hdf5::PropertyList transfer_;
+};
+
+} // namespace h5io

@@ -1,0 +1,51 @@
+#include "common/output_target.hpp"
+
+#include "common/error.hpp"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace h5io {
+
+OutputTarget::OutputTarget(const fs::path& output, bool overwrite, const fs::path& input)
+    : final_(fs::absolute(output).lexically_normal()) {
+  partial_ = final_;
+  partial_ += ".partial";
+  const fs::path directory = final_.parent_path();
+  std::error_code ec;
+  if (!fs::exists(directory, ec))
+    throw Error(fmt::format("output directory '{}' does not exist", directory.string()));
+  if (!fs::is_directory(directory, ec))
+    throw Error(fmt::format("output directory '{}' is not a directory", directory.string()));
+  if (::access(directory.c_str(), W_OK | X_OK) != 0)
+    throw Error(fmt::format("output directory '{}' is not writable: {}", directory.string(),
+                            std::strerror(errno)));
+  if (fs::is_directory(final_, ec))
+    throw Error(fmt::format("output '{}' is a directory", final_.string()));
+  if (fs::exists(input, ec) && fs::equivalent(input, final_, ec))
+    throw Error(
+        fmt::format("output '{}' is the input file; choose another output name", final_.string()));
+  if (fs::exists(final_, ec) && !overwrite)
+    throw Error(
+        fmt::format("output '{}' already exists; pass --overwrite to replace it", final_.string()));
+}
+
+void OutputTarget::commit() const {
+  std::error_code ec;
+  fs::rename(partial_, final_, ec);
+  if (ec)
+    throw Error(fmt::format("could not rename '{}' to '{}': {}", partial_.string(), final_.string(),
+                            ec.message()));
+}
+
+void OutputTarget::discard() const noexcept {
+  std::error_code ec;
+  fs::remove(partial_, ec);
+}
+
+} // namespace h5io

@@ -1,0 +1,391 @@
+#include "common/pipeline.hpp"
+
+#include "common/dtype.hpp"
+#include "common/input_file.hpp"
+#include "common/provenance.hpp"
+#include "common/version.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstring>
+#include <future>
+#include <new>
+#include <unistd.h>
+
+namespace h5io {
+
+StaticSchedule::StaticSchedule(const UnitPlan& plan, const Group& group)
+    : mine_(static_share(plan.units, group.rank(), group.size())) {
+  // The longest share sets the number of rounds, identically on every rank.
+  const auto units = static_cast<int64_t>(plan.units.size());
+  rounds_ = (units + group.size() - 1) / group.size();
+}
+
+bool StaticSchedule::next_round(std::optional<Unit>& mine) {
+  mine.reset();
+  if (round_ >= rounds_) return false;
+  if (round_ < static_cast<int64_t>(mine_.size())) mine = mine_[static_cast<size_t>(round_)];
+  ++round_;
+  return true;
+}
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  return fmt::format("[{}]", fmt::join(shape, ", "));
+}
+
+std::string normalised_location(const std::string& location) {
+  return location.starts_with('/') ? location : "/" + location;
+}
+
+} // namespace
+
+Pipeline::Pipeline(const Group& group, JobSpec spec)
+    : group_(group), spec_(std::move(spec)), started_(std::chrono::steady_clock::now()),
+      started_utc_(utc_timestamp()) {
+  try {
+    collectively(group_, [&] {
+      target_.emplace(spec_.output, spec_.overwrite, spec_.input);
+      check_input_file(spec_.input);
+      load_library();
+    });
+    collectively(group_, [&] { input_file_ = open_input_file(group_, spec_.input); });
+    collectively(group_, [&] {
+      open_inputs();
+      request_outputs();
+      allocate_slots();
+    });
+    collectively(group_, [&] { create_output_file(); });
+  } catch (...) {
+    abandon();
+    throw;
+  }
+}
+
+Pipeline::~Pipeline() {
+  if (!finished_) abandon();
+}
+
+void Pipeline::abandon() noexcept {
+  // Every rank gets here together (errors are agreed before they are
+  // thrown), so the collective closes below match up.
+  thread_.call([this] { instance_.reset(); });
+  output_datasets_.clear();
+  output_file_.reset();
+  inputs_.clear();
+  input_file_.reset();
+  if (group_.is_root() && target_) target_->discard();
+}
+
+void Pipeline::load_library() {
+  library_.emplace(PluginLibrary::load(spec_.plugin, spec_.plugin_dirs));
+  param_view_ = spec_.params.view();
+  input_text_ = spec_.input.string();
+  global_.abi_version = H5IO_ABI_VERSION;
+  global_.rank = group_.rank();
+  global_.num_ranks = group_.size();
+  global_.local_rank = group_.local_rank();
+  global_.local_ranks = group_.local_size();
+  global_.input_file = input_text_.c_str();
+  global_.job_id = spec_.job_id.c_str();
+  global_.num_params = static_cast<int32_t>(param_view_.size());
+  global_.params = param_view_.data();
+  thread_.call([this] { instance_.emplace(*library_, global_); });
+  for (int i = 0; i < instance_->num_inputs(); ++i)
+    inputs_.push_back(Input{thread_.call([&] { return instance_->request_input(i); }), {}, {}, {}});
+}
+
+void Pipeline::open_inputs() {
+  const std::string file_name = spec_.input.string();
+  const Input* reference = nullptr; // the first sliced input
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    Input& input = inputs_[i];
+    input.dataset.emplace(input_file_.get(), input.location, file_name);
+    const h5io_dataspace_t space = input.dataset->dataspace();
+    const std::vector<int> map =
+        thread_.call([&] { return instance_->set_input_slice(static_cast<int>(i), space); });
+    const std::string what = fmt::format("library '{}', input {} '{}' {}", spec_.plugin, i,
+                                         input.location, shape_text(input.dataset->shape()));
+    input.geometry = SliceGeometry{input.dataset->shape(), sliced_axis_from_map(map, what),
+                                   input.dataset->element_size()};
+    if (!input.geometry.sliced()) continue;
+    if (reference == nullptr) {
+      reference = &input;
+      total_slices_ = input.geometry.slices();
+    } else if (input.geometry.slices() != total_slices_) {
+      throw Error(fmt::format(
+          "the inputs of library '{}' disagree on the number of slices: '{}' {} sliced along "
+          "dimension {} has {}, but '{}' {} sliced along dimension {} has {}",
+          spec_.plugin, reference->location, shape_text(reference->geometry.shape),
+          reference->geometry.axis, total_slices_, input.location, shape_text(input.geometry.shape),
+          input.geometry.axis, input.geometry.slices()));
+    }
+  }
+  if (reference == nullptr)
+    throw Error(fmt::format("library '{}' slices none of its inputs (every slicing map is all "
+                            "zeros), so there is nothing to process slice by slice",
+                            spec_.plugin));
+
+  std::vector<int64_t> extents;
+  int64_t slice_bytes = 0;
+  for (Input& input : inputs_) {
+    if (input.geometry.sliced()) {
+      extents.push_back(input.dataset->chunk_extent(input.geometry.axis));
+      slice_bytes += static_cast<int64_t>(input.geometry.slice_bytes());
+    } else {
+      input.whole.resize(input.geometry.slice_bytes());
+      input.dataset->read_whole(input.whole.data());
+      bytes_read_ += static_cast<int64_t>(input.whole.size());
+    }
+  }
+  PlanOptions options = spec_.plan;
+  options.ranks = group_.size();
+  plan_ = plan_units(total_slices_, combined_alignment(extents), slice_bytes, options);
+}
+
+void Pipeline::request_outputs() {
+  for (int j = 0; j < instance_->num_outputs(); ++j) {
+    Output output{thread_.call([&] { return instance_->request_output(j); }), {}};
+    const h5io_dataspace_t& space = output.request.space;
+    output.request.location = normalised_location(output.request.location);
+    const std::string what =
+        fmt::format("library '{}', output {} '{}'", spec_.plugin, j, output.request.location);
+    if (space.rank < 1 || space.rank > H5IO_MAX_RANK)
+      throw Error(fmt::format("{}: rank {} is outside 1 to {}", what, space.rank, H5IO_MAX_RANK));
+    if (h5io_dtype_size(space.dtype) == 0)
+      throw Error(fmt::format("{}: unknown element type {} (supported: {})", what,
+                              static_cast<int>(space.dtype), supported_dtype_names()));
+    SliceGeometry geometry{{}, -1, h5io_dtype_size(space.dtype)};
+    for (int d = 0; d < space.rank; ++d) {
+      const int64_t extent = space.shape[d];
+      if (extent == -1 && geometry.axis < 0) {
+        geometry.axis = d;
+        geometry.shape.push_back(total_slices_);
+      } else if (extent >= 1) {
+        geometry.shape.push_back(extent);
+      } else {
+        throw Error(fmt::format("{}: shape [{}] must have exactly one -1 (the dimension that "
+                                "grows with the slices) and positive extents elsewhere",
+                                what, fmt::join(space.shape, space.shape + space.rank, ", ")));
+      }
+    }
+    if (geometry.axis < 0)
+      throw Error(fmt::format("{}: shape [{}] has no -1 marking the dimension that grows with "
+                              "the slices",
+                              what, fmt::join(space.shape, space.shape + space.rank, ", ")));
+    for (const Output& other : outputs_) {
+      const std::string& a = other.request.location;
+      const std::string& b = output.request.location;
+      if (a == b || b.starts_with(a + "/") || a.starts_with(b + "/"))
+        throw Error(fmt::format("{} collides with output '{}': each output needs its own "
+                                "dataset",
+                                what, a));
+    }
+    output.geometry = std::move(geometry);
+    outputs_.push_back(std::move(output));
+  }
+}
+
+void Pipeline::allocate_slots() {
+  const auto n = static_cast<size_t>(plan_.slices_per_unit);
+  try {
+    for (Slot& slot : slots_) {
+      for (const Input& input : inputs_)
+        slot.inputs.emplace_back(input.geometry.sliced() ? n * input.geometry.slice_bytes() : 0);
+      for (const Output& output : outputs_)
+        slot.outputs.emplace_back(n * output.geometry.slice_bytes());
+    }
+  } catch (const std::bad_alloc&) {
+    throw Error(fmt::format("not enough memory for units of {} slices; choose smaller units "
+                            "(--unit-slices, a multiple of {})",
+                            plan_.slices_per_unit, plan_.alignment));
+  }
+}
+
+void Pipeline::create_output_file() {
+  output_file_.emplace(group_, target_->partial_path());
+  for (const Output& output : outputs_)
+    output_datasets_.push_back(output_file_->create_dataset(
+        output.request.location, output.geometry, output.request.space.dtype));
+}
+
+void Pipeline::read_unit(Slot& slot) {
+  if (!slot.unit) return;
+  const auto start = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    Input& input = inputs_[i];
+    if (!input.geometry.sliced()) continue;
+    input.dataset->read_slices(input.geometry, slot.unit->first, slot.unit->count,
+                               slot.inputs[i].data());
+    bytes_read_ += slot.unit->count * static_cast<int64_t>(input.geometry.slice_bytes());
+  }
+  read_seconds_ += seconds_since(start);
+}
+
+// Runs on the library's worker thread.
+void Pipeline::compute(Slot& slot) {
+  const auto start = std::chrono::steady_clock::now();
+  const Unit unit = *slot.unit;
+  std::vector<h5io_buffer_t> in(inputs_.size());
+  std::vector<h5io_buffer_t> out(outputs_.size());
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    const Input& input = inputs_[i];
+    const bool sliced = input.geometry.sliced();
+    in[i].data = sliced ? slot.inputs[i].data() : const_cast<std::byte*>(input.whole.data());
+    in[i].space = input.geometry.slice_space(input.dataset->dtype());
+    in[i].count = sliced ? unit.count : 1;
+    in[i].slice_bytes = input.geometry.slice_bytes();
+  }
+  for (size_t j = 0; j < outputs_.size(); ++j) {
+    const Output& output = outputs_[j];
+    std::memset(slot.outputs[j].data(), 0,
+                static_cast<size_t>(unit.count) * output.geometry.slice_bytes());
+    out[j].data = slot.outputs[j].data();
+    out[j].space = output.geometry.slice_space(output.request.space.dtype);
+    out[j].count = unit.count;
+    out[j].slice_bytes = output.geometry.slice_bytes();
+  }
+  if (instance_->has_batch()) {
+    instance_->process_batch(unit.first, unit.count, in, out);
+    compute_seconds_ += seconds_since(start);
+    return;
+  }
+  // One slice at a time: the same buffers, viewed one slice further each call.
+  std::vector<h5io_buffer_t> in_one(in), out_one(out);
+  for (auto& b : in_one) b.count = 1;
+  for (auto& b : out_one) b.count = 1;
+  for (int64_t k = 0; k < unit.count; ++k) {
+    for (size_t i = 0; i < in.size(); ++i)
+      if (inputs_[i].geometry.sliced())
+        in_one[i].data = static_cast<std::byte*>(in[i].data) + k * in[i].slice_bytes;
+    for (size_t j = 0; j < out.size(); ++j)
+      out_one[j].data = static_cast<std::byte*>(out[j].data) + k * out[j].slice_bytes;
+    instance_->process(unit.first + k, in_one, out_one);
+  }
+  compute_seconds_ += seconds_since(start);
+}
+
+void Pipeline::write_unit(const Slot& slot) {
+  const auto start = std::chrono::steady_clock::now();
+  const int64_t first = slot.unit ? slot.unit->first : 0;
+  const int64_t count = slot.unit ? slot.unit->count : 0;
+  for (size_t j = 0; j < output_datasets_.size(); ++j) {
+    output_datasets_[j].write_slices(first, count, slot.outputs[j].data(),
+                                     output_file_->collective_transfer());
+    bytes_written_ += count * static_cast<int64_t>(outputs_[j].geometry.slice_bytes());
+  }
+  write_seconds_ += seconds_since(start);
+}
+
+void Pipeline::run(UnitSchedule& schedule, ProgressListener* progress) {
+  Slot* current = &slots_[0];
+  Slot* next = &slots_[1];
+  const Slot* to_write = nullptr; // computed last round, written this round
+  bool more = schedule.next_round(current->unit);
+  collectively(group_, [&] { read_unit(*current); });
+  int64_t done = 0;
+
+  while (more) {
+    std::future<void> computed;
+    if (current->unit) computed = thread_.submit([this, current] { compute(*current); });
+
+    // Errors are noted, not thrown, until every rank has passed the
+    // collective calls of this round; then all ranks agree and stop together.
+    std::optional<std::string> error;
+    const auto noting = [&error](auto&& step) {
+      try {
+        step();
+      } catch (const std::exception& e) {
+        if (!error) error = e.what();
+      }
+    };
+    if (to_write != nullptr) noting([&] { write_unit(*to_write); });
+    more = schedule.next_round(next->unit);
+    noting([&] { read_unit(*next); });
+    if (computed.valid()) noting([&] { computed.get(); });
+    group_.agree(error);
+
+    done += group_.sum(current->unit ? current->unit->count : 0);
+    const int64_t read = group_.sum(bytes_read_);
+    if (progress != nullptr && group_.is_root())
+      progress->progress(done, total_slices_, read, seconds_since(started_));
+    to_write = current;
+    std::swap(current, next);
+  }
+  if (to_write != nullptr) collectively(group_, [&] { write_unit(*to_write); });
+}
+
+nlohmann::json Pipeline::provenance() const {
+  nlohmann::json inputs = nlohmann::json::array();
+  for (const Input& input : inputs_)
+    inputs.push_back({{"location", input.location},
+                      {"shape", input.geometry.shape},
+                      {"dtype", dtype_name(input.dataset->dtype())},
+                      {"sliced_dimension", input.geometry.axis}});
+  nlohmann::json outputs = nlohmann::json::array();
+  for (const Output& output : outputs_)
+    outputs.push_back({{"location", output.request.location},
+                       {"shape", output.geometry.shape},
+                       {"dtype", dtype_name(output.request.space.dtype)},
+                       {"sliced_dimension", output.geometry.axis}});
+  char host[256] = {};
+  gethostname(host, sizeof(host) - 1);
+  return {{"program", "h5io"},
+          {"h5io_version", std::string(version())},
+          {"job_id", spec_.job_id},
+          {"command", spec_.command_line},
+          {"plugin", spec_.plugin},
+          {"plugin_version", library_->version()},
+          {"plugin_path", library_->path().string()},
+          {"parameters", spec_.params.to_json()},
+          {"input_file", std::filesystem::absolute(spec_.input).string()},
+          {"inputs", inputs},
+          {"outputs", outputs},
+          {"ranks", group_.size()},
+          {"slices_per_unit", plan_.slices_per_unit},
+          {"host", host},
+          {"started", started_utc_},
+          {"finished", utc_timestamp()}};
+}
+
+JobReport Pipeline::finish() {
+  collectively(group_, [&] { thread_.call([this] { instance_->complete(); }); });
+  const nlohmann::json record = provenance();
+  // Collective closes before rank 0 reopens the output on its own.
+  collectively(group_, [&] {
+    output_datasets_.clear();
+    output_file_->close();
+    inputs_.clear();
+    input_file_.reset();
+  });
+  collectively(group_, [&] {
+    if (!group_.is_root()) return;
+    write_provenance(target_->partial_path(), record);
+    target_->commit();
+  });
+  finished_ = true;
+  thread_.call([this] { instance_.reset(); });
+
+  JobReport report;
+  report.slices = total_slices_;
+  report.units = static_cast<int64_t>(plan_.units.size());
+  report.bytes_read = group_.sum(bytes_read_);
+  report.bytes_written = group_.sum(bytes_written_);
+  report.read_seconds = group_.max(read_seconds_);
+  report.compute_seconds = group_.max(compute_seconds_);
+  report.write_seconds = group_.max(write_seconds_);
+  report.seconds = group_.max(seconds_since(started_));
+  report.output = target_->final_path();
+  return report;
+}
+
+} // namespace h5io

@@ -1,0 +1,165 @@
+#pragma once
+// The slice-processing pipeline of one job on one group of ranks: a library
+// instance per rank, inputs read with parallel HDF5, results written
+// collectively into one output file that gets its final name only when whole.
+//
+// `h5io run` drives it with a static split of the units (StaticSchedule); the
+// service's worker group drives the same pipeline with units leased from the
+// master. Every member function is collective over the group.
+
+#include "common/input_dataset.hpp"
+#include "common/job_params.hpp"
+#include "common/mpi_group.hpp"
+#include "common/output_file.hpp"
+#include "common/output_target.hpp"
+#include "common/plugin_host.hpp"
+#include "common/work_plan.hpp"
+#include "common/worker_thread.hpp"
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace h5io {
+
+struct JobSpec {
+  std::string plugin;                             // library name, e.g. "benchmark"
+  std::vector<std::filesystem::path> plugin_dirs; // where that name is looked up
+  std::filesystem::path input;
+  std::filesystem::path output;
+  JobParams params;
+  bool overwrite = false;
+  PlanOptions plan;
+  std::string job_id;       // "" when standalone
+  std::string command_line; // for provenance
+};
+
+struct JobReport {
+  int64_t slices = 0;
+  int64_t units = 0;
+  double seconds = 0;
+  int64_t bytes_read = 0; // all ranks
+  int64_t bytes_written = 0;
+  // Where the time went, summed over the job, slowest rank: reading inputs,
+  // the library computing (overlaps reading and writing), writing outputs.
+  double read_seconds = 0;
+  double compute_seconds = 0;
+  double write_seconds = 0;
+  std::filesystem::path output;
+};
+
+// Told on rank 0 after every round.
+class ProgressListener {
+public:
+  virtual ~ProgressListener() = default;
+  virtual void progress(int64_t slices_done, int64_t slices_total, int64_t bytes_read,
+                        double seconds) = 0;
+};
+
+// Where units come from, one round at a time.
+class UnitSchedule {
+public:
+  virtual ~UnitSchedule() = default;
+  // Collective. Sets `mine` to this rank's unit for the next round, or to
+  // nullopt if it has none this round. Returns false, on every rank at once,
+  // when no rank has any unit left.
+  virtual bool next_round(std::optional<Unit>& mine) = 0;
+};
+
+// The whole plan split into contiguous runs of units, one run per rank.
+class StaticSchedule final : public UnitSchedule {
+public:
+  StaticSchedule(const UnitPlan& plan, const Group& group);
+  bool next_round(std::optional<Unit>& mine) override;
+
+private:
+  std::vector<Unit> mine_;
+  int64_t rounds_ = 0;
+  int64_t round_ = 0;
+};
+
+class Pipeline {
+public:
+  // Validates and prepares everything a job needs before any slice is read:
+  // output path, library, inputs and their slicing, outputs. Throws Error (on
+  // every rank) with a message naming the culprit; leaves no files behind.
+  Pipeline(const Group& group, JobSpec spec);
+  ~Pipeline();
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  const UnitPlan& plan() const { return plan_; }
+
+  // Processes every unit the schedule hands out. Reading the next unit and
+  // writing the previous one overlap the library's compute of the current.
+  void run(UnitSchedule& schedule, ProgressListener* progress = nullptr);
+
+  // Completes the library, closes the output, records provenance and gives
+  // the output its final name.
+  JobReport finish();
+
+private:
+  struct Input {
+    std::string location;
+    std::optional<InputDataset> dataset;
+    SliceGeometry geometry;
+    std::vector<std::byte> whole; // unsliced inputs, read once
+  };
+  struct Output {
+    OutputRequest request;
+    SliceGeometry geometry;
+  };
+  // Buffers of one unit in flight: the pipeline keeps two.
+  struct Slot {
+    std::optional<Unit> unit;
+    std::vector<std::vector<std::byte>> inputs;
+    std::vector<std::vector<std::byte>> outputs;
+  };
+
+  void load_library();
+  void open_inputs();
+  void request_outputs();
+  void allocate_slots();
+  void create_output_file();
+  void read_unit(Slot& slot);
+  void compute(Slot& slot);
+  void write_unit(const Slot& slot);
+  nlohmann::json provenance() const;
+  void abandon() noexcept;
+
+  const Group& group_;
+  JobSpec spec_;
+  std::chrono::steady_clock::time_point started_;
+  std::string started_utc_;
+
+  WorkerThread thread_; // every library call runs here; outlives the instance
+  std::optional<OutputTarget> target_;
+  std::optional<PluginLibrary> library_;
+  std::vector<h5io_param_t> param_view_;
+  std::string input_text_;
+  h5io_global_params_t global_{};
+  std::optional<PluginInstance> instance_;
+
+  hdf5::File input_file_;
+  std::vector<Input> inputs_;
+  std::vector<Output> outputs_;
+  int64_t total_slices_ = 0;
+  UnitPlan plan_;
+  Slot slots_[2];
+
+  std::optional<OutputFile> output_file_;
+  std::vector<OutputDataset> output_datasets_;
+  int64_t bytes_read_ = 0;
+  int64_t bytes_written_ = 0;
+  double read_seconds_ = 0;
+  double compute_seconds_ = 0; // written on the library thread, read after it joins a task
+  double write_seconds_ = 0;
+  bool finished_ = false;
+};
+
+} // namespace h5io

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages h5io builds, runs and tests with.
+# Safe to run again: when everything is present it changes nothing.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libhdf5-openmpi-dev hdf5-tools openmpi-bin libopenmpi-dev
+  libzmq3-dev cppzmq-dev nlohmann-json3-dev
+  libcli11-dev libspdlog-dev libfmt-dev libsystemd-dev
+  libfftw3-dev libtiff-dev
+  libgtest-dev
+  python3 python3-h5py python3-numpy   # independent checkers in the tests
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "h5io: installing ${missing[*]}"
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+$sudo apt-get update
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"

@@ -1,0 +1,182 @@
+/* A test library whose shape and failures are chosen by parameters, so one
+ * library covers the host's checks:
+ *
+ *   inputs=LOC:AXIS[,LOC:AXIS...]  input locations; AXIS a dimension or 'w'
+ *                                  for whole (default "/data:0")
+ *   output_shape=S[,S...]          per-slice output shape (default "-1")
+ *   output_dtype=N                 h5io_dtype_t code (default float64)
+ *   outputs=N                      number of outputs, all alike, at /result/out0..
+ *   fail_in=ENTRY                  h5io_init, request_input, set_input_slice,
+ *                                  request_output, process, processing_complete
+ *   fail_at=SLICE                  with fail_in=process: the failing slice
+ *   fail_rank=R                    only rank R fails (default: every rank)
+ *   crash_at=SLICE                 die of SIGSEGV on that slice
+ *   message=TEXT                   the error text (default "configured failure")
+ *
+ * Output j holds, per slice, the sum of input 0's slice in its first element.
+ * Built three times: as is, with WRONG_ABI (claims ABI 999) and with
+ * NO_PROCESS (exports neither process nor process_batch). */
+#include "h5io_plugin.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef WRONG_ABI
+int h5io_abi_version(void) {
+  return 999;
+}
+#else
+int h5io_abi_version(void) {
+  return H5IO_ABI_VERSION;
+}
+#endif
+
+#define MAX_INPUTS 8
+
+typedef struct {
+  int num_inputs;
+  char location[MAX_INPUTS][128];
+  int axis[MAX_INPUTS]; /* -1 whole */
+  int out_rank;
+  int64_t out_shape[H5IO_MAX_RANK];
+  int out_dtype;
+  int num_outputs;
+  char out_location[8][32];
+  char fail_in[32];
+  int64_t fail_at;
+  int64_t crash_at;
+  int fails_here;
+  char message[256];
+  char error[512];
+} context_t;
+
+static int failure(context_t* ctx, const char* text) {
+  snprintf(ctx->error, sizeof(ctx->error), "%s", text);
+  return 7;
+}
+
+static int configured_failure(context_t* ctx, const char* entry) {
+  if (ctx->fails_here && strcmp(ctx->fail_in, entry) == 0) return failure(ctx, ctx->message);
+  return 0;
+}
+
+static const char* text_param(const h5io_global_params_t* g, const char* key, const char* def) {
+  const h5io_param_t* p = h5io_find_param(g, key);
+  return p ? p->text : def;
+}
+
+int h5io_init(void** context, const h5io_global_params_t* g, int* num_inputs, int* num_outputs) {
+  context_t* ctx = calloc(1, sizeof(context_t));
+  *context = ctx;
+  if (ctx == NULL) return 1;
+  snprintf(ctx->message, sizeof(ctx->message), "%s",
+           text_param(g, "message", "configured failure"));
+  snprintf(ctx->fail_in, sizeof(ctx->fail_in), "%s", text_param(g, "fail_in", ""));
+  ctx->fail_at = atoll(text_param(g, "fail_at", "0"));
+  ctx->crash_at = atoll(text_param(g, "crash_at", "-1"));
+  const h5io_param_t* rank = h5io_find_param(g, "fail_rank");
+  ctx->fails_here = rank == NULL || rank->int_value == g->rank;
+
+  char list[1024];
+  snprintf(list, sizeof(list), "%s", text_param(g, "inputs", "/data:0"));
+  for (char* item = strtok(list, ","); item && ctx->num_inputs < MAX_INPUTS;
+       item = strtok(NULL, ",")) {
+    char* colon = strrchr(item, ':');
+    if (colon == NULL) return failure(ctx, "inputs entries are LOCATION:AXIS");
+    *colon = '\0';
+    snprintf(ctx->location[ctx->num_inputs], 128, "%s", item);
+    ctx->axis[ctx->num_inputs] = colon[1] == 'w' ? -1 : atoi(colon + 1);
+    ctx->num_inputs++;
+  }
+  snprintf(list, sizeof(list), "%s", text_param(g, "output_shape", "-1"));
+  for (char* item = strtok(list, ","); item && ctx->out_rank < H5IO_MAX_RANK;
+       item = strtok(NULL, ","))
+    ctx->out_shape[ctx->out_rank++] = atoll(item);
+  ctx->out_dtype = atoi(text_param(g, "output_dtype", "10"));
+  ctx->num_outputs = atoi(text_param(g, "outputs", "1"));
+  if (ctx->num_outputs > 8) ctx->num_outputs = 8;
+  for (int j = 0; j < ctx->num_outputs; ++j) snprintf(ctx->out_location[j], 32, "/result/out%d", j);
+  const h5io_param_t* same = h5io_find_param(g, "same_output_location");
+  if (same != NULL && same->int_value)
+    for (int j = 0; j < ctx->num_outputs; ++j) snprintf(ctx->out_location[j], 32, "/result/out");
+
+  *num_inputs = ctx->num_inputs;
+  *num_outputs = ctx->num_outputs;
+  return configured_failure(ctx, "h5io_init");
+}
+
+int request_input(void* context, int i, const char** location) {
+  context_t* ctx = context;
+  *location = ctx->location[i];
+  return configured_failure(ctx, "request_input");
+}
+
+int set_input_slice(void* context, int i, const h5io_dataspace_t* space, int* map) {
+  context_t* ctx = context;
+  if (ctx->axis[i] >= space->rank) return failure(ctx, "axis beyond the input's rank");
+  if (ctx->axis[i] >= 0) map[ctx->axis[i]] = 1;
+  return configured_failure(ctx, "set_input_slice");
+}
+
+int request_output(void* context, int j, const char** location, h5io_dataspace_t* space) {
+  context_t* ctx = context;
+  *location = ctx->out_location[j];
+  space->rank = ctx->out_rank;
+  memcpy(space->shape, ctx->out_shape, sizeof(ctx->out_shape));
+  space->dtype = (h5io_dtype_t)ctx->out_dtype;
+  return configured_failure(ctx, "request_output");
+}
+
+#ifndef NO_PROCESS
+static double sum_of(const h5io_buffer_t* b) {
+  int64_t n = 1;
+  for (int d = 0; d < b->space.rank; ++d) n *= b->space.shape[d];
+  double s = 0;
+  for (int64_t k = 0; k < n; ++k) switch (b->space.dtype) {
+    case H5IO_UINT8: s += ((const uint8_t*)b->data)[k]; break;
+    case H5IO_INT8: s += ((const int8_t*)b->data)[k]; break;
+    case H5IO_UINT16: s += ((const uint16_t*)b->data)[k]; break;
+    case H5IO_INT16: s += ((const int16_t*)b->data)[k]; break;
+    case H5IO_UINT32: s += ((const uint32_t*)b->data)[k]; break;
+    case H5IO_INT32: s += ((const int32_t*)b->data)[k]; break;
+    case H5IO_UINT64: s += (double)((const uint64_t*)b->data)[k]; break;
+    case H5IO_INT64: s += (double)((const int64_t*)b->data)[k]; break;
+    case H5IO_FLOAT32: s += ((const float*)b->data)[k]; break;
+    case H5IO_FLOAT64: s += ((const double*)b->data)[k]; break;
+    default: break;
+    }
+  return s;
+}
+
+int process(void* context, int64_t slice, int num_inputs, const h5io_buffer_t* inputs,
+            int num_outputs, h5io_buffer_t* outputs) {
+  context_t* ctx = context;
+  (void)num_inputs;
+  if (slice == ctx->crash_at) {
+    raise(SIGSEGV); /* as a buggy library would die */
+  }
+  if (ctx->fails_here && strcmp(ctx->fail_in, "process") == 0 && slice == ctx->fail_at)
+    return failure(ctx, ctx->message);
+  const double s = sum_of(&inputs[0]);
+  for (int j = 0; j < num_outputs; ++j) {
+    if (outputs[j].space.dtype == H5IO_FLOAT64 && outputs[j].slice_bytes >= sizeof(double))
+      memcpy(outputs[j].data, &s, sizeof(double));
+  }
+  return 0;
+}
+#endif
+
+int processing_complete(void* context) {
+  context_t* ctx = context;
+  const int failed = ctx->fails_here && strcmp(ctx->fail_in, "processing_complete") == 0;
+  free(ctx);
+  return failed ? 9 : 0;
+}
+
+const char* get_error_code(void* context, int code) {
+  context_t* ctx = context;
+  if (ctx == NULL) return code == 9 ? "configured failure in processing_complete" : "no context";
+  return ctx->error[0] ? ctx->error : "configured failure";
+}

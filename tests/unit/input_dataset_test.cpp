@@ -1,0 +1,172 @@
+// Slab reads against real HDF5 files: every rank and sliced axis, chunked and
+// contiguous, compared with the values written.
+#include "common/dtype.hpp"
+#include "common/error.hpp"
+#include "common/input_dataset.hpp"
+
+#include "fixtures.hpp"
+#include "scratch_dir.hpp"
+
+#include <gtest/gtest.h>
+
+#include <numeric>
+
+using namespace h5io;
+
+namespace {
+
+struct Case {
+  std::vector<int64_t> shape;
+  std::vector<int64_t> chunk; // empty: contiguous
+};
+
+std::string error_of(hid_t file, const std::string& location) {
+  try {
+    InputDataset dataset(file, location, "f.h5");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "opened";
+}
+
+} // namespace
+
+TEST(InputDataset, ReadSlicesDeliversEverySliceIntactForEveryAxis) {
+  test::ScratchDir dir;
+  const std::vector<Case> cases = {{{37}, {}},
+                                   {{37}, {8}},
+                                   {{9, 7}, {}},
+                                   {{9, 7}, {4, 3}},
+                                   {{12, 10, 6}, {}},
+                                   {{12, 10, 6}, {8, 4, 6}},
+                                   {{12, 10, 6}, {5, 3, 2}},
+                                   {{4, 6, 5, 3}, {}},
+                                   {{4, 6, 5, 3}, {2, 4, 5, 3}}};
+  int index = 0;
+  for (const Case& c : cases) {
+    const auto path = dir / ("case" + std::to_string(index++) + ".h5");
+    const int64_t n =
+        std::accumulate(c.shape.begin(), c.shape.end(), int64_t{1}, std::multiplies<>());
+    const auto values = test::iota_values<int32_t>(static_cast<size_t>(n));
+    {
+      auto file = test::create_file(path);
+      test::write_dataset(file.get(), "/d", H5T_NATIVE_INT32, c.shape, values, c.chunk);
+    }
+    hdf5::File file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+    InputDataset dataset(file.get(), "/d", path.string());
+    EXPECT_EQ(dataset.shape(), c.shape);
+    EXPECT_EQ(dataset.chunk(), c.chunk);
+    for (int axis = 0; axis < static_cast<int>(c.shape.size()); ++axis) {
+      const SliceGeometry g{c.shape, axis, 4};
+      const int64_t slices = c.shape[axis];
+      // Units of several sizes, including ones that are not chunk aligned.
+      for (const int64_t unit : {int64_t{1}, int64_t{2}, slices}) {
+        for (int64_t first = 0; first < slices; first += unit) {
+          const int64_t count = std::min(unit, slices - first);
+          std::vector<int32_t> got(static_cast<size_t>(count * g.slice_elements()), -1);
+          dataset.read_slices(g, first, count, reinterpret_cast<std::byte*>(got.data()));
+          // Expected: walk the dataset in C order and place each value.
+          for (int64_t flat = 0; flat < n; ++flat) {
+            std::vector<int64_t> x(c.shape.size());
+            int64_t rest = flat;
+            for (size_t d = c.shape.size(); d-- > 0;) {
+              x[d] = rest % c.shape[d];
+              rest /= c.shape[d];
+            }
+            if (x[axis] < first || x[axis] >= first + count) continue;
+            int64_t within = 0;
+            for (size_t d = 0; d < x.size(); ++d)
+              if (static_cast<int>(d) != axis) within = within * c.shape[d] + x[d];
+            ASSERT_EQ(got[static_cast<size_t>((x[axis] - first) * g.slice_elements() + within)],
+                      values[static_cast<size_t>(flat)])
+                << "shape case " << index - 1 << " axis " << axis << " unit " << unit;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(InputDataset, DeliversEveryNumericTypeAsStored) {
+  test::ScratchDir dir;
+  const auto path = dir / "types.h5";
+  const std::vector<std::pair<hid_t, h5io_dtype_t>> types = {
+      {H5T_STD_I8LE, H5IO_INT8},     {H5T_STD_U8BE, H5IO_UINT8},   {H5T_STD_I16BE, H5IO_INT16},
+      {H5T_STD_U16LE, H5IO_UINT16},  {H5T_STD_I32LE, H5IO_INT32},  {H5T_STD_U32BE, H5IO_UINT32},
+      {H5T_STD_I64LE, H5IO_INT64},   {H5T_STD_U64LE, H5IO_UINT64}, {H5T_IEEE_F32BE, H5IO_FLOAT32},
+      {H5T_IEEE_F64LE, H5IO_FLOAT64}};
+  {
+    auto file = test::create_file(path);
+    int i = 0;
+    for (const auto& [stored, dtype] : types) {
+      // Written through the native type, stored as `stored` (maybe big-endian).
+      const std::vector<hsize_t> dims = {5};
+      hdf5::Dataspace space(H5Screate_simple(1, dims.data(), nullptr));
+      hdf5::Dataset d(H5Dcreate2(file.get(), ("/t" + std::to_string(i++)).c_str(), stored,
+                                 space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+      const std::vector<double> values = {1, 2, 3, 4, 5};
+      H5Dwrite(d.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data());
+    }
+  }
+  hdf5::File file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  for (size_t i = 0; i < types.size(); ++i) {
+    InputDataset dataset(file.get(), "/t" + std::to_string(i), "types.h5");
+    EXPECT_EQ(dataset.dtype(), types[i].second) << i;
+    // Read as stored, then converted here to double: 1..5 again.
+    std::vector<double> values(5);
+    dataset.read_whole(reinterpret_cast<std::byte*>(values.data()));
+    H5Tconvert(native_hdf5_type(dataset.dtype()), H5T_NATIVE_DOUBLE, 5, values.data(), nullptr,
+               H5P_DEFAULT);
+    EXPECT_EQ(values, (std::vector<double>{1, 2, 3, 4, 5})) << dtype_name(dataset.dtype());
+  }
+}
+
+TEST(InputDataset, ClearErrorsForWhatCannotBeDelivered) {
+  test::ScratchDir dir;
+  const auto path = dir / "bad.h5";
+  {
+    auto file = test::create_file(path);
+    const std::vector<int32_t> one = {1};
+    test::write_dataset(file.get(), "/entry/data/data", H5T_NATIVE_INT32, {1}, one);
+    test::write_dataset(file.get(), "/entry/scalar", H5T_NATIVE_INT32, {}, one);
+    test::write_dataset(file.get(), "/entry/rank5", H5T_NATIVE_INT32, {1, 1, 1, 1, 1}, one);
+    hdf5::Datatype compound(H5Tcreate(H5T_COMPOUND, 8));
+    H5Tinsert(compound.get(), "a", 0, H5T_NATIVE_INT32);
+    H5Tinsert(compound.get(), "b", 4, H5T_NATIVE_INT32);
+    test::write_dataset(file.get(), "/entry/compound", compound.get(), {1}, nullptr);
+    hdf5::Datatype text(H5Tcopy(H5T_C_S1));
+    H5Tset_size(text.get(), 8);
+    test::write_dataset(file.get(), "/entry/text", text.get(), {2}, nullptr);
+    hdf5::Datatype half(H5Tcopy(H5T_IEEE_F32LE));
+    H5Tset_fields(half.get(), 15, 10, 5, 0, 10);
+    H5Tset_precision(half.get(), 16);
+    H5Tset_size(half.get(), 2);
+    H5Tset_ebias(half.get(), 15);
+    test::write_dataset(file.get(), "/entry/half", half.get(), {2}, nullptr);
+  }
+  hdf5::File file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  EXPECT_EQ(error_of(file.get(), "/entry/data/missing"),
+            "dataset '/entry/data/missing' not found in 'f.h5': '/entry/data/missing' does not "
+            "exist; '/entry/data' holds: data");
+  EXPECT_EQ(error_of(file.get(), "/nope/data"),
+            "dataset '/nope/data' not found in 'f.h5': '/nope' does not exist; '/' holds: entry");
+  EXPECT_EQ(error_of(file.get(), "/entry/data"),
+            "'/entry/data' in 'f.h5' is a group, not a dataset");
+  EXPECT_EQ(error_of(file.get(), "/entry/scalar"),
+            "'/entry/scalar' in 'f.h5' is a scalar; h5io needs an array of rank 1 to 4");
+  EXPECT_EQ(error_of(file.get(), "/entry/rank5"),
+            "'/entry/rank5' in 'f.h5' has rank 5; h5io reads datasets of rank 1 to 4");
+  const std::string supported =
+      "(supported: int8, uint8, int16, uint16, int32, uint32, int64, uint64, float32, float64)";
+  EXPECT_EQ(error_of(file.get(), "/entry/compound"),
+            "'/entry/compound' in 'f.h5' holds compound values, which h5io cannot deliver to a "
+            "library " +
+                supported);
+  EXPECT_EQ(error_of(file.get(), "/entry/text"),
+            "'/entry/text' in 'f.h5' holds string values, which h5io cannot deliver to a library " +
+                supported);
+  EXPECT_EQ(error_of(file.get(), "/entry/half"),
+            "'/entry/half' in 'f.h5' holds 16-bit float values, which h5io cannot deliver to a "
+            "library " +
+                supported);
+}

@@ -1,0 +1,24 @@
+#pragma once
+// The `h5io` command-line tool's subcommands. Each registers its options on
+// the CLI11 app and returns the function that runs it (the exit status).
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace h5io::cli {
+
+using Command = std::function<int()>;
+
+// h5io run: the standalone parallel slice processor.
+Command add_run_command(CLI::App& app, int& argc, char**& argv);
+
+// h5io example: writes the small built-in example scan.
+Command add_example_command(CLI::App& app);
+
+// True on the process that should print (rank 0 under mpirun, or alone):
+// usage errors happen before MPI is up, so this reads the launcher's
+// environment.
+bool primary_process();
+
+} // namespace h5io::cli

@@ -1,0 +1,25 @@
+// h5io: command-line entry point.
+#include "commands.hpp"
+
+#include "common/version.hpp"
+
+#include <cstdio>
+#include <string>
+
+int main(int argc, char** argv) {
+  CLI::App app{"h5io: run slice-by-slice processing libraries over HDF5 data in parallel"};
+  app.set_version_flag("--version", std::string(h5io::version()));
+  app.require_subcommand(1);
+  const h5io::cli::Command run = h5io::cli::add_run_command(app, argc, argv);
+  const h5io::cli::Command example = h5io::cli::add_example_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (!h5io::cli::primary_process()) return e.get_exit_code() == 0 ? 0 : 2;
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  if (app.got_subcommand("run")) return run();
+  if (app.got_subcommand("example")) return example();
+  return 2;
+}

@@ -1,0 +1,121 @@
+#include "commands.hpp"
+
+#include "common/hdf5_handle.hpp"
+#include "common/mpi_group.hpp"
+#include "common/pipeline.hpp"
+#include "terminal_progress.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <memory>
+
+namespace h5io::cli {
+
+bool primary_process() {
+  for (const char* variable : {"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"})
+    if (const char* rank = std::getenv(variable)) return std::string(rank) == "0";
+  return true;
+}
+
+namespace {
+
+struct RunOptions {
+  std::string plugin;
+  std::string input;
+  std::string output;
+  std::vector<std::string> params;
+  std::vector<std::string> plugin_dirs;
+  bool overwrite = false;
+  int64_t unit_slices = 0;
+  int64_t unit_mb = 64;
+  bool quiet = false;
+  bool verbose = false;
+};
+
+std::string joined_command_line(int argc, char** argv) {
+  std::string line;
+  for (int i = 0; i < argc; ++i) line += (i ? " " : "") + std::string(argv[i]);
+  return line;
+}
+
+int run(const RunOptions& options, int& argc, char**& argv) {
+  const std::string command_line = joined_command_line(argc, argv);
+  MpiSession mpi(argc, argv);
+  Group group;
+  hdf5::silence_error_printing();
+  spdlog::set_pattern("h5io[%l]: %v");
+  spdlog::set_level(options.verbose
+                        ? spdlog::level::debug
+                        : (group.is_root() ? spdlog::level::info : spdlog::level::warn));
+  try {
+    JobSpec spec;
+    spec.plugin = options.plugin;
+    std::vector<std::filesystem::path> dirs(options.plugin_dirs.begin(), options.plugin_dirs.end());
+    spec.plugin_dirs = plugin_search_path(dirs);
+    spec.input = options.input;
+    spec.output = options.output;
+    spec.params = JobParams::parse(options.params);
+    spec.overwrite = options.overwrite;
+    spec.plan.unit_slices = options.unit_slices;
+    spec.plan.target_unit_bytes = options.unit_mb << 20;
+    spec.command_line = command_line;
+    spdlog::debug("MPI-IO collective component: '{}'{}", MpiSession::fcoll_in_effect(),
+                  mpi.pinned_fcoll() ? " (pinned by h5io)" : " (chosen by the environment)");
+
+    Pipeline pipeline(group, std::move(spec));
+    StaticSchedule schedule(pipeline.plan(), group);
+    JobReport report;
+    {
+      TerminalProgress bar;
+      pipeline.run(schedule, options.quiet ? nullptr : &bar);
+      report = pipeline.finish();
+    }
+    if (group.is_root() && !options.quiet)
+      fmt::print("h5io: {} slices ({} units on {} rank{}) in {:.2f} s; read {:.1f} MB at {:.1f} "
+                 "MB/s; wrote {}\n",
+                 report.slices, report.units, group.size(), group.size() == 1 ? "" : "s",
+                 report.seconds, static_cast<double>(report.bytes_read) / 1e6,
+                 report.seconds > 0 ? static_cast<double>(report.bytes_read) / 1e6 / report.seconds
+                                    : 0.0,
+                 report.output.string());
+    spdlog::debug("time on the slowest rank: reading {:.2f} s, library {:.2f} s (overlaps "
+                  "reading and writing), writing {:.2f} s",
+                  report.read_seconds, report.compute_seconds, report.write_seconds);
+    return 0;
+  } catch (const std::exception& e) {
+    // Errors are agreed across ranks before they are thrown: one report.
+    if (group.is_root()) fmt::print(stderr, "h5io: error: {}\n", e.what());
+    return 1;
+  }
+}
+
+} // namespace
+
+Command add_run_command(CLI::App& app, int& argc, char**& argv) {
+  auto options = std::make_shared<RunOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "run", "Run a processing library over a dataset, slice by slice, on all MPI ranks "
+             "(start with mpirun -np N for N ranks)");
+  cmd->add_option("--plugin,-p", options->plugin, "Processing library name, e.g. benchmark")
+      ->required();
+  cmd->add_option("--input,-i", options->input, "Input HDF5 file")->required();
+  cmd->add_option("--output,-o", options->output, "Output HDF5 file")->required();
+  cmd->add_option("--param", options->params, "Library parameter KEY=VALUE (repeatable)");
+  cmd->add_option("--plugin-dir", options->plugin_dirs,
+                  "Directory searched for libh5io_NAME.so before $H5IO_PLUGIN_PATH and the "
+                  "installed plugins (repeatable)");
+  cmd->add_flag("--overwrite", options->overwrite, "Replace an existing output file");
+  cmd->add_option("--unit-slices", options->unit_slices,
+                  "Slices per work unit (default: derived from --unit-mb and the chunking)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--unit-mb", options->unit_mb, "Target input megabytes per work unit")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  cmd->add_flag("--quiet,-q", options->quiet, "Print nothing but errors");
+  cmd->add_flag("--verbose,-v", options->verbose, "Print debugging detail");
+  return [options, &argc, &argv] { return run(*options, argc, argv); };
+}
+
+} // namespace h5io::cli
