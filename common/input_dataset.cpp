@@ -6,6 +6,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <fcntl.h>
 
 namespace h5io {
 
@@ -51,6 +52,34 @@ void check_path(hid_t file, const std::string& location, const std::string& file
       throw Error(fmt::format("dataset '{}' not found in '{}': '{}' does not exist{}", location,
                               file_name, prefix, members_of(file, parent)));
     parent = prefix;
+  }
+}
+
+// Calls visit(tile_start, tile_count) for every tile of the grid `tile` that
+// meets the region [start, start + extent), clipped to it, in C order.
+template <class Visit>
+void for_each_tile(std::span<const int64_t> start, std::span<const int64_t> extent,
+                   std::span<const int64_t> tile, Visit&& visit) {
+  const size_t rank = start.size();
+  std::vector<int64_t> first(rank), last(rank), index(rank), tile_start(rank), tile_count(rank);
+  for (size_t d = 0; d < rank; ++d) {
+    first[d] = start[d] / tile[d];
+    last[d] = (start[d] + extent[d] - 1) / tile[d];
+  }
+  index = first;
+  for (;;) {
+    for (size_t d = 0; d < rank; ++d) {
+      tile_start[d] = std::max(index[d] * tile[d], start[d]);
+      tile_count[d] = std::min((index[d] + 1) * tile[d], start[d] + extent[d]) - tile_start[d];
+    }
+    visit(tile_start, tile_count);
+    size_t d = rank;
+    for (;;) {
+      if (d == 0) return;
+      --d;
+      if (++index[d] <= last[d]) break;
+      index[d] = first[d];
+    }
   }
 }
 
@@ -103,7 +132,31 @@ InputDataset::InputDataset(hid_t file, const std::string& location, const std::s
     std::vector<hsize_t> chunk(static_cast<size_t>(rank));
     H5Pget_chunk(dcpl.get(), rank, chunk.data());
     chunk_.assign(chunk.begin(), chunk.end());
+    // The file that holds the chunks (an external link may point elsewhere).
+    const ssize_t length = H5Fget_name(dataset_.get(), nullptr, 0);
+    std::string holder(static_cast<size_t>(std::max<ssize_t>(length, 0)), '\0');
+    if (length > 0 && H5Fget_name(dataset_.get(), holder.data(), holder.size() + 1) > 0)
+      advice_fd_ = FileDescriptor(::open(holder.c_str(), O_RDONLY | O_CLOEXEC));
   }
+}
+
+void InputDataset::prefetch(std::span<const int64_t> start, std::span<const int64_t> extent,
+                            std::span<const int64_t> tile) {
+  if (!advice_fd_.valid()) return;
+  std::vector<hsize_t> offset(start.size());
+  for_each_tile(start, extent, tile, [&](std::span<const int64_t> s, std::span<const int64_t>) {
+    // Chunk coordinates are the chunk's first element.
+    for (size_t d = 0; d < s.size(); ++d)
+      offset[d] = static_cast<hsize_t>(s[d] / tile[d] * tile[d]);
+    unsigned filters = 0;
+    haddr_t address = HADDR_UNDEF;
+    hsize_t size = 0;
+    if (H5Dget_chunk_info_by_coord(dataset_.get(), offset.data(), &filters, &address, &size) >= 0 &&
+        address != HADDR_UNDEF)
+      posix_fadvise(advice_fd_.get(), static_cast<off_t>(address), static_cast<off_t>(size),
+                    POSIX_FADV_WILLNEED);
+  });
+  hdf5::error_stack_summary(); // a chunk never written has no address: not an error
 }
 
 h5io_dataspace_t InputDataset::dataspace() const {
@@ -190,41 +243,20 @@ void InputDataset::read_slices(const SliceGeometry& geometry, int64_t first, int
     parity ^= 1;
   };
 
-  std::vector<int64_t> first_tile(rank), last_tile(rank), index(rank);
-  for (size_t d = 0; d < rank; ++d) {
-    first_tile[d] = start[d] / tile[d];
-    last_tile[d] = (start[d] + extent[d] - 1) / tile[d];
-  }
-  index = first_tile;
+  if (!chunk_.empty()) prefetch(start, extent, tile);
   try {
-    for (bool more = true; more;) {
-      Tile t{std::vector<int64_t>(rank), std::vector<int64_t>(rank), filled};
-      size_t bytes = element_size();
-      for (size_t d = 0; d < rank; ++d) {
-        const int64_t lo = std::max(index[d] * tile[d], start[d]);
-        const int64_t hi = std::min((index[d] + 1) * tile[d], start[d] + extent[d]);
-        t.start[d] = lo;
-        t.count[d] = hi - lo;
-        bytes *= static_cast<size_t>(hi - lo);
-      }
-      if (filled + bytes > batch_bytes) {
-        hand_off();
-        t.offset = 0;
-      }
-      // The reorder thread is working on the other buffer meanwhile.
-      read_region(t.start, t.count, staging_[parity].data() + filled);
-      filled += bytes;
-      batch.push_back(std::move(t));
-      // Next tile: odometer over the tile grid, last dimension fastest.
-      more = false;
-      for (size_t d = rank; d-- > 0;) {
-        if (++index[d] <= last_tile[d]) {
-          more = true;
-          break;
-        }
-        index[d] = first_tile[d];
-      }
-    }
+    for_each_tile(start, extent, tile,
+                  [&](std::span<const int64_t> tile_start, std::span<const int64_t> tile_count) {
+                    size_t bytes = element_size();
+                    for (const int64_t c : tile_count) bytes *= static_cast<size_t>(c);
+                    if (filled + bytes > batch_bytes) hand_off();
+                    // The reorder thread works on the other buffer meanwhile.
+                    read_region(tile_start, tile_count, staging_[parity].data() + filled);
+                    batch.push_back(Tile{{tile_start.begin(), tile_start.end()},
+                                         {tile_count.begin(), tile_count.end()},
+                                         filled});
+                    filled += bytes;
+                  });
     hand_off();
     reordering.get();
   } catch (...) {

@@ -2,6 +2,7 @@
 // One input dataset of a job: what it holds (shape, dtype, chunking) and the
 // reads the pipeline makes of it, delivered slice-major.
 
+#include "common/file_descriptor.hpp"
 #include "common/hdf5_handle.hpp"
 #include "common/slice_geometry.hpp"
 #include "common/worker_thread.hpp"
@@ -45,6 +46,10 @@ public:
                    std::byte* destination);
 
 private:
+  // Asks the kernel to start reading the chunks a unit will need, so that
+  // the disk works on many of them at once instead of one pread at a time.
+  void prefetch(std::span<const int64_t> start, std::span<const int64_t> extent,
+                std::span<const int64_t> tile);
   void read_region(std::span<const int64_t> start, std::span<const int64_t> count,
                    std::byte* destination);
 
@@ -56,6 +61,7 @@ private:
   h5io_dtype_t dtype_ = H5IO_DTYPE_INVALID;
   std::vector<std::byte> staging_[2];
   std::unique_ptr<WorkerThread> reorder_; // started at the first sliced read
+  FileDescriptor advice_fd_;              // the dataset's file, for read-ahead hints
 };
 
 } // namespace h5io

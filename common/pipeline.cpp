@@ -182,6 +182,10 @@ void Pipeline::request_outputs() {
       throw Error(fmt::format("{}: shape [{}] has no -1 marking the dimension that grows with "
                               "the slices",
                               what, fmt::join(space.shape, space.shape + space.rank, ", ")));
+    const std::string& location = output.request.location;
+    if (location == kProvenanceGroup || location.starts_with(std::string(kProvenanceGroup) + "/"))
+      throw Error(
+          fmt::format("{}: '{}' is reserved for h5io's provenance record", what, kProvenanceGroup));
     for (const Output& other : outputs_) {
       const std::string& a = other.request.location;
       const std::string& b = output.request.location;

@@ -29,8 +29,8 @@ void write_provenance(const std::filesystem::path& file, const nlohmann::json& r
   hdf5::File output(hdf5::check(H5Fopen(file.c_str(), H5F_ACC_RDWR, H5P_DEFAULT),
                                 fmt::format("cannot reopen '{}' for provenance", file.string())));
   hdf5::Group group(
-      hdf5::check(H5Gcreate2(output.get(), "provenance", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                  fmt::format("cannot create /provenance in '{}'", file.string())));
+      hdf5::check(H5Gcreate2(output.get(), kProvenanceGroup, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                  fmt::format("cannot create {} in '{}'", kProvenanceGroup, file.string())));
   for (const auto& [key, value] : record.items())
     write_string(group.get(), key, value.is_string() ? value.get<std::string>() : value.dump());
 }

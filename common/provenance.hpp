@@ -9,6 +9,10 @@
 
 namespace h5io {
 
+// The group every output file holds its provenance in; no library output may
+// be placed there.
+inline constexpr const char* kProvenanceGroup = "/provenance";
+
 // Opens the finished (closed) output serially and writes `record`: strings as
 // strings, everything else as its JSON text. Throws Error on failure.
 void write_provenance(const std::filesystem::path& file, const nlohmann::json& record);

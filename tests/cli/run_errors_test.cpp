@@ -81,6 +81,33 @@ TEST_F(RunErrors, Succeeds) {
   EXPECT_FALSE(fs::exists(dir / "out.h5.partial"));
 }
 
+// Beamline files link to the detector's own file: the data is read through
+// the link (and its chunks prefetched from the file that holds them).
+TEST_F(RunErrors, ReadsThroughAnExternalLink) {
+  {
+    auto file = test::create_file(dir / "entry.nxs");
+    hdf5::PropertyList lcpl(H5Pcreate(H5P_LINK_CREATE));
+    H5Pset_create_intermediate_group(lcpl.get(), 1);
+    ASSERT_GE(H5Lcreate_external("scan.h5", kExampleScanDataset, file.get(), "/entry1/data/data",
+                                 lcpl.get(), H5P_DEFAULT),
+              0);
+  }
+  ASSERT_EQ(
+      h5io(job("benchmark", {"--param", "dataset=/entry1/data/data"}, "entry.nxs", "linked.h5"))
+          .exit_code,
+      0);
+  ASSERT_EQ(h5io(job("benchmark", {}, "scan.h5", "direct.h5")).exit_code, 0);
+  const auto checksums = [&](const std::string& name) {
+    hdf5::File file(H5Fopen((dir / name).c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+    hdf5::Dataset dataset(H5Dopen2(file.get(), "/benchmark/checksum", H5P_DEFAULT));
+    std::vector<uint64_t> values(32);
+    H5Dread(dataset.get(), H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data());
+    return values;
+  };
+  EXPECT_EQ(checksums("linked.h5"), checksums("direct.h5"));
+  EXPECT_NE(checksums("direct.h5"), std::vector<uint64_t>(32, 0));
+}
+
 TEST_F(RunErrors, MissingInput) {
   expect_rejected(h5io(job("benchmark", {}, "absent.h5")),
                   "h5io: error: input file '" + (dir / "absent.h5").string() + "' does not exist");
@@ -223,6 +250,13 @@ TEST_F(RunErrors, OutputsCollide) {
   expect_rejected(h5io(job("configurable", {"--param", "inputs=/entry/data/data:1", "--param",
                                             "outputs=2", "--param", "same_output_location=true"})),
                   "collides with output '/result/out'");
+}
+
+TEST_F(RunErrors, OutputInTheProvenanceGroup) {
+  expect_rejected(h5io(job("configurable", {"--param", "inputs=/entry/data/data:1", "--param",
+                                            "output_group=/provenance"})),
+                  "output 0 '/provenance/out0': '/provenance' is reserved for h5io's provenance "
+                  "record");
 }
 
 TEST_F(RunErrors, OutputDirectoryMissing) {

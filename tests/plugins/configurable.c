@@ -6,6 +6,7 @@
  *   output_shape=S[,S...]          per-slice output shape (default "-1")
  *   output_dtype=N                 h5io_dtype_t code (default float64)
  *   outputs=N                      number of outputs, all alike, at /result/out0..
+ *   output_group=PATH              put the outputs under PATH instead of /result
  *   fail_in=ENTRY                  h5io_init, request_input, set_input_slice,
  *                                  request_output, process, processing_complete
  *   fail_at=SLICE                  with fail_in=process: the failing slice
@@ -43,7 +44,7 @@ typedef struct {
   int64_t out_shape[H5IO_MAX_RANK];
   int out_dtype;
   int num_outputs;
-  char out_location[8][32];
+  char out_location[8][64];
   char fail_in[32];
   int64_t fail_at;
   int64_t crash_at;
@@ -97,10 +98,12 @@ int h5io_init(void** context, const h5io_global_params_t* g, int* num_inputs, in
   ctx->out_dtype = atoi(text_param(g, "output_dtype", "10"));
   ctx->num_outputs = atoi(text_param(g, "outputs", "1"));
   if (ctx->num_outputs > 8) ctx->num_outputs = 8;
-  for (int j = 0; j < ctx->num_outputs; ++j) snprintf(ctx->out_location[j], 32, "/result/out%d", j);
+  const char* group = text_param(g, "output_group", "/result");
+  for (int j = 0; j < ctx->num_outputs; ++j)
+    snprintf(ctx->out_location[j], 64, "%.20s/out%d", group, j);
   const h5io_param_t* same = h5io_find_param(g, "same_output_location");
   if (same != NULL && same->int_value)
-    for (int j = 0; j < ctx->num_outputs; ++j) snprintf(ctx->out_location[j], 32, "/result/out");
+    for (int j = 0; j < ctx->num_outputs; ++j) snprintf(ctx->out_location[j], 64, "/result/out");
 
   *num_inputs = ctx->num_inputs;
   *num_outputs = ctx->num_outputs;
