@@ -16,6 +16,7 @@
 // Run with mpirun -np N for N ranks (each method splits the work the same
 // way). --cold drops the file from the page cache before every pass.
 #include "common/example_scan.hpp"
+#include "common/file_descriptor.hpp"
 #include "common/input_dataset.hpp"
 #include "common/input_file.hpp"
 #include "common/mpi_group.hpp"
@@ -49,11 +50,10 @@ double now() {
 }
 
 void drop_from_page_cache(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) return;
-  fdatasync(fd);
-  posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-  ::close(fd);
+  const FileDescriptor fd(::open(path.c_str(), O_RDONLY));
+  if (!fd.valid()) return;
+  fdatasync(fd.get());
+  posix_fadvise(fd.get(), 0, 0, POSIX_FADV_DONTNEED);
 }
 
 // Times `pass` on every rank together; returns the slowest rank's seconds,
@@ -68,22 +68,6 @@ template <class Pass> double timed(const Group& group, const Options& options, P
     best = std::min(best, group.max(now() - start));
   }
   return best;
-}
-
-void raw_read(const Group& group, const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY);
-  const auto size = static_cast<int64_t>(fs::file_size(path));
-  const int64_t begin = size * group.rank() / group.size();
-  const int64_t end = size * (group.rank() + 1) / group.size();
-  std::vector<std::byte> buffer(size_t{8} << 20);
-  for (int64_t at = begin; at < end;) {
-    const ssize_t n = pread(
-        fd, buffer.data(),
-        static_cast<size_t>(std::min<int64_t>(end - at, static_cast<int64_t>(buffer.size()))), at);
-    if (n <= 0) break;
-    at += n;
-  }
-  ::close(fd);
 }
 
 // The unit plan h5io run would make for this file on this group.
@@ -102,26 +86,25 @@ void unit_read(const Group& group, InputDataset& dataset, const UnitPlan& plan,
     dataset.read_slices(geometry, unit.first, unit.count, slices.data());
 }
 
-// The same bytes read raw into a buffer the size of an h5io unit, so that
-// they land in memory as h5io's units do (the 8 MiB buffer above stays in
-// the cache, which no consumer of a whole unit can).
-void raw_read_into_units(const Group& group, const std::string& path,
-                         std::vector<std::byte>& unit) {
-  const int fd = ::open(path.c_str(), O_RDONLY);
+// This rank's share of the file's bytes, read with pread 8 MiB at a time
+// into `buffer`, round and round: an 8 MiB buffer stays in the cache (the
+// page cache's ceiling); a unit-sized one makes the bytes land in memory as
+// they must for a consumer of whole units.
+void raw_read(const Group& group, const std::string& path, std::vector<std::byte>& buffer) {
+  const FileDescriptor fd(::open(path.c_str(), O_RDONLY));
   const auto size = static_cast<int64_t>(fs::file_size(path));
   const int64_t begin = size * group.rank() / group.size();
   const int64_t end = size * (group.rank() + 1) / group.size();
   size_t filled = 0;
   for (int64_t at = begin; at < end;) {
-    if (filled == unit.size()) filled = 0;
+    if (filled == buffer.size()) filled = 0;
     const size_t want =
-        std::min<size_t>({size_t{8} << 20, unit.size() - filled, static_cast<size_t>(end - at)});
-    const ssize_t n = pread(fd, unit.data() + filled, want, at);
+        std::min<size_t>({size_t{8} << 20, buffer.size() - filled, static_cast<size_t>(end - at)});
+    const ssize_t n = pread(fd.get(), buffer.data() + filled, want, at);
     if (n <= 0) break;
     at += n;
     filled += static_cast<size_t>(n);
   }
-  ::close(fd);
 }
 
 void sinogram_at_a_time(const Group& group, const std::string& path, int64_t rows) {
@@ -193,9 +176,10 @@ int main(int argc, char** argv) {
   std::vector<std::byte> unit_buffer(static_cast<size_t>(plan.slices_per_unit) *
                                      static_cast<size_t>(s.frames * s.columns * 2));
 
-  const double raw = timed(group, options, [&] { raw_read(group, options.file); });
+  std::vector<std::byte> small_buffer(size_t{8} << 20);
+  const double raw = timed(group, options, [&] { raw_read(group, options.file, small_buffer); });
   const double raw_units =
-      timed(group, options, [&] { raw_read_into_units(group, options.file, unit_buffer); });
+      timed(group, options, [&] { raw_read(group, options.file, unit_buffer); });
   const double units = timed(group, options, [&] { unit_read(group, dataset, plan, unit_buffer); });
   const double one = timed(group, options, [&] { sinogram_at_a_time(group, options.file, rows); });
   const double run = timed(group, options, [&] { pipeline_run(group, options.file, output); });

@@ -85,12 +85,6 @@ int64_t Group::sum(int64_t value) const {
   return total;
 }
 
-int64_t Group::max(int64_t value) const {
-  int64_t result = 0;
-  MPI_Allreduce(&value, &result, 1, MPI_INT64_T, MPI_MAX, comm_);
-  return result;
-}
-
 double Group::max(double value) const {
   double result = 0;
   MPI_Allreduce(&value, &result, 1, MPI_DOUBLE, MPI_MAX, comm_);

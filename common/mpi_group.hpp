@@ -54,7 +54,6 @@ public:
   void agree(const std::optional<std::string>& local_error) const;
 
   int64_t sum(int64_t value) const;
-  int64_t max(int64_t value) const;
   double max(double value) const;
   std::string broadcast(const std::string& text, int root) const;
   void barrier() const;

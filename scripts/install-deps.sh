@@ -9,7 +9,7 @@ packages=(
   libzmq3-dev cppzmq-dev nlohmann-json3-dev
   libcli11-dev libspdlog-dev libfmt-dev libsystemd-dev
   libfftw3-dev libtiff-dev
-  libgtest-dev
+  libgtest-dev libgmock-dev   # GTest's CMake config names the gmock libraries too
   python3 python3-h5py python3-numpy   # independent checkers in the tests
 )
 
