@@ -243,7 +243,7 @@ void InputDataset::read_slices(const SliceGeometry& geometry, int64_t first, int
     parity ^= 1;
   };
 
-  if (!chunk_.empty()) prefetch(start, extent, tile);
+  prefetch(start, extent, tile); // a no-op for contiguous data (no descriptor)
   try {
     for_each_tile(start, extent, tile,
                   [&](std::span<const int64_t> tile_start, std::span<const int64_t> tile_count) {

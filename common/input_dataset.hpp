@@ -48,6 +48,7 @@ public:
 private:
   // Asks the kernel to start reading the chunks a unit will need, so that
   // the disk works on many of them at once instead of one pread at a time.
+  // Only chunked datasets have a descriptor for these hints.
   void prefetch(std::span<const int64_t> start, std::span<const int64_t> extent,
                 std::span<const int64_t> tile);
   void read_region(std::span<const int64_t> start, std::span<const int64_t> count,
