@@ -46,6 +46,7 @@ using Dataspace = Handle<H5Sclose>;
 using Datatype = Handle<H5Tclose>;
 using PropertyList = Handle<H5Pclose>;
 using Attribute = Handle<H5Aclose>;
+using Object = Handle<H5Oclose>; // a group or dataset, whichever it is
 
 // Stops HDF5 printing its error stack to stderr: h5io reports errors itself.
 void silence_error_printing();

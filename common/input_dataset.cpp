@@ -86,7 +86,7 @@ void for_each_tile(std::span<const int64_t> start, std::span<const int64_t> exte
 } // namespace
 
 InputDataset::InputDataset(hid_t file, const std::string& location, const std::string& file_name)
-    : location_(location), file_name_(file_name) {
+    : location_(location), file_name_(file_name), name_(location) {
   const std::string where = fmt::format("'{}' in '{}'", location, file_name);
   check_path(file, location, file_name);
 
@@ -140,6 +140,40 @@ InputDataset::InputDataset(hid_t file, const std::string& location, const std::s
   }
 }
 
+InputDataset::InputDataset(hid_t file, const std::string& location, const std::string& file_name,
+                           std::vector<FrameRange> frames, std::string name)
+    : InputDataset(file, location, file_name) {
+  name_ = std::move(name);
+  int64_t total = 0;
+  int64_t end = 0;
+  for (const FrameRange& range : frames) {
+    if (range.count < 1 || range.first < end || range.first + range.count > shape_[0])
+      throw Error(fmt::format("internal error: frames {}+{} of '{}' in '{}' (of {} frames) are "
+                              "out of order or out of range",
+                              range.first, range.count, location, file_name, shape_[0]));
+    end = range.first + range.count;
+    total += range.count;
+  }
+  if (total == 0)
+    throw Error(fmt::format("internal error: no frames selected from '{}'", location));
+  // Every frame, in order, is no narrowing at all.
+  if (!(frames.size() == 1 && total == shape_[0])) frames_ = std::move(frames);
+  shape_[0] = total;
+}
+
+std::vector<InputDataset::Piece> InputDataset::pieces(int64_t first, int64_t count) const {
+  if (frames_.empty()) return {Piece{first, count, first}};
+  std::vector<Piece> result;
+  int64_t view = 0;
+  for (const FrameRange& range : frames_) {
+    const int64_t lo = std::max(first, view);
+    const int64_t hi = std::min(first + count, view + range.count);
+    if (lo < hi) result.push_back(Piece{range.first + (lo - view), hi - lo, lo});
+    view += range.count;
+  }
+  return result;
+}
+
 void InputDataset::prefetch(std::span<const int64_t> start, std::span<const int64_t> extent,
                             std::span<const int64_t> tile) {
   if (!advice_fd_.valid()) return;
@@ -159,14 +193,6 @@ void InputDataset::prefetch(std::span<const int64_t> start, std::span<const int6
   hdf5::error_stack_summary(); // a chunk never written has no address: not an error
 }
 
-h5io_dataspace_t InputDataset::dataspace() const {
-  h5io_dataspace_t space{};
-  space.rank = static_cast<int32_t>(shape_.size());
-  std::copy(shape_.begin(), shape_.end(), space.shape);
-  space.dtype = dtype_;
-  return space;
-}
-
 void InputDataset::read_region(std::span<const int64_t> start, std::span<const int64_t> count,
                                std::byte* destination) {
   const std::vector<hsize_t> file_start(start.begin(), start.end());
@@ -182,26 +208,47 @@ void InputDataset::read_region(std::span<const int64_t> start, std::span<const i
 }
 
 void InputDataset::read_whole(std::byte* destination) {
-  hdf5::check_status(
-      H5Dread(dataset_.get(), native_hdf5_type(dtype_), H5S_ALL, H5S_ALL, H5P_DEFAULT, destination),
-      fmt::format("reading '{}' from '{}' failed", location_, file_name_));
+  if (frames_.empty()) {
+    hdf5::check_status(H5Dread(dataset_.get(), native_hdf5_type(dtype_), H5S_ALL, H5S_ALL,
+                               H5P_DEFAULT, destination),
+                       fmt::format("reading '{}' from '{}' failed", location_, file_name_));
+    return;
+  }
+  std::vector<int64_t> start(shape_.size(), 0);
+  std::vector<int64_t> extent(shape_);
+  const size_t frame_bytes =
+      static_cast<size_t>(SliceGeometry{shape_, 0, element_size()}.slice_bytes());
+  for (const Piece& piece : pieces(0, shape_[0])) {
+    start[0] = piece.file_first;
+    extent[0] = piece.count;
+    read_region(start, extent, destination + static_cast<size_t>(piece.view_first) * frame_bytes);
+  }
 }
 
 void InputDataset::read_slices(const SliceGeometry& geometry, int64_t first, int64_t count,
                                std::byte* destination) {
   const size_t rank = shape_.size();
-  std::vector<int64_t> start(rank, 0);
   std::vector<int64_t> extent(shape_);
-  start[geometry.axis] = first;
-  extent[geometry.axis] = count;
+  // The runs of file frames to read: along the first dimension only the
+  // requested slices, otherwise every frame of this input.
+  const std::vector<Piece> runs = geometry.axis == 0 ? pieces(first, count) : pieces(0, shape_[0]);
+  if (geometry.axis != 0) extent[geometry.axis] = count;
 
   // Sliced along the first dimension, file order is slice-major already; a
-  // single read is best unless chunks cut the other dimensions (then a chunk
-  // would not be contiguous in the destination and HDF5 would split it).
+  // single read per run is best unless chunks cut the other dimensions (then
+  // a chunk would not be contiguous in the destination and HDF5 would split
+  // it).
   const bool chunks_span_rows =
       chunk_.empty() || std::equal(chunk_.begin() + 1, chunk_.end(), shape_.begin() + 1);
   if (geometry.axis == 0 && chunks_span_rows) {
-    read_region(start, extent, destination);
+    std::vector<int64_t> start(rank, 0);
+    for (const Piece& run : runs) {
+      start[0] = run.file_first;
+      extent[0] = run.count;
+      read_region(start, extent,
+                  destination +
+                      static_cast<size_t>(run.view_first - first) * geometry.slice_bytes());
+    }
     return;
   }
 
@@ -243,20 +290,38 @@ void InputDataset::read_slices(const SliceGeometry& geometry, int64_t first, int
     parity ^= 1;
   };
 
-  prefetch(start, extent, tile); // a no-op for contiguous data (no descriptor)
+  // Where each run starts in the file: run by run, frame offsets map file
+  // coordinates back to this input's (a no-op when nothing is narrowed).
+  const auto run_start = [&](const Piece& run) {
+    std::vector<int64_t> start(rank, 0);
+    if (start.empty()) return start; // (datasets have rank 1 to 4)
+    start[0] = run.file_first;
+    if (geometry.axis != 0) start[static_cast<size_t>(geometry.axis)] = first;
+    return start;
+  };
+  for (const Piece& run : runs) {
+    extent[0] = run.count;
+    prefetch(run_start(run), extent, tile); // a no-op for contiguous data (no descriptor)
+  }
   try {
-    for_each_tile(start, extent, tile,
-                  [&](std::span<const int64_t> tile_start, std::span<const int64_t> tile_count) {
-                    size_t bytes = element_size();
-                    for (const int64_t c : tile_count) bytes *= static_cast<size_t>(c);
-                    if (filled + bytes > batch_bytes) hand_off();
-                    // The reorder thread works on the other buffer meanwhile.
-                    read_region(tile_start, tile_count, staging_[parity].data() + filled);
-                    batch.push_back(Tile{{tile_start.begin(), tile_start.end()},
-                                         {tile_count.begin(), tile_count.end()},
-                                         filled});
-                    filled += bytes;
-                  });
+    for (const Piece& run : runs) {
+      extent[0] = run.count;
+      const int64_t shift = run.view_first - run.file_first;
+      for_each_tile(run_start(run), extent, tile,
+                    [&](std::span<const int64_t> tile_start, std::span<const int64_t> tile_count) {
+                      size_t bytes = element_size();
+                      for (const int64_t c : tile_count) bytes *= static_cast<size_t>(c);
+                      if (filled + bytes > batch_bytes) hand_off();
+                      // The reorder thread works on the other buffer meanwhile.
+                      read_region(tile_start, tile_count, staging_[parity].data() + filled);
+                      Tile placed{{tile_start.begin(), tile_start.end()},
+                                  {tile_count.begin(), tile_count.end()},
+                                  filled};
+                      placed.start[0] += shift;
+                      batch.push_back(std::move(placed));
+                      filled += bytes;
+                    });
+    }
     hand_off();
     reordering.get();
   } catch (...) {

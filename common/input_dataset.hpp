@@ -1,10 +1,12 @@
 #pragma once
 // One input dataset of a job: what it holds (shape, dtype, chunking) and the
-// reads the pipeline makes of it, delivered slice-major.
+// reads the pipeline makes of it, delivered slice-major. It may be narrowed
+// to some of its frames (first dimension), e.g. a scan's projections without
+// the dark and flat frames stored in the same dataset.
 
 #include "common/file_descriptor.hpp"
 #include "common/hdf5_handle.hpp"
-#include "common/slice_geometry.hpp"
+#include "common/input_source.hpp"
 #include "common/worker_thread.hpp"
 
 #include <cstddef>
@@ -16,36 +18,52 @@
 
 namespace h5io {
 
-class InputDataset {
+// Frames [first, first + count) of a dataset.
+struct FrameRange {
+  int64_t first = 0;
+  int64_t count = 0;
+  bool operator==(const FrameRange&) const = default;
+};
+
+class InputDataset final : public InputSource {
 public:
   // Opens `location` in `file`; throws Error naming the dataset and file if
   // it is missing, not a dataset, of a type h5io cannot deliver, or not of
   // rank 1 to 4. `file_name` is only for messages.
   InputDataset(hid_t file, const std::string& location, const std::string& file_name);
 
-  const std::string& location() const { return location_; }
-  const std::vector<int64_t>& shape() const { return shape_; }
-  h5io_dtype_t dtype() const { return dtype_; }
-  size_t element_size() const { return h5io_dtype_size(dtype_); }
+  // The same, narrowed to `frames` (in order, within the dataset, not
+  // empty): the input then looks like a dataset of just those frames.
+  // `name` is what messages call it (e.g. "scan:darks").
+  InputDataset(hid_t file, const std::string& location, const std::string& file_name,
+               std::vector<FrameRange> frames, std::string name);
+
+  const std::string& location() const override { return name_; }
+  const std::vector<int64_t>& shape() const override { return shape_; }
+  h5io_dtype_t dtype() const override { return dtype_; }
   // Chunk extents, empty when the dataset is not chunked.
   const std::vector<int64_t>& chunk() const { return chunk_; }
-  h5io_dataspace_t dataspace() const;
+  int64_t chunk_extent(int axis) const override { return chunk_.empty() ? 1 : chunk_[axis]; }
 
-  // The chunk extent along `axis` (1 when not chunked): units are aligned to it.
-  int64_t chunk_extent(int axis) const { return chunk_.empty() ? 1 : chunk_[axis]; }
+  void read_whole(std::byte* destination) override;
 
-  // Reads the whole dataset in C order into `destination`.
-  void read_whole(std::byte* destination);
-
-  // Reads slices [first, first + count) along geometry.axis into
-  // `destination`, slice-major ([count][slice elements]). HDF5 reads whole
-  // chunks (each once per call, with one read straight from the file) into a
-  // staging batch; a helper thread reorders one batch into place while HDF5
-  // reads the next, so the reorder costs little beyond the read itself.
+  // HDF5 reads whole chunks (each once per call, with one read straight from
+  // the file) into a staging batch; a helper thread reorders one batch into
+  // place while HDF5 reads the next, so the reorder costs little beyond the
+  // read itself.
   void read_slices(const SliceGeometry& geometry, int64_t first, int64_t count,
-                   std::byte* destination);
+                   std::byte* destination) override;
 
 private:
+  // A run of frames of the file that lands at `view_first` in this input.
+  struct Piece {
+    int64_t file_first;
+    int64_t count;
+    int64_t view_first;
+  };
+  // The runs of file frames behind this input's frames [first, first + count).
+  std::vector<Piece> pieces(int64_t first, int64_t count) const;
+
   // Asks the kernel to start reading the chunks a unit will need, so that
   // the disk works on many of them at once instead of one pread at a time.
   // Only chunked datasets have a descriptor for these hints.
@@ -56,6 +74,8 @@ private:
 
   std::string location_;
   std::string file_name_;
+  std::string name_;
+  std::vector<FrameRange> frames_; // empty: every frame
   hdf5::Dataset dataset_;
   std::vector<int64_t> shape_;
   std::vector<int64_t> chunk_;

@@ -75,6 +75,13 @@ std::vector<h5io_param_t> JobParams::view() const {
   return view;
 }
 
+JobParams JobParams::without_prefix(std::string_view prefix) const {
+  JobParams kept;
+  for (const auto& e : entries_)
+    if (!std::string_view(e.key).starts_with(prefix)) kept.entries_.push_back(e);
+  return kept;
+}
+
 nlohmann::json JobParams::to_json() const {
   nlohmann::json json = nlohmann::json::object();
   for (const auto& e : entries_) {

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace h5io {
@@ -23,6 +24,10 @@ public:
   // while this object is alive and unchanged.
   std::vector<h5io_param_t> view() const;
   size_t size() const { return entries_.size(); }
+
+  // A copy without the parameters whose key starts with `prefix`: those the
+  // host consumes itself (scan.*) never reach the library.
+  JobParams without_prefix(std::string_view prefix) const;
 
   // {"key": value, ...} with JSON types matching the parameter types.
   nlohmann::json to_json() const;

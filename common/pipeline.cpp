@@ -3,6 +3,7 @@
 #include "common/dtype.hpp"
 #include "common/input_file.hpp"
 #include "common/provenance.hpp"
+#include "common/scan_inputs.hpp"
 #include "common/version.hpp"
 
 #include <fmt/format.h>
@@ -13,6 +14,7 @@
 #include <cstring>
 #include <future>
 #include <new>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 namespace h5io {
@@ -87,7 +89,8 @@ void Pipeline::abandon() noexcept {
 
 void Pipeline::load_library() {
   library_.emplace(PluginLibrary::load(spec_.plugin, spec_.plugin_dirs));
-  param_view_ = spec_.params.view();
+  library_params_ = spec_.params.without_prefix("scan.");
+  param_view_ = library_params_.view();
   input_text_ = spec_.input.string();
   global_.abi_version = H5IO_ABI_VERSION;
   global_.rank = group_.rank();
@@ -103,19 +106,39 @@ void Pipeline::load_library() {
     inputs_.push_back(Input{thread_.call([&] { return instance_->request_input(i); }), {}, {}, {}});
 }
 
-void Pipeline::open_inputs() {
+std::unique_ptr<InputSource> Pipeline::open_input(const std::string& location) {
   const std::string file_name = spec_.input.string();
+  if (!is_scan_role(location))
+    return std::make_unique<InputDataset>(input_file_.get(), location, file_name);
+  if (!scan_) {
+    scan_ = discover_scan(input_file_.get(), file_name, ScanOverrides::from(spec_.params));
+    if (group_.is_root()) {
+      spdlog::info("scan: {}", scan_description(*scan_));
+      for (const std::string& warning : scan_->warnings) spdlog::warn("{}", warning);
+    }
+  }
+  return open_scan_role(input_file_.get(), file_name, location, *scan_);
+}
+
+void Pipeline::open_inputs() {
+  const bool reads_scan = std::any_of(inputs_.begin(), inputs_.end(), [](const Input& input) {
+    return is_scan_role(input.location);
+  });
+  if (!reads_scan && !ScanOverrides::from(spec_.params).empty())
+    throw Error(fmt::format("the scan.* parameters name parts of a tomography scan, but library "
+                            "'{}' reads none (it asks for no scan:... input)",
+                            spec_.plugin));
   const Input* reference = nullptr; // the first sliced input
   for (size_t i = 0; i < inputs_.size(); ++i) {
     Input& input = inputs_[i];
-    input.dataset.emplace(input_file_.get(), input.location, file_name);
-    const h5io_dataspace_t space = input.dataset->dataspace();
+    input.source = open_input(input.location);
+    const h5io_dataspace_t space = input.source->dataspace();
     const std::vector<int> map =
         thread_.call([&] { return instance_->set_input_slice(static_cast<int>(i), space); });
     const std::string what = fmt::format("library '{}', input {} '{}' {}", spec_.plugin, i,
-                                         input.location, shape_text(input.dataset->shape()));
-    input.geometry = SliceGeometry{input.dataset->shape(), sliced_axis_from_map(map, what),
-                                   input.dataset->element_size()};
+                                         input.location, shape_text(input.source->shape()));
+    input.geometry = SliceGeometry{input.source->shape(), sliced_axis_from_map(map, what),
+                                   input.source->element_size()};
     if (!input.geometry.sliced()) continue;
     if (reference == nullptr) {
       reference = &input;
@@ -138,11 +161,11 @@ void Pipeline::open_inputs() {
   int64_t slice_bytes = 0;
   for (Input& input : inputs_) {
     if (input.geometry.sliced()) {
-      extents.push_back(input.dataset->chunk_extent(input.geometry.axis));
+      extents.push_back(input.source->chunk_extent(input.geometry.axis));
       slice_bytes += static_cast<int64_t>(input.geometry.slice_bytes());
     } else {
       input.whole.resize(input.geometry.slice_bytes());
-      input.dataset->read_whole(input.whole.data());
+      input.source->read_whole(input.whole.data());
       bytes_read_ += static_cast<int64_t>(input.whole.size());
     }
   }
@@ -153,7 +176,7 @@ void Pipeline::open_inputs() {
 
 void Pipeline::request_outputs() {
   for (int j = 0; j < instance_->num_outputs(); ++j) {
-    Output output{thread_.call([&] { return instance_->request_output(j); }), {}};
+    Output output{thread_.call([&] { return instance_->request_output(j); }), {}, {}};
     const h5io_dataspace_t& space = output.request.space;
     output.request.location = normalised_location(output.request.location);
     const std::string what =
@@ -194,6 +217,7 @@ void Pipeline::request_outputs() {
                                 what, a));
     }
     output.geometry = std::move(geometry);
+    output.attributes = thread_.call([&] { return instance_->describe_output(j); });
     outputs_.push_back(std::move(output));
   }
 }
@@ -227,8 +251,8 @@ void Pipeline::read_unit(Slot& slot) {
   for (size_t i = 0; i < inputs_.size(); ++i) {
     Input& input = inputs_[i];
     if (!input.geometry.sliced()) continue;
-    input.dataset->read_slices(input.geometry, slot.unit->first, slot.unit->count,
-                               slot.inputs[i].data());
+    input.source->read_slices(input.geometry, slot.unit->first, slot.unit->count,
+                              slot.inputs[i].data());
     bytes_read_ += slot.unit->count * static_cast<int64_t>(input.geometry.slice_bytes());
   }
   read_seconds_ += seconds_since(start);
@@ -244,7 +268,7 @@ void Pipeline::compute(Slot& slot) {
     const Input& input = inputs_[i];
     const bool sliced = input.geometry.sliced();
     in[i].data = sliced ? slot.inputs[i].data() : const_cast<std::byte*>(input.whole.data());
-    in[i].space = input.geometry.slice_space(input.dataset->dtype());
+    in[i].space = input.geometry.slice_space(input.source->dtype());
     in[i].count = sliced ? unit.count : 1;
     in[i].slice_bytes = input.geometry.slice_bytes();
   }
@@ -332,7 +356,7 @@ nlohmann::json Pipeline::provenance() const {
   for (const Input& input : inputs_)
     inputs.push_back({{"location", input.location},
                       {"shape", input.geometry.shape},
-                      {"dtype", dtype_name(input.dataset->dtype())},
+                      {"dtype", dtype_name(input.source->dtype())},
                       {"sliced_dimension", input.geometry.axis}});
   nlohmann::json outputs = nlohmann::json::array();
   for (const Output& output : outputs_)
@@ -352,6 +376,7 @@ nlohmann::json Pipeline::provenance() const {
           {"parameters", spec_.params.to_json()},
           {"input_file", std::filesystem::absolute(spec_.input).string()},
           {"inputs", inputs},
+          {"scan", scan_ ? scan_summary(*scan_) : nlohmann::json()},
           {"outputs", outputs},
           {"ranks", group_.size()},
           {"slices_per_unit", plan_.slices_per_unit},
@@ -372,7 +397,11 @@ JobReport Pipeline::finish() {
   });
   collectively(group_, [&] {
     if (!group_.is_root()) return;
-    write_provenance(target_->partial_path(), record);
+    OutputAnnotations annotations;
+    for (const Output& output : outputs_)
+      if (!output.attributes.empty())
+        annotations.emplace_back(output.request.location, output.attributes);
+    write_provenance(target_->partial_path(), record, annotations);
     target_->commit();
   });
   finished_ = true;

@@ -7,12 +7,14 @@
 // service's worker group drives the same pipeline with units leased from the
 // master. Every member function is collective over the group.
 
-#include "common/input_dataset.hpp"
+#include "common/hdf5_attributes.hpp"
+#include "common/input_source.hpp"
 #include "common/job_params.hpp"
 #include "common/mpi_group.hpp"
 #include "common/output_file.hpp"
 #include "common/output_target.hpp"
 #include "common/plugin_host.hpp"
+#include "common/scan_layout.hpp"
 #include "common/work_plan.hpp"
 #include "common/worker_thread.hpp"
 
@@ -106,13 +108,14 @@ public:
 private:
   struct Input {
     std::string location;
-    std::optional<InputDataset> dataset;
+    std::unique_ptr<InputSource> source;
     SliceGeometry geometry;
     std::vector<std::byte> whole; // unsliced inputs, read once
   };
   struct Output {
     OutputRequest request;
     SliceGeometry geometry;
+    std::vector<AttributeValue> attributes; // the library's, from rank 0
   };
   // Buffers of one unit in flight: the pipeline keeps two.
   struct Slot {
@@ -123,6 +126,7 @@ private:
 
   void load_library();
   void open_inputs();
+  std::unique_ptr<InputSource> open_input(const std::string& location);
   void request_outputs();
   void allocate_slots();
   void create_output_file();
@@ -140,12 +144,14 @@ private:
   WorkerThread thread_; // every library call runs here; outlives the instance
   std::optional<OutputTarget> target_;
   std::optional<PluginLibrary> library_;
+  JobParams library_params_; // the job's, less those the host consumes
   std::vector<h5io_param_t> param_view_;
   std::string input_text_;
   h5io_global_params_t global_{};
   std::optional<PluginInstance> instance_;
 
   hdf5::File input_file_;
+  std::optional<ScanLayout> scan_; // found when a library first asks for a scan role
   std::vector<Input> inputs_;
   std::vector<Output> outputs_;
   int64_t total_slices_ = 0;

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <optional>
 #include <system_error>
@@ -89,6 +90,7 @@ PluginLibrary::PluginLibrary(std::string name, SharedLibrary library)
   api_.request_output = symbol_as<h5io_request_output_fn>(library_, "request_output");
   api_.process = symbol_as<h5io_process_fn>(library_, "process");
   api_.process_batch = symbol_as<h5io_process_batch_fn>(library_, "process_batch");
+  api_.describe_output = symbol_as<h5io_describe_output_fn>(library_, "describe_output");
   api_.processing_complete =
       symbol_as<h5io_processing_complete_fn>(library_, "processing_complete");
   api_.get_error_code = symbol_as<h5io_get_error_code_fn>(library_, "get_error_code");
@@ -175,6 +177,38 @@ OutputRequest PluginInstance::request_output(int index) {
         fmt::format("library '{}' gave no dataset location for output {}", library_.name(), index));
   request.location = location;
   return request;
+}
+
+std::vector<AttributeValue> PluginInstance::describe_output(int index) {
+  std::vector<AttributeValue> attributes;
+  if (library_.api().describe_output == nullptr) return attributes;
+  int count = 0;
+  const h5io_param_t* entries = nullptr;
+  const int code = library_.api().describe_output(context_, index, &count, &entries);
+  if (code != 0) throw failure("describe_output", code, fmt::format(" (output {})", index));
+  if (count < 0 || count > 256 || (count > 0 && entries == nullptr))
+    throw Error(fmt::format("library '{}' described output {} with {} attributes; h5io takes 0 "
+                            "to 256",
+                            library_.name(), index, count));
+  for (int a = 0; a < count; ++a) {
+    const h5io_param_t& entry = entries[a];
+    const std::string name = entry.key != nullptr ? entry.key : "";
+    if (name.empty() || name.size() > 255 ||
+        std::any_of(attributes.begin(), attributes.end(),
+                    [&](const AttributeValue& seen) { return seen.name == name; }))
+      throw Error(fmt::format("library '{}' gave output {} an attribute with an empty, overlong "
+                              "or repeated name ('{}')",
+                              library_.name(), index, name));
+    switch (entry.type) {
+    case H5IO_PARAM_INT:
+    case H5IO_PARAM_BOOL: attributes.push_back({name, entry.int_value}); break;
+    case H5IO_PARAM_FLOAT: attributes.push_back({name, entry.float_value}); break;
+    default:
+      attributes.push_back({name, std::string(entry.text != nullptr ? entry.text : "")});
+      break;
+    }
+  }
+  return attributes;
 }
 
 void PluginInstance::process(int64_t slice, std::span<const h5io_buffer_t> inputs,

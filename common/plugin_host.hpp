@@ -6,6 +6,7 @@
 #define H5IO_HOST
 #include "h5io_plugin.h"
 
+#include "common/attribute_value.hpp"
 #include "common/error.hpp"
 #include "common/shared_library.hpp"
 
@@ -26,7 +27,8 @@ struct PluginApi {
   h5io_set_input_slice_fn set_input_slice = nullptr;
   h5io_request_output_fn request_output = nullptr;
   h5io_process_fn process = nullptr;
-  h5io_process_batch_fn process_batch = nullptr; // optional
+  h5io_process_batch_fn process_batch = nullptr;     // optional
+  h5io_describe_output_fn describe_output = nullptr; // optional
   h5io_processing_complete_fn processing_complete = nullptr;
   h5io_get_error_code_fn get_error_code = nullptr;
 };
@@ -83,6 +85,9 @@ public:
   // Returns the library's slicing map (one 0/1 entry per dimension).
   std::vector<int> set_input_slice(int index, const h5io_dataspace_t& space);
   OutputRequest request_output(int index);
+  // The library's attributes for output `index` (none if it does not
+  // export describe_output); throws Error for malformed ones.
+  std::vector<AttributeValue> describe_output(int index);
   void process(int64_t slice, std::span<const h5io_buffer_t> inputs,
                std::span<h5io_buffer_t> outputs);
   void process_batch(int64_t first, int64_t count, std::span<const h5io_buffer_t> inputs,

@@ -3,9 +3,14 @@
 // (group /provenance, one string per field) so a volume carries its history
 // to any HDF5 reader.
 
+#include "common/attribute_value.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace h5io {
 
@@ -13,9 +18,14 @@ namespace h5io {
 // be placed there.
 inline constexpr const char* kProvenanceGroup = "/provenance";
 
+// Attributes a library gave its outputs: (dataset location, attributes).
+using OutputAnnotations = std::vector<std::pair<std::string, std::vector<AttributeValue>>>;
+
 // Opens the finished (closed) output serially and writes `record`: strings as
-// strings, everything else as its JSON text. Throws Error on failure.
-void write_provenance(const std::filesystem::path& file, const nlohmann::json& record);
+// strings, everything else as its JSON text; then the outputs' attributes.
+// Throws Error on failure.
+void write_provenance(const std::filesystem::path& file, const nlohmann::json& record,
+                      const OutputAnnotations& annotations = {});
 
 // Now as an ISO 8601 UTC timestamp, e.g. 2026-11-27T10:15:00Z.
 std::string utc_timestamp();

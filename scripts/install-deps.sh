@@ -10,7 +10,7 @@ packages=(
   libcli11-dev libspdlog-dev libfmt-dev libsystemd-dev
   libfftw3-dev libtiff-dev
   libgtest-dev libgmock-dev   # GTest's CMake config names the gmock libraries too
-  python3 python3-h5py python3-numpy   # independent checkers in the tests
+  python3 python3-h5py python3-numpy python3-skimage   # independent checkers in the tests
 )
 
 missing=()

@@ -14,6 +14,7 @@
  *     set_input_slice(ctx, i, &space, map)   which dimension is sliced
  *   for j in 0..nout-1:
  *     request_output(ctx, j, &location, &space)  per-slice shape, -1 grows
+ *   describe_output(ctx, j, &n, &attributes)  optional: units, meaning
  *   process(ctx, slice, ...)  or  process_batch(ctx, first, count, ...)
  *   processing_complete(ctx)                 library frees its context
  *
@@ -121,7 +122,8 @@ typedef struct h5io_global_params {
  * Required: h5io_abi_version, h5io_init, request_input, set_input_slice,
  *           request_output, process (or process_batch), processing_complete,
  *           get_error_code.
- * Optional: h5io_plugin_version, process_batch (preferred when present).    */
+ * Optional: h5io_plugin_version, process_batch (preferred when present),
+ *           describe_output.                                                */
 
 typedef int (*h5io_abi_version_fn)(void);
 typedef const char* (*h5io_plugin_version_fn)(void);
@@ -158,6 +160,14 @@ typedef int (*h5io_process_batch_fn)(void* context, int64_t first_slice, int64_t
                                      int num_inputs, const h5io_buffer_t* inputs, int num_outputs,
                                      h5io_buffer_t* outputs);
 
+/* Optional: attributes for output j (what the values mean, their units),
+ * written on the output dataset when the job completes. Each is one
+ * h5io_param_t: key = attribute name; STRING -> text, INT and BOOL -> int64,
+ * FLOAT -> float64. Called once per output after request_output, and only
+ * the answer of the group's rank 0 is written. */
+typedef int (*h5io_describe_output_fn)(void* context, int output_index, int* num_attributes,
+                                       const h5io_param_t** attributes);
+
 /* Release everything the context holds, and the context itself. */
 typedef int (*h5io_processing_complete_fn)(void* context);
 
@@ -182,6 +192,8 @@ H5IO_EXPORT int process(void* context, int64_t slice_number, int num_inputs,
 H5IO_EXPORT int process_batch(void* context, int64_t first_slice, int64_t slice_count,
                               int num_inputs, const h5io_buffer_t* inputs, int num_outputs,
                               h5io_buffer_t* outputs);
+H5IO_EXPORT int describe_output(void* context, int output_index, int* num_attributes,
+                                const h5io_param_t** attributes);
 H5IO_EXPORT int processing_complete(void* context);
 H5IO_EXPORT const char* get_error_code(void* context, int error_code);
 #endif

@@ -30,3 +30,20 @@ def check(condition, message):
     if not condition:
         sys.exit(f"FAILED: {message}")
     print(f"ok: {message}")
+
+
+def run_plain(args, *h5io_args, ranks=None, timeout=600):
+    """Runs h5io (with `ranks` MPI ranks; 0 or None: one process) and returns
+    the CompletedProcess whatever its exit status."""
+    command = [args.h5io, *h5io_args]
+    if ranks:
+        command = [args.mpiexec, "-n", str(ranks), "--oversubscribe", *command]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+
+
+def run_ok(args, *h5io_args, ranks=None, timeout=600):
+    result = run_plain(args, *h5io_args, ranks=ranks, timeout=timeout)
+    if result.returncode != 0:
+        sys.exit(f"FAILED: h5io {' '.join(h5io_args)} (ranks {ranks})\nexit {result.returncode}\n"
+                 f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}")
+    return result

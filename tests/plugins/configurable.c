@@ -13,6 +13,8 @@
  *   fail_rank=R                    only rank R fails (default: every rank)
  *   crash_at=SLICE                 die of SIGSEGV on that slice
  *   message=TEXT                   the error text (default "configured failure")
+ *   describe=ok|many|repeat        describe_output gives three attributes
+ *                                  (units, scale, bins), 300, or a repeated name
  *
  * Output j holds, per slice, the sum of input 0's slice in its first element.
  * Built three times: as is, with WRONG_ABI (claims ABI 999) and with
@@ -51,6 +53,8 @@ typedef struct {
   int fails_here;
   char message[256];
   char error[512];
+  char describe[16];
+  h5io_param_t attributes[3];
 } context_t;
 
 static int failure(context_t* ctx, const char* text) {
@@ -77,6 +81,7 @@ int h5io_init(void** context, const h5io_global_params_t* g, int* num_inputs, in
   snprintf(ctx->fail_in, sizeof(ctx->fail_in), "%s", text_param(g, "fail_in", ""));
   ctx->fail_at = atoll(text_param(g, "fail_at", "0"));
   ctx->crash_at = atoll(text_param(g, "crash_at", "-1"));
+  snprintf(ctx->describe, sizeof(ctx->describe), "%s", text_param(g, "describe", ""));
   const h5io_param_t* rank = h5io_find_param(g, "fail_rank");
   ctx->fails_here = rank == NULL || rank->int_value == g->rank;
 
@@ -170,6 +175,20 @@ int process(void* context, int64_t slice, int num_inputs, const h5io_buffer_t* i
   return 0;
 }
 #endif
+
+int describe_output(void* context, int j, int* num_attributes, const h5io_param_t** attributes) {
+  context_t* ctx = context;
+  (void)j;
+  const h5io_param_t units = {"units", H5IO_PARAM_STRING, "counts", 0, 0.0};
+  const h5io_param_t scale = {"scale", H5IO_PARAM_FLOAT, "2.5", 0, 2.5};
+  const h5io_param_t bins = {"bins", H5IO_PARAM_INT, "7", 7, 7.0};
+  ctx->attributes[0] = units;
+  ctx->attributes[1] = strcmp(ctx->describe, "repeat") == 0 ? units : scale;
+  ctx->attributes[2] = bins;
+  *attributes = ctx->attributes;
+  *num_attributes = ctx->describe[0] == '\0' ? 0 : strcmp(ctx->describe, "many") == 0 ? 300 : 3;
+  return configured_failure(ctx, "describe_output");
+}
 
 int processing_complete(void* context) {
   context_t* ctx = context;

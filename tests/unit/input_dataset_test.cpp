@@ -170,3 +170,58 @@ TEST(InputDataset, ClearErrorsForWhatCannotBeDelivered) {
             "library " +
                 supported);
 }
+
+TEST(InputDataset, NarrowedToSomeFramesReadsOnlyThoseInOrder) {
+  test::ScratchDir dir;
+  const std::vector<int64_t> shape = {20, 10, 6};
+  const int64_t frame = shape[1] * shape[2];
+  const auto values = test::iota_values<int32_t>(static_cast<size_t>(shape[0] * frame));
+  const std::vector<FrameRange> frames = {{1, 3}, {7, 2}, {15, 5}};
+  // The narrowed input as it should look: the chosen frames back to back.
+  std::vector<int32_t> view;
+  for (const FrameRange& r : frames)
+    view.insert(view.end(), values.begin() + r.first * frame,
+                values.begin() + (r.first + r.count) * frame);
+  const std::vector<int64_t> view_shape = {10, shape[1], shape[2]};
+
+  const std::vector<std::vector<int64_t>> chunkings = {{}, {8, 4, 6}, {3, 10, 6}};
+  for (size_t k = 0; k < chunkings.size(); ++k) {
+    const std::vector<int64_t>& chunk = chunkings[k];
+    const auto path = dir / ("frames" + std::to_string(k) + ".h5");
+    {
+      auto file = test::create_file(path);
+      test::write_dataset(file.get(), "/d", H5T_NATIVE_INT32, shape, values, chunk);
+    }
+    hdf5::File file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+    InputDataset dataset(file.get(), "/d", path.string(), frames, "scan:projections");
+    EXPECT_EQ(dataset.shape(), view_shape);
+    EXPECT_EQ(dataset.location(), "scan:projections");
+
+    std::vector<int32_t> whole(view.size(), -1);
+    dataset.read_whole(reinterpret_cast<std::byte*>(whole.data()));
+    EXPECT_EQ(whole, view);
+
+    for (int axis = 0; axis < 3; ++axis) {
+      const SliceGeometry g{view_shape, axis, 4};
+      for (const int64_t unit : {int64_t{1}, int64_t{3}, view_shape[static_cast<size_t>(axis)]}) {
+        for (int64_t first = 0; first < g.slices(); first += unit) {
+          const int64_t count = std::min(unit, g.slices() - first);
+          std::vector<int32_t> got(static_cast<size_t>(count * g.slice_elements()), -1);
+          dataset.read_slices(g, first, count, reinterpret_cast<std::byte*>(got.data()));
+          for (int64_t f = 0; f < view_shape[0]; ++f)
+            for (int64_t r = 0; r < view_shape[1]; ++r)
+              for (int64_t c = 0; c < view_shape[2]; ++c) {
+                const int64_t x[3] = {f, r, c};
+                if (x[axis] < first || x[axis] >= first + count) continue;
+                int64_t within = 0;
+                for (int d = 0; d < 3; ++d)
+                  if (d != axis) within = within * view_shape[static_cast<size_t>(d)] + x[d];
+                ASSERT_EQ(got[static_cast<size_t>((x[axis] - first) * g.slice_elements() + within)],
+                          view[static_cast<size_t>((f * view_shape[1] + r) * view_shape[2] + c)])
+                    << "chunk " << chunk.size() << " axis " << axis << " unit " << unit;
+              }
+        }
+      }
+    }
+  }
+}

@@ -150,3 +150,33 @@ TEST(PluginHost, ProcessingCompleteFailureIsReported) {
         << e.what();
   }
 }
+
+TEST(PluginHost, OutputAttributesArriveTypedAndMalformedOnesAreRefused) {
+  const PluginLibrary library = PluginLibrary::load("configurable", kDirs);
+  const auto describe = [&](const std::string& mode) {
+    const JobParams params = JobParams::parse({"describe=" + mode});
+    const auto view = params.view();
+    PluginInstance instance(library, globals(view));
+    return instance.describe_output(0);
+  };
+  const std::vector<AttributeValue> attributes = describe("ok");
+  ASSERT_EQ(attributes.size(), 3u);
+  EXPECT_EQ(attributes[0].name, "units");
+  EXPECT_EQ(std::get<std::string>(attributes[0].value), "counts");
+  EXPECT_EQ(std::get<double>(attributes[1].value), 2.5);
+  EXPECT_EQ(std::get<int64_t>(attributes[2].value), 7);
+  for (const auto& [mode, expected] :
+       {std::pair<std::string, std::string>{"many", "300 attributes"}, {"repeat", "repeated"}}) {
+    try {
+      describe(mode);
+      FAIL() << mode << " was accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
+    }
+  }
+  // The benchmark library has no describe_output: no attributes, no error.
+  const PluginLibrary benchmark = PluginLibrary::load("benchmark", kDirs);
+  const std::vector<h5io_param_t> none;
+  PluginInstance plain(benchmark, globals(none));
+  EXPECT_TRUE(plain.describe_output(0).empty());
+}

@@ -16,6 +16,9 @@ Command add_run_command(CLI::App& app, int& argc, char**& argv);
 // h5io example: writes the small built-in example scan.
 Command add_example_command(CLI::App& app);
 
+// h5io phantom: writes a synthetic tomography scan and its ground truth.
+Command add_phantom_command(CLI::App& app);
+
 // True on the process that should print (rank 0 under mpirun, or alone):
 // usage errors happen before MPI is up, so this reads the launcher's
 // environment.

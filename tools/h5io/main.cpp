@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   const h5io::cli::Command run = h5io::cli::add_run_command(app, argc, argv);
   const h5io::cli::Command example = h5io::cli::add_example_command(app);
+  const h5io::cli::Command phantom = h5io::cli::add_phantom_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -21,5 +22,6 @@ int main(int argc, char** argv) {
   }
   if (app.got_subcommand("run")) return run();
   if (app.got_subcommand("example")) return example();
+  if (app.got_subcommand("phantom")) return phantom();
   return 2;
 }

@@ -1,0 +1,23 @@
+#pragma once
+// Inputs a library asks for by role instead of by path: "scan:projections",
+// "scan:darks", "scan:flats" (frames of shape [n, rows, cols], n may be 0)
+// and "scan:angles" (float64 radians, one per projection). The host finds
+// them with discover_scan, so one library reads NXtomo and DXchange alike.
+
+#include "common/input_source.hpp"
+#include "common/scan_layout.hpp"
+
+#include <memory>
+#include <string>
+
+namespace h5io {
+
+inline constexpr const char* kScanRolePrefix = "scan:";
+
+bool is_scan_role(const std::string& location);
+
+// Opens one role; throws Error listing the roles for an unknown one.
+std::unique_ptr<InputSource> open_scan_role(hid_t file, const std::string& file_name,
+                                            const std::string& role, const ScanLayout& scan);
+
+} // namespace h5io

@@ -1,0 +1,66 @@
+// Normalisation arithmetic; see normalise.hpp for the rules.
+#include "normalise.hpp"
+
+#include "dtype_convert.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace h5io::fbp {
+namespace {
+
+constexpr float kMinTransmission = 1e-6f;
+
+const void* row_pointer(const RawRows& rows, int64_t row, int64_t cols) {
+  const auto* base = static_cast<const unsigned char*>(rows.data);
+  return base + row * cols * static_cast<int64_t>(h5io_dtype_size(rows.dtype));
+}
+
+} // namespace
+
+std::vector<float> mean_rows(const RawRows& rows, int64_t cols) {
+  std::vector<float> mean(static_cast<size_t>(cols), 0.0f);
+  if (rows.rows <= 0) return mean;
+  std::vector<double> sum(static_cast<size_t>(cols), 0.0);
+  std::vector<float> row(static_cast<size_t>(cols));
+  for (int64_t r = 0; r < rows.rows; ++r) {
+    convert_to_float(row_pointer(rows, r, cols), rows.dtype, cols, row.data());
+    for (int64_t u = 0; u < cols; ++u) sum[static_cast<size_t>(u)] += row[static_cast<size_t>(u)];
+  }
+  for (int64_t u = 0; u < cols; ++u)
+    mean[static_cast<size_t>(u)] =
+        static_cast<float>(sum[static_cast<size_t>(u)] / static_cast<double>(rows.rows));
+  return mean;
+}
+
+void normalise_sinogram(const RawRows& projections, std::span<const float> dark,
+                        std::span<const float> flat, int64_t cols, float* sinogram) {
+  // 1 / (flat - dark), or 0 where the pixel has no usable flat field.
+  std::vector<float> inverse(static_cast<size_t>(cols));
+  for (int64_t u = 0; u < cols; ++u) {
+    const float d = dark[static_cast<size_t>(u)];
+    const float f = flat[static_cast<size_t>(u)];
+    const float range = f - d;
+    const float tiny = 1e-6f * std::max(std::fabs(f), std::fabs(d));
+    inverse[static_cast<size_t>(u)] =
+        (range > tiny && range > 1e-30f && std::isfinite(range)) ? 1.0f / range : 0.0f;
+  }
+  for (int64_t p = 0; p < projections.rows; ++p) {
+    float* out = sinogram + p * cols;
+    convert_to_float(row_pointer(projections, p, cols), projections.dtype, cols, out);
+    for (int64_t u = 0; u < cols; ++u) {
+      const size_t k = static_cast<size_t>(u);
+      float t = inverse[k] != 0.0f ? (out[u] - dark[k]) * inverse[k] : 1.0f;
+      if (!std::isfinite(t)) t = 1.0f;
+      out[u] = -std::log(std::max(t, kMinTransmission));
+    }
+  }
+}
+
+void copy_sinogram(const RawRows& projections, int64_t cols, float* sinogram) {
+  convert_to_float(projections.data, projections.dtype, projections.rows * cols, sinogram);
+  for (int64_t i = 0; i < projections.rows * cols; ++i)
+    if (!std::isfinite(sinogram[i])) sinogram[i] = 0.0f;
+}
+
+} // namespace h5io::fbp

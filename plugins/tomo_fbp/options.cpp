@@ -1,0 +1,210 @@
+// Reading tomo_fbp's parameters. The host types each value from its text
+// (h5io run) or from JSON (job messages), so numbers may arrive as INT or
+// FLOAT and booleans as BOOL or 0/1; every accepted form is listed here.
+// A parameter that would have no effect (mask_ratio without mask=true, ...)
+// is an error too: a silent no-op hides a mistake in the user's job.
+#include "options.hpp"
+
+#include "error.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+#include <thread>
+
+namespace h5io::fbp {
+namespace {
+
+constexpr const char* kKnown[] = {"filter",    "center",     "center_search", "padding",
+                                  "mask",      "mask_ratio", "rings",         "ring_size",
+                                  "normalise", "threads",    "output"};
+constexpr int kKnownCount = static_cast<int>(sizeof(kKnown) / sizeof(kKnown[0]));
+
+std::string quoted(const h5io_param_t& p) {
+  return std::string(p.key) + "='" + p.text + "'";
+}
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+// A finite number, from a typed value or from text that is all number.
+std::optional<double> number_of(const h5io_param_t& p) {
+  if (p.type == H5IO_PARAM_INT || p.type == H5IO_PARAM_FLOAT)
+    return std::isfinite(p.float_value) ? std::optional<double>(p.float_value) : std::nullopt;
+  if (p.type != H5IO_PARAM_STRING || p.text[0] == '\0') return std::nullopt;
+  char* end = nullptr;
+  const double value = std::strtod(p.text, &end);
+  if (*end != '\0' || !std::isfinite(value)) return std::nullopt;
+  return value;
+}
+
+bool bool_of(const h5io_param_t& p) {
+  if (p.type == H5IO_PARAM_BOOL) return p.int_value != 0;
+  if (p.type == H5IO_PARAM_INT && (p.int_value == 0 || p.int_value == 1)) return p.int_value != 0;
+  const std::string t = lower(p.text);
+  if (t == "true" || t == "yes" || t == "on") return true;
+  if (t == "false" || t == "no" || t == "off") return false;
+  throw Error("parameter " + quoted(p) + " must be true or false");
+}
+
+int64_t whole_number_of(const h5io_param_t& p, const std::string& what) {
+  const std::optional<double> value = number_of(p);
+  if (!value || *value != std::floor(*value) || std::fabs(*value) > 1e9)
+    throw Error("parameter " + quoted(p) + " must be " + what);
+  return static_cast<int64_t>(*value);
+}
+
+} // namespace
+
+std::string_view known_parameter_list() {
+  return "filter, center, center_search, padding, mask, mask_ratio, rings, ring_size, "
+         "normalise, threads, output";
+}
+
+std::string_view filter_name(FilterKind kind) {
+  switch (kind) {
+  case FilterKind::ramp: return "ramp";
+  case FilterKind::shepp_logan: return "shepp-logan";
+  case FilterKind::cosine: return "cosine";
+  case FilterKind::hamming: return "hamming";
+  case FilterKind::hann: return "hann";
+  case FilterKind::parzen: return "parzen";
+  }
+  return "ramp";
+}
+
+std::string_view filter_name_list() {
+  return "ramp (or ram-lak), shepp-logan, cosine, hamming, hann, parzen";
+}
+
+std::optional<FilterKind> parse_filter_name(std::string_view name) {
+  const std::string n = lower(name);
+  if (n == "ramp" || n == "ram-lak" || n == "ramlak") return FilterKind::ramp;
+  if (n == "shepp-logan" || n == "shepp_logan") return FilterKind::shepp_logan;
+  if (n == "cosine") return FilterKind::cosine;
+  if (n == "hamming") return FilterKind::hamming;
+  if (n == "hann" || n == "hanning") return FilterKind::hann;
+  if (n == "parzen") return FilterKind::parzen;
+  return std::nullopt;
+}
+
+std::string center_location(const std::string& output) {
+  const size_t slash = output.rfind('/');
+  return output.substr(0, slash + 1) + "center";
+}
+
+int thread_count(const Options& options, int local_ranks) {
+  if (options.threads > 0) return options.threads;
+  const unsigned cores = std::thread::hardware_concurrency();
+  const int ranks = std::max(1, local_ranks);
+  return std::max(1, static_cast<int>(cores) / ranks);
+}
+
+Options parse_options(const h5io_global_params_t& params) {
+  if (const h5io_param_t* unknown = h5io_first_unknown_param(&params, kKnown, kKnownCount)) {
+    std::string hint;
+    if (lower(unknown->key) == "normalize") hint = " (did you mean normalise?)";
+    if (lower(unknown->key) == "centre") hint = " (did you mean center?)";
+    throw Error("tomo_fbp has no parameter '" + std::string(unknown->key) + "'" + hint +
+                "; its parameters are: " + std::string(known_parameter_list()));
+  }
+  Options o;
+  if (const h5io_param_t* p = h5io_find_param(&params, "filter")) {
+    const std::optional<FilterKind> kind = parse_filter_name(p->text);
+    if (!kind)
+      throw Error("filter='" + std::string(p->text) + "' is not a filter tomo_fbp knows; choose " +
+                  std::string(filter_name_list()));
+    o.filter = *kind;
+  }
+  if (const h5io_param_t* p = h5io_find_param(&params, "center")) {
+    if (lower(p->text) != "auto") {
+      const std::optional<double> value = number_of(*p);
+      if (!value)
+        throw Error("parameter " + quoted(*p) +
+                    " must be 'auto' (find the rotation axis in every slice) or the detector "
+                    "column of the rotation axis, e.g. center=1023.5");
+      o.center = *value;
+    }
+  }
+  if (const h5io_param_t* p = h5io_find_param(&params, "center_search")) {
+    if (o.center)
+      throw Error("center_search only applies to center=auto, but center=" +
+                  std::string(h5io_find_param(&params, "center")->text) + " is given");
+    const std::optional<double> value = number_of(*p);
+    if (!value || *value < 0)
+      throw Error("parameter " + quoted(*p) +
+                  " must be a number of pixels >= 0: how far from the middle of the detector "
+                  "the automatic centre search looks");
+    o.center_search = *value;
+  }
+  if (const h5io_param_t* p = h5io_find_param(&params, "padding")) {
+    const std::string t = lower(p->text);
+    if (t == "edge")
+      o.padding = Padding::edge;
+    else if (t == "zero")
+      o.padding = Padding::zero;
+    else
+      throw Error("parameter " + quoted(*p) +
+                  " must be 'edge' (extend each projection with its end values before "
+                  "filtering) or 'zero' (pad with zeros, as scikit-image's iradon)");
+  }
+  if (const h5io_param_t* p = h5io_find_param(&params, "mask")) o.mask = bool_of(*p);
+  if (const h5io_param_t* p = h5io_find_param(&params, "mask_ratio")) {
+    if (!o.mask)
+      throw Error("mask_ratio only applies with mask=true (it sets the radius of the circle "
+                  "outside which the reconstruction is set to zero)");
+    const std::optional<double> value = number_of(*p);
+    if (!value || *value <= 0)
+      throw Error("parameter " + quoted(*p) +
+                  " must be a number > 0: the mask radius as a fraction of half the image "
+                  "width (1 = the inscribed circle)");
+    o.mask_ratio = *value;
+  }
+  if (const h5io_param_t* p = h5io_find_param(&params, "rings")) {
+    const std::string t = lower(p->text);
+    if (t == "none")
+      o.rings = Rings::none;
+    else if (t == "sort")
+      o.rings = Rings::sort;
+    else
+      throw Error("parameter " + quoted(*p) +
+                  " must be 'none' or 'sort' (Vo 2018 sorting-based ring removal)");
+  }
+  if (const h5io_param_t* p = h5io_find_param(&params, "ring_size")) {
+    if (o.rings == Rings::none) throw Error("ring_size only applies with rings=sort");
+    const int64_t size = whole_number_of(*p, "an odd whole number >= 3 (detector pixels)");
+    if (size < 3 || size % 2 == 0)
+      throw Error("parameter " + quoted(*p) +
+                  " must be an odd whole number >= 3: the width in detector pixels of the "
+                  "median filter that removes stripes");
+    o.ring_size = static_cast<int>(size);
+  }
+  if (const h5io_param_t* p = h5io_find_param(&params, "normalise")) o.normalise = bool_of(*p);
+  if (const h5io_param_t* p = h5io_find_param(&params, "threads")) {
+    const int64_t n = whole_number_of(*p, "a whole number >= 0 (0 = automatic)");
+    if (n < 0 || n > 4096)
+      throw Error("parameter " + quoted(*p) + " must be a whole number from 0 (automatic) to 4096");
+    o.threads = static_cast<int>(n);
+  }
+  if (const h5io_param_t* p = h5io_find_param(&params, "output")) {
+    const std::string path = p->text;
+    if (path.size() < 2 || path[0] != '/' || path.back() == '/' ||
+        path.find("//") != std::string::npos)
+      throw Error("parameter " + quoted(*p) +
+                  " must be an absolute dataset path such as /entry/reconstruction/data");
+    if (center_location(path) == path)
+      throw Error("parameter " + quoted(*p) +
+                  " would collide with the rotation centres, which "
+                  "are written next to the reconstruction as '" +
+                  center_location(path) + "'; choose another dataset name");
+    o.output = path;
+  }
+  return o;
+}
+
+} // namespace h5io::fbp

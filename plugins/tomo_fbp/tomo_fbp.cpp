@@ -1,0 +1,348 @@
+// tomo_fbp: filtered back-projection of parallel-beam tomography scans, on
+// the CPU. The entry points of the h5io ABI around the core library: they
+// check what the host delivers and turn every failure into a message.
+//
+// Inputs, by role (the host finds them in the NXtomo or DXchange scan, so a
+// user names no paths), each sliced along detector rows:
+//   0 "scan:projections" [P, rows, cols] any ABI type -> [P][cols] per slice
+//   1 "scan:darks"       [D, rows, cols]; D may be 0: dark level 0
+//   2 "scan:flats"       [F, rows, cols]; F >= 1 unless normalise=false
+//   3 "scan:angles"      [P] radians, float64 (or float32), delivered whole
+// Outputs, one slice per detector row:
+//   0 <output> (default /entry/reconstruction/data) [N, N] float32, N = cols:
+//     linear attenuation coefficient in 1/pixel (ARCHITECTURE.md, "Tomography geometry")
+//   1 <parent of output>/center  float64: the rotation centre (detector
+//     column) each slice was reconstructed with
+// Parameters: see options.hpp (filter, center, center_search, padding, mask,
+// mask_ratio, rings, ring_size, normalise, threads, output).
+#include "h5io_plugin.h"
+
+#include "error.hpp"
+#include "options.hpp"
+#include "reconstructor.hpp"
+#include "thread_pool.hpp"
+
+#include <cstdio>
+#include <memory>
+#include <new>
+#include <optional>
+#include <string>
+#include <vector>
+
+H5IO_DECLARE_PLUGIN("1.0.0")
+
+namespace {
+
+using namespace h5io::fbp;
+
+enum Code { kOk = 0, kBadParameter = 1, kBadInput = 2, kBadIndex = 3, kFailed = 4, kNoMemory = 5 };
+
+constexpr int kInputs = 4;
+constexpr const char* kInputRoles[kInputs] = {"scan:projections", "scan:darks", "scan:flats",
+                                              "scan:angles"};
+constexpr const char* kInputNames[kInputs] = {"projections", "dark-field frames",
+                                              "flat-field frames", "rotation angles"};
+
+struct Context {
+  Options options;
+  std::unique_ptr<ThreadPool> pool;
+  std::optional<h5io_dataspace_t> inputs[kInputs];
+  std::string center_output;
+  std::unique_ptr<Reconstructor> recon;
+  std::vector<double> angles;
+  // describe_output's answer: texts first, then the params pointing at them.
+  std::vector<std::string> attribute_texts;
+  std::vector<h5io_param_t> attributes;
+  std::string error;
+};
+
+int fail(Context* ctx, Code code, std::string text) {
+  ctx->error = std::move(text);
+  return code;
+}
+
+std::string shape_text(const h5io_dataspace_t& s) {
+  std::string out = "[";
+  for (int32_t d = 0; d < s.rank; ++d) out += (d ? ", " : "") + std::to_string(s.shape[d]);
+  return out + "]";
+}
+
+std::string number_text(double value) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof(buffer), "%.10g", value);
+  return buffer;
+}
+
+// The checks that need two inputs run once both are known, whatever the
+// order of the host's set_input_slice calls.
+int check_inputs(Context* ctx) {
+  const auto& proj = ctx->inputs[0];
+  if (!proj) return kOk;
+  const int64_t p = proj->shape[0], rows = proj->shape[1], cols = proj->shape[2];
+  for (int i = 1; i <= 2; ++i) {
+    const auto& frames = ctx->inputs[i];
+    if (!frames) continue;
+    if (frames->shape[1] != rows || frames->shape[2] != cols)
+      return fail(ctx, kBadInput,
+                  std::string("the ") + kInputNames[i] + " have shape " + shape_text(*frames) +
+                      " but the projections " + shape_text(*proj) +
+                      ": rows and columns must match");
+  }
+  if (ctx->inputs[3] && ctx->inputs[3]->shape[0] != p)
+    return fail(ctx, kBadInput,
+                "the scan has " + std::to_string(p) + " projections but " +
+                    std::to_string(ctx->inputs[3]->shape[0]) + " rotation angles");
+  return kOk;
+}
+
+int check_frames(Context* ctx, int index, const h5io_dataspace_t& space, int* slicing_map) {
+  if (space.rank != 3)
+    return fail(ctx, kBadInput,
+                std::string("the ") + kInputNames[index] +
+                    " must be a 3-D stack [frames, rows, columns], but have shape " +
+                    shape_text(space));
+  if (!h5io_dtype_size(space.dtype))
+    return fail(ctx, kBadInput,
+                std::string("the ") + kInputNames[index] +
+                    " have an element type tomo_fbp cannot read");
+  if (index == 0) {
+    if (space.shape[0] < 1 || space.shape[1] < 1 || space.shape[2] < 2)
+      return fail(ctx, kBadInput,
+                  "the projections " + shape_text(space) +
+                      " need at least 1 frame, 1 row and 2 detector columns");
+    const double last = static_cast<double>(space.shape[2] - 1);
+    if (const auto& c = ctx->options.center; c && (*c < 0 || *c > last))
+      return fail(ctx, kBadParameter,
+                  "centre " + number_text(*c) + " is outside the detector (0 .. " +
+                      number_text(last) + "): the projections have " +
+                      std::to_string(space.shape[2]) + " columns");
+  }
+  if (index == 2 && space.shape[0] == 0 && ctx->options.normalise)
+    return fail(ctx, kBadInput,
+                "the scan has no flat-field frames (image_key 1 / data_white); normalisation "
+                "needs them; pass normalise=false if the data are already -log normalised");
+  ctx->inputs[index] = space;
+  slicing_map[1] = 1; // one detector row = one sinogram = one slice
+  return check_inputs(ctx);
+}
+
+void add_text(Context* ctx, const char* key, std::string text) {
+  ctx->attribute_texts.push_back(std::move(text));
+  ctx->attributes.push_back({key, H5IO_PARAM_STRING, nullptr, 0, 0.0});
+}
+void add_number(Context* ctx, const char* key, double value) {
+  ctx->attribute_texts.push_back(number_text(value));
+  ctx->attributes.push_back({key, H5IO_PARAM_FLOAT, nullptr, 0, value});
+}
+void add_int(Context* ctx, const char* key, int64_t value,
+             h5io_param_type_t type = H5IO_PARAM_INT) {
+  ctx->attribute_texts.push_back(std::to_string(value));
+  ctx->attributes.push_back({key, type, nullptr, value, static_cast<double>(value)});
+}
+
+// Validates the buffers of one batch against what set_input_slice saw.
+int check_batch(Context* ctx, int64_t count, int num_inputs, const h5io_buffer_t* inputs,
+                int num_outputs, const h5io_buffer_t* outputs) {
+  if (num_inputs != kInputs || num_outputs != 2)
+    return fail(ctx, kBadIndex, "expected 4 inputs and 2 outputs");
+  for (int i = 0; i < kInputs; ++i)
+    if (!ctx->inputs[i])
+      return fail(ctx, kBadInput, std::string("the host never described the ") + kInputNames[i]);
+  const int64_t p = ctx->inputs[0]->shape[0], cols = ctx->inputs[0]->shape[2];
+  for (int i = 0; i < 3; ++i) {
+    const size_t expected = static_cast<size_t>(ctx->inputs[i]->shape[0] * cols) *
+                            h5io_dtype_size(ctx->inputs[i]->dtype);
+    if (inputs[i].slice_bytes != expected || (inputs[i].count != count && expected != 0))
+      return fail(ctx, kBadInput,
+                  std::string("the host delivered ") + kInputNames[i] + " slices of " +
+                      std::to_string(inputs[i].slice_bytes) + " bytes, expected " +
+                      std::to_string(expected));
+  }
+  if (inputs[3].slice_bytes != static_cast<size_t>(p) * h5io_dtype_size(ctx->inputs[3]->dtype))
+    return fail(ctx, kBadInput, "the host delivered the rotation angles with the wrong size");
+  if (outputs[0].count != count || outputs[1].count != count ||
+      outputs[0].slice_bytes != static_cast<size_t>(cols * cols) * sizeof(float) ||
+      outputs[1].slice_bytes != sizeof(double))
+    return fail(ctx, kBadInput, "the host's output buffers do not match the requested shapes");
+  return kOk;
+}
+
+} // namespace
+
+extern "C" {
+
+H5IO_EXPORT int h5io_init(void** context, const h5io_global_params_t* params, int* num_inputs,
+                          int* num_outputs) {
+  Context* ctx = nullptr;
+  try {
+    auto owned = std::make_unique<Context>();
+    ctx = owned.get();
+    *context = owned.release();
+    ctx->options = parse_options(*params);
+    ctx->center_output = center_location(ctx->options.output);
+    ctx->pool = std::make_unique<ThreadPool>(thread_count(ctx->options, params->local_ranks));
+  } catch (const Error& e) {
+    return fail(ctx, kBadParameter, e.what());
+  } catch (const std::bad_alloc&) {
+    if (ctx == nullptr) return kNoMemory;
+    return fail(ctx, kNoMemory, "out of memory while starting tomo_fbp");
+  } catch (const std::exception& e) {
+    if (ctx == nullptr) return kFailed;
+    return fail(ctx, kFailed, std::string("could not start tomo_fbp: ") + e.what());
+  }
+  *num_inputs = kInputs;
+  *num_outputs = 2;
+  return kOk;
+}
+
+H5IO_EXPORT int request_input(void* context, int input_index, const char** dataset_location) {
+  auto* ctx = static_cast<Context*>(context);
+  if (input_index < 0 || input_index >= kInputs) return fail(ctx, kBadIndex, "there are 4 inputs");
+  *dataset_location = kInputRoles[input_index];
+  return kOk;
+}
+
+H5IO_EXPORT int set_input_slice(void* context, int input_index,
+                                const h5io_dataspace_t* input_dataspace, int* slicing_map) {
+  auto* ctx = static_cast<Context*>(context);
+  if (input_index < 0 || input_index >= kInputs) return fail(ctx, kBadIndex, "there are 4 inputs");
+  const h5io_dataspace_t& space = *input_dataspace;
+  if (input_index < 3) return check_frames(ctx, input_index, space, slicing_map);
+  if (space.rank != 1)
+    return fail(ctx, kBadInput,
+                "the rotation angles must be a 1-D list, one per projection, but have shape " +
+                    shape_text(space));
+  if (space.dtype != H5IO_FLOAT64 && space.dtype != H5IO_FLOAT32)
+    return fail(ctx, kBadInput, "the rotation angles must be floating-point numbers (radians)");
+  ctx->inputs[3] = space; // slicing_map stays all zeros: the whole list every time
+  return check_inputs(ctx);
+}
+
+H5IO_EXPORT int request_output(void* context, int output_index, const char** dataset_location,
+                               h5io_dataspace_t* output_dataspace) {
+  auto* ctx = static_cast<Context*>(context);
+  if (output_index < 0 || output_index > 1) return fail(ctx, kBadIndex, "there are 2 outputs");
+  if (!ctx->inputs[0])
+    return fail(ctx, kBadInput, "the output shape needs the projections' shape first");
+  if (output_index == 0) {
+    const int64_t n = ctx->inputs[0]->shape[2];
+    *dataset_location = ctx->options.output.c_str();
+    output_dataspace->rank = 3;
+    output_dataspace->shape[0] = -1;
+    output_dataspace->shape[1] = n;
+    output_dataspace->shape[2] = n;
+    output_dataspace->dtype = H5IO_FLOAT32;
+  } else {
+    *dataset_location = ctx->center_output.c_str();
+    output_dataspace->rank = 1;
+    output_dataspace->shape[0] = -1;
+    output_dataspace->dtype = H5IO_FLOAT64;
+  }
+  return kOk;
+}
+
+H5IO_EXPORT int describe_output(void* context, int output_index, int* num_attributes,
+                                const h5io_param_t** attributes) {
+  auto* ctx = static_cast<Context*>(context);
+  if (output_index < 0 || output_index > 1) return fail(ctx, kBadIndex, "there are 2 outputs");
+  const Options& o = ctx->options;
+  ctx->attribute_texts.clear();
+  ctx->attributes.clear();
+  if (output_index == 0) {
+    add_text(ctx, "quantity", "linear attenuation coefficient");
+    add_text(ctx, "units", "1/pixel");
+    add_text(ctx, "long_name", "linear attenuation coefficient (1/pixel)");
+    add_text(ctx, "algorithm", "filtered back-projection");
+    add_text(ctx, "filter", std::string(filter_name(o.filter)));
+    add_text(ctx, "padding", o.padding == Padding::edge ? "edge" : "zero");
+    if (o.center)
+      add_number(ctx, "center", *o.center);
+    else
+      add_text(ctx, "center", "auto");
+    if (!o.center) add_number(ctx, "center_search", o.center_search);
+    add_text(ctx, "rings", o.rings == Rings::sort ? "sort" : "none");
+    if (o.rings == Rings::sort) add_int(ctx, "ring_size", o.ring_size);
+    add_int(ctx, "normalise", o.normalise ? 1 : 0, H5IO_PARAM_BOOL);
+    add_int(ctx, "mask", o.mask ? 1 : 0, H5IO_PARAM_BOOL);
+    if (o.mask) add_number(ctx, "mask_ratio", o.mask_ratio);
+  } else {
+    add_text(ctx, "units", "pixel");
+    add_text(ctx, "long_name", "rotation centre");
+    add_text(ctx, "meaning", "detector column of the rotation axis");
+    add_text(ctx, "method",
+             o.center ? "given (parameter center)"
+                      : "found per slice (Vo et al. 2014, Fourier method)");
+  }
+  // Pointed at only now that the strings no longer move.
+  for (size_t i = 0; i < ctx->attributes.size(); ++i)
+    ctx->attributes[i].text = ctx->attribute_texts[i].c_str();
+  *num_attributes = static_cast<int>(ctx->attributes.size());
+  *attributes = ctx->attributes.data();
+  return kOk;
+}
+
+H5IO_EXPORT int process_batch(void* context, int64_t first_slice, int64_t slice_count,
+                              int num_inputs, const h5io_buffer_t* inputs, int num_outputs,
+                              h5io_buffer_t* outputs) {
+  auto* ctx = static_cast<Context*>(context);
+  (void)first_slice; // each slice's result depends on its own data only
+  if (int code = check_batch(ctx, slice_count, num_inputs, inputs, num_outputs, outputs))
+    return code;
+  try {
+    const int64_t p = ctx->inputs[0]->shape[0];
+    std::vector<double> angles(static_cast<size_t>(p));
+    if (ctx->inputs[3]->dtype == H5IO_FLOAT64) {
+      const auto* a = static_cast<const double*>(inputs[3].data);
+      angles.assign(a, a + p);
+    } else {
+      const auto* a = static_cast<const float*>(inputs[3].data);
+      for (int64_t i = 0; i < p; ++i) angles[static_cast<size_t>(i)] = a[i];
+    }
+    if (!ctx->recon || !ctx->recon->angles_match(angles)) {
+      ctx->recon.reset(); // free the old one's memory first
+      const ScanShape shape{p, ctx->inputs[0]->shape[2], ctx->inputs[1]->shape[0],
+                            ctx->inputs[2]->shape[0]};
+      ctx->recon = std::make_unique<Reconstructor>(ctx->options, shape, angles, *ctx->pool);
+    }
+    const RawSlices proj{inputs[0].data, ctx->inputs[0]->dtype, inputs[0].slice_bytes};
+    const RawSlices darks{inputs[1].data, ctx->inputs[1]->dtype, inputs[1].slice_bytes};
+    const RawSlices flats{inputs[2].data, ctx->inputs[2]->dtype, inputs[2].slice_bytes};
+    ctx->recon->run(proj, darks, flats, slice_count, static_cast<float*>(outputs[0].data),
+                    static_cast<double*>(outputs[1].data));
+  } catch (const Error& e) {
+    return fail(ctx, kBadInput, e.what());
+  } catch (const std::bad_alloc&) {
+    const int64_t cols = ctx->inputs[0]->shape[2], p = ctx->inputs[0]->shape[0];
+    return fail(ctx, kNoMemory,
+                "out of memory: reconstructing needs about " +
+                    std::to_string((2 * kLanes * p * cols * 4) >> 20) +
+                    " MiB besides the host's buffers; use fewer ranks per node");
+  } catch (const std::exception& e) {
+    return fail(ctx, kFailed, std::string("reconstruction failed: ") + e.what());
+  }
+  return kOk;
+}
+
+H5IO_EXPORT int process(void* context, int64_t slice_number, int num_inputs,
+                        const h5io_buffer_t* inputs, int num_outputs, h5io_buffer_t* outputs) {
+  return process_batch(context, slice_number, 1, num_inputs, inputs, num_outputs, outputs);
+}
+
+H5IO_EXPORT int processing_complete(void* context) {
+  std::unique_ptr<Context> owned(static_cast<Context*>(context)); // joins the pool's threads
+  return kOk;
+}
+
+H5IO_EXPORT const char* get_error_code(void* context, int error_code) {
+  auto* ctx = static_cast<Context*>(context);
+  if (ctx != nullptr && !ctx->error.empty()) return ctx->error.c_str();
+  switch (error_code) {
+  case kBadParameter: return "bad parameter";
+  case kBadInput: return "unsuitable input";
+  case kBadIndex: return "no such input or output";
+  case kNoMemory: return "out of memory";
+  default: return "tomo_fbp failed";
+  }
+}
+
+} // extern "C"
