@@ -11,6 +11,7 @@ packages=(
   libfftw3-dev libtiff-dev
   libgtest-dev libgmock-dev   # GTest's CMake config names the gmock libraries too
   python3 python3-h5py python3-numpy python3-skimage   # independent checkers in the tests
+  python3-tifffile libtiff-tools   # TIFF checkers (tests), and the iradon example program
 )
 
 missing=()

@@ -3,13 +3,12 @@
 // as it is (through get_error_code), so it must say what is wrong in the
 // scientist's terms and what to do about it.
 
-#include <stdexcept>
-#include <string>
+#include "plugin_error.hpp"
 
 namespace h5io::fbp {
 
-struct Error : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+// One error type for every library, so shared helpers (parameter reading)
+// throw what tomo_fbp catches.
+using Error = plugin::Error;
 
 } // namespace h5io::fbp

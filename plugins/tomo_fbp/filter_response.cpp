@@ -89,4 +89,23 @@ std::vector<double> filter_response(FilterKind kind, int64_t m) {
   return half;
 }
 
+std::vector<std::complex<float>> filter_kernel(const std::vector<double>& response, int64_t m,
+                                               double shift) {
+  const size_t half = static_cast<size_t>(m / 2 + 1);
+  std::vector<std::complex<float>> k(half);
+  const double md = static_cast<double>(m);
+  for (size_t i = 0; i < half; ++i) {
+    const double value = response[i] / md;
+    if (shift == 0.0) {
+      k[i] = static_cast<float>(value);
+    } else {
+      // A shift by s moves f(u) to f(u - s): multiply by exp(-2 pi i k s / M).
+      const double phase = -2.0 * pi * static_cast<double>(i) * shift / md;
+      k[i] = std::complex<float>(static_cast<float>(value * std::cos(phase)),
+                                 static_cast<float>(value * std::sin(phase)));
+    }
+  }
+  return k;
+}
+
 } // namespace h5io::fbp

@@ -14,6 +14,7 @@
 
 #include "options.hpp"
 
+#include <complex>
 #include <cstdint>
 #include <vector>
 
@@ -24,5 +25,13 @@ int64_t padded_length(int64_t cols);
 
 // M/2 + 1 values for a power-of-two length M >= 2.
 std::vector<double> filter_response(FilterKind kind, int64_t m);
+
+// The spectrum multiplier of one slice: response / m (the inverse
+// transform's 1/m folded in) times the phase ramp that shifts the filtered
+// projection by `shift` pixels towards higher columns. Computed in double,
+// rounded once to float; the CPU and GPU filters both use it, so they
+// multiply by the same numbers.
+std::vector<std::complex<float>> filter_kernel(const std::vector<double>& response, int64_t m,
+                                               double shift);
 
 } // namespace h5io::fbp

@@ -33,18 +33,21 @@ std::vector<float> mean_rows(const RawRows& rows, int64_t cols) {
   return mean;
 }
 
-void normalise_sinogram(const RawRows& projections, std::span<const float> dark,
-                        std::span<const float> flat, int64_t cols, float* sinogram) {
-  // 1 / (flat - dark), or 0 where the pixel has no usable flat field.
-  std::vector<float> inverse(static_cast<size_t>(cols));
+void flat_field_inverse(std::span<const float> dark, std::span<const float> flat, int64_t cols,
+                        float* inverse) {
   for (int64_t u = 0; u < cols; ++u) {
     const float d = dark[static_cast<size_t>(u)];
     const float f = flat[static_cast<size_t>(u)];
     const float range = f - d;
     const float tiny = 1e-6f * std::max(std::fabs(f), std::fabs(d));
-    inverse[static_cast<size_t>(u)] =
-        (range > tiny && range > 1e-30f && std::isfinite(range)) ? 1.0f / range : 0.0f;
+    inverse[u] = (range > tiny && range > 1e-30f && std::isfinite(range)) ? 1.0f / range : 0.0f;
   }
+}
+
+void normalise_sinogram(const RawRows& projections, std::span<const float> dark,
+                        std::span<const float> flat, int64_t cols, float* sinogram) {
+  std::vector<float> inverse(static_cast<size_t>(cols));
+  flat_field_inverse(dark, flat, cols, inverse.data());
   for (int64_t p = 0; p < projections.rows; ++p) {
     float* out = sinogram + p * cols;
     convert_to_float(row_pointer(projections, p, cols), projections.dtype, cols, out);

@@ -28,6 +28,12 @@ struct RawRows {
 // Per-column mean of `rows`, or zeros when there are none.
 std::vector<float> mean_rows(const RawRows& rows, int64_t cols);
 
+// 1 / (flat - dark) per column, or 0 where the column has no usable flat
+// field (its transmission is then taken as 1). The GPU back end uploads
+// these factors and applies the same rule per pixel.
+void flat_field_inverse(std::span<const float> dark, std::span<const float> flat, int64_t cols,
+                        float* inverse);
+
 // Writes the line integrals of the P projection rows of `projections` to
 // `sinogram` ([P][cols]).
 void normalise_sinogram(const RawRows& projections, std::span<const float> dark,

@@ -6,6 +6,7 @@
 #include "options.hpp"
 
 #include "error.hpp"
+#include "param_values.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -18,52 +19,20 @@ namespace {
 
 constexpr const char* kKnown[] = {"filter",    "center",     "center_search", "padding",
                                   "mask",      "mask_ratio", "rings",         "ring_size",
-                                  "normalise", "threads",    "output"};
+                                  "normalise", "threads",    "output",        "device"};
 constexpr int kKnownCount = static_cast<int>(sizeof(kKnown) / sizeof(kKnown[0]));
 
-std::string quoted(const h5io_param_t& p) {
-  return std::string(p.key) + "='" + p.text + "'";
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-// A finite number, from a typed value or from text that is all number.
-std::optional<double> number_of(const h5io_param_t& p) {
-  if (p.type == H5IO_PARAM_INT || p.type == H5IO_PARAM_FLOAT)
-    return std::isfinite(p.float_value) ? std::optional<double>(p.float_value) : std::nullopt;
-  if (p.type != H5IO_PARAM_STRING || p.text[0] == '\0') return std::nullopt;
-  char* end = nullptr;
-  const double value = std::strtod(p.text, &end);
-  if (*end != '\0' || !std::isfinite(value)) return std::nullopt;
-  return value;
-}
-
-bool bool_of(const h5io_param_t& p) {
-  if (p.type == H5IO_PARAM_BOOL) return p.int_value != 0;
-  if (p.type == H5IO_PARAM_INT && (p.int_value == 0 || p.int_value == 1)) return p.int_value != 0;
-  const std::string t = lower(p.text);
-  if (t == "true" || t == "yes" || t == "on") return true;
-  if (t == "false" || t == "no" || t == "off") return false;
-  throw Error("parameter " + quoted(p) + " must be true or false");
-}
-
-int64_t whole_number_of(const h5io_param_t& p, const std::string& what) {
-  const std::optional<double> value = number_of(p);
-  if (!value || *value != std::floor(*value) || std::fabs(*value) > 1e9)
-    throw Error("parameter " + quoted(p) + " must be " + what);
-  return static_cast<int64_t>(*value);
-}
+using plugin::bool_of;
+using plugin::lower;
+using plugin::number_of;
+using plugin::quoted;
+using plugin::whole_number_of;
 
 } // namespace
 
 std::string_view known_parameter_list() {
   return "filter, center, center_search, padding, mask, mask_ratio, rings, ring_size, "
-         "normalise, threads, output";
+         "normalise, threads, output, device";
 }
 
 std::string_view filter_name(FilterKind kind) {
@@ -80,6 +49,15 @@ std::string_view filter_name(FilterKind kind) {
 
 std::string_view filter_name_list() {
   return "ramp (or ram-lak), shepp-logan, cosine, hamming, hann, parzen";
+}
+
+std::string_view device_name(Device device) {
+  switch (device) {
+  case Device::automatic: return "auto";
+  case Device::cpu: return "cpu";
+  case Device::gpu: return "gpu";
+  }
+  return "auto";
 }
 
 std::optional<FilterKind> parse_filter_name(std::string_view name) {
@@ -190,6 +168,19 @@ Options parse_options(const h5io_global_params_t& params) {
     if (n < 0 || n > 4096)
       throw Error("parameter " + quoted(*p) + " must be a whole number from 0 (automatic) to 4096");
     o.threads = static_cast<int>(n);
+  }
+  if (const h5io_param_t* p = h5io_find_param(&params, "device")) {
+    const std::string t = lower(p->text);
+    if (t == "auto")
+      o.device = Device::automatic;
+    else if (t == "cpu")
+      o.device = Device::cpu;
+    else if (t == "gpu")
+      o.device = Device::gpu;
+    else
+      throw Error("parameter " + quoted(*p) +
+                  " must be 'auto' (a GPU when one is visible, otherwise the CPU), 'cpu' or "
+                  "'gpu'");
   }
   if (const h5io_param_t* p = h5io_find_param(&params, "output")) {
     const std::string path = p->text;

@@ -14,6 +14,9 @@ namespace h5io::fbp {
 enum class FilterKind { ramp, shepp_logan, cosine, hamming, hann, parzen };
 enum class Padding { edge, zero };
 enum class Rings { none, sort };
+// Where the reconstruction runs: `automatic` takes a GPU when the library
+// was built with CUDA and one is visible, the CPU otherwise.
+enum class Device { automatic, cpu, gpu };
 
 struct Options {
   FilterKind filter = FilterKind::ramp;
@@ -26,6 +29,7 @@ struct Options {
   int ring_size = 21;
   bool normalise = true;
   int threads = 0; // 0 = share this node's cores among its ranks
+  Device device = Device::automatic;
   std::string output = "/entry/reconstruction/data";
 };
 
@@ -38,6 +42,8 @@ std::string_view known_parameter_list();
 std::string_view filter_name(FilterKind kind);
 std::optional<FilterKind> parse_filter_name(std::string_view name);
 std::string_view filter_name_list();
+
+std::string_view device_name(Device device);
 
 // Where the per-slice rotation centres go: next to the reconstruction,
 // "<parent group of output>/center".

@@ -8,8 +8,6 @@
 #include "filter_response.hpp"
 
 #include <algorithm>
-#include <cmath>
-#include <numbers>
 
 namespace h5io::fbp {
 
@@ -32,21 +30,7 @@ ProjectionFilter::Workspace ProjectionFilter::workspace() const {
 }
 
 std::vector<std::complex<float>> ProjectionFilter::kernel(double shift) const {
-  const size_t half = static_cast<size_t>(padded_ / 2 + 1);
-  std::vector<std::complex<float>> k(half);
-  const double m = static_cast<double>(padded_);
-  for (size_t i = 0; i < half; ++i) {
-    const double value = response_[i] / m;
-    if (shift == 0.0) {
-      k[i] = static_cast<float>(value);
-    } else {
-      // A shift by s moves f(u) to f(u - s): multiply by exp(-2 pi i k s / M).
-      const double phase = -2.0 * std::numbers::pi * static_cast<double>(i) * shift / m;
-      k[i] = std::complex<float>(static_cast<float>(value * std::cos(phase)),
-                                 static_cast<float>(value * std::sin(phase)));
-    }
-  }
-  return k;
+  return filter_kernel(response_, padded_, shift);
 }
 
 void ProjectionFilter::apply(Workspace& work, const float* row,

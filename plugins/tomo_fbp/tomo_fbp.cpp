@@ -1,6 +1,7 @@
 // tomo_fbp: filtered back-projection of parallel-beam tomography scans, on
-// the CPU. The entry points of the h5io ABI around the core library: they
-// check what the host delivers and turn every failure into a message.
+// the CPU or a GPU (parameter device). The entry points of the h5io ABI
+// around the core library: they check what the host delivers and turn every
+// failure into a message.
 //
 // Inputs, by role (the host finds them in the NXtomo or DXchange scan, so a
 // user names no paths), each sliced along detector rows:
@@ -14,10 +15,12 @@
 //   1 <parent of output>/center  float64: the rotation centre (detector
 //     column) each slice was reconstructed with
 // Parameters: see options.hpp (filter, center, center_search, padding, mask,
-// mask_ratio, rings, ring_size, normalise, threads, output).
+// mask_ratio, rings, ring_size, normalise, threads, output, device).
 #include "h5io_plugin.h"
 
+#include "device.hpp"
 #include "error.hpp"
+#include "gpu_job.hpp"
 #include "options.hpp"
 #include "reconstructor.hpp"
 #include "thread_pool.hpp"
@@ -48,7 +51,9 @@ struct Context {
   std::unique_ptr<ThreadPool> pool;
   std::optional<h5io_dataspace_t> inputs[kInputs];
   std::string center_output;
+  DeviceChoice device; // where this rank reconstructs
   std::unique_ptr<Reconstructor> recon;
+  std::unique_ptr<GpuJob> gpu_job;
   std::vector<double> angles;
   // describe_output's answer: texts first, then the params pointing at them.
   std::vector<std::string> attribute_texts;
@@ -181,6 +186,9 @@ H5IO_EXPORT int h5io_init(void** context, const h5io_global_params_t* params, in
     ctx->options = parse_options(*params);
     ctx->center_output = center_location(ctx->options.output);
     ctx->pool = std::make_unique<ThreadPool>(thread_count(ctx->options, params->local_ranks));
+    // Here, on the thread every later call comes from: CUDA binds devices
+    // per thread.
+    ctx->device = choose_device(ctx->options.device, params->local_rank);
   } catch (const Error& e) {
     return fail(ctx, kBadParameter, e.what());
   } catch (const std::bad_alloc&) {
@@ -265,6 +273,7 @@ H5IO_EXPORT int describe_output(void* context, int output_index, int* num_attrib
     add_int(ctx, "normalise", o.normalise ? 1 : 0, H5IO_PARAM_BOOL);
     add_int(ctx, "mask", o.mask ? 1 : 0, H5IO_PARAM_BOOL);
     if (o.mask) add_number(ctx, "mask_ratio", o.mask_ratio);
+    add_text(ctx, "device", ctx->device.description);
   } else {
     add_text(ctx, "units", "pixel");
     add_text(ctx, "long_name", "rotation centre");
@@ -298,17 +307,26 @@ H5IO_EXPORT int process_batch(void* context, int64_t first_slice, int64_t slice_
       const auto* a = static_cast<const float*>(inputs[3].data);
       for (int64_t i = 0; i < p; ++i) angles[static_cast<size_t>(i)] = a[i];
     }
-    if (!ctx->recon || !ctx->recon->angles_match(angles)) {
-      ctx->recon.reset(); // free the old one's memory first
-      const ScanShape shape{p, ctx->inputs[0]->shape[2], ctx->inputs[1]->shape[0],
-                            ctx->inputs[2]->shape[0]};
-      ctx->recon = std::make_unique<Reconstructor>(ctx->options, shape, angles, *ctx->pool);
-    }
+    const ScanShape shape{p, ctx->inputs[0]->shape[2], ctx->inputs[1]->shape[0],
+                          ctx->inputs[2]->shape[0]};
     const RawSlices proj{inputs[0].data, ctx->inputs[0]->dtype, inputs[0].slice_bytes};
     const RawSlices darks{inputs[1].data, ctx->inputs[1]->dtype, inputs[1].slice_bytes};
     const RawSlices flats{inputs[2].data, ctx->inputs[2]->dtype, inputs[2].slice_bytes};
-    ctx->recon->run(proj, darks, flats, slice_count, static_cast<float*>(outputs[0].data),
-                    static_cast<double*>(outputs[1].data));
+    auto* images = static_cast<float*>(outputs[0].data);
+    auto* centres = static_cast<double*>(outputs[1].data);
+    if (ctx->device.gpu) {
+      if (!ctx->gpu_job || !ctx->gpu_job->angles_match(angles)) {
+        ctx->gpu_job.reset(); // free the old one's GPU memory first
+        ctx->gpu_job = std::make_unique<GpuJob>(ctx->options, shape, angles, *ctx->pool);
+      }
+      ctx->gpu_job->run(proj, darks, flats, slice_count, images, centres);
+    } else {
+      if (!ctx->recon || !ctx->recon->angles_match(angles)) {
+        ctx->recon.reset(); // free the old one's memory first
+        ctx->recon = std::make_unique<Reconstructor>(ctx->options, shape, angles, *ctx->pool);
+      }
+      ctx->recon->run(proj, darks, flats, slice_count, images, centres);
+    }
   } catch (const Error& e) {
     return fail(ctx, kBadInput, e.what());
   } catch (const std::bad_alloc&) {

@@ -13,6 +13,7 @@
 #include "ring_removal.hpp"
 #include "sinogram_block.hpp"
 #include "thread_pool.hpp"
+#include "tomo_test_helpers.hpp"
 
 #include <gtest/gtest.h>
 
@@ -27,30 +28,13 @@
 #include <vector>
 
 using namespace h5io::fbp;
+using namespace h5io::fbp::test;
 using std::numbers::pi;
 
 namespace {
 
 // ---- analytic phantoms --------------------------------------------------
-
-struct Ellipse {
-  double rho;    // density, 1/pixel
-  double a, b;   // semi-axes, pixels
-  double x0, y0; // centre relative to the axis, pixels (Y up)
-  double phi;    // radians
-};
-
-// p(theta, u) for detector column u, axis at column c.
-double line_integral(const std::vector<Ellipse>& phantom, double theta, double u, double c) {
-  double sum = 0;
-  for (const Ellipse& e : phantom) {
-    const double s = u - c - (e.x0 * std::cos(theta) + e.y0 * std::sin(theta));
-    const double ct = std::cos(theta - e.phi), st = std::sin(theta - e.phi);
-    const double a2 = e.a * e.a * ct * ct + e.b * e.b * st * st;
-    if (a2 > s * s) sum += 2.0 * e.rho * e.a * e.b * std::sqrt(a2 - s * s) / a2;
-  }
-  return sum;
-}
+// (Ellipse, line_integral, sinogram and shepp_logan: tomo_test_helpers.hpp.)
 
 double density(const std::vector<Ellipse>& phantom, double x, double y) {
   double sum = 0;
@@ -73,37 +57,6 @@ bool away_from_edges(const std::vector<Ellipse>& phantom, double x, double y, do
     if (std::fabs(r - 1.0) * std::min(e.a, e.b) < margin) return false;
   }
   return true;
-}
-
-std::vector<float> sinogram(const std::vector<Ellipse>& phantom, const std::vector<double>& angles,
-                            int64_t cols, double c) {
-  std::vector<float> s(angles.size() * static_cast<size_t>(cols));
-  for (size_t p = 0; p < angles.size(); ++p)
-    for (int64_t u = 0; u < cols; ++u)
-      s[p * static_cast<size_t>(cols) + static_cast<size_t>(u)] =
-          static_cast<float>(line_integral(phantom, angles[p], static_cast<double>(u), c));
-  return s;
-}
-
-// The modified Shepp-Logan head (Toft), scaled to `radius` pixels.
-std::vector<Ellipse> shepp_logan(double radius, double rho) {
-  const double t[10][6] = {{1, .69, .92, 0, 0, 0},        {-.8, .6624, .874, 0, -.0184, 0},
-                           {-.2, .11, .31, .22, 0, -18},  {-.2, .16, .41, -.22, 0, 18},
-                           {.1, .21, .25, 0, .35, 0},     {.1, .046, .046, 0, .1, 0},
-                           {.1, .046, .046, 0, -.1, 0},   {.1, .046, .023, -.08, -.605, 0},
-                           {.1, .023, .023, 0, -.606, 0}, {.1, .023, .046, .06, -.605, 0}};
-  std::vector<Ellipse> out;
-  for (const auto& r : t)
-    out.push_back({r[0] * rho, r[1] * radius, r[2] * radius, r[3] * radius, r[4] * radius,
-                   r[5] * pi / 180.0});
-  return out;
-}
-
-std::vector<double> uniform_angles(int64_t p, double span = pi) {
-  std::vector<double> a(static_cast<size_t>(p));
-  for (int64_t i = 0; i < p; ++i)
-    a[static_cast<size_t>(i)] = span * static_cast<double>(i) / static_cast<double>(p);
-  return a;
 }
 
 // Mean and RMS of (image - truth) over pixels 2+ pixels from any edge and
@@ -688,27 +641,10 @@ TEST(TomoFbpRings, SortingRemovesAStripe) {
 
 // ---- the library through its ABI --------------------------------------------------
 
-struct Module {
-  void* handle = dlopen(H5IO_TOMO_FBP_MODULE, RTLD_NOW | RTLD_LOCAL);
-  ~Module() {
-    if (handle) dlclose(handle);
-  }
-  template <class F> F get(const char* name) const {
-    return reinterpret_cast<F>(dlsym(handle, name));
-  }
-};
-
 TEST(TomoFbpLibrary, RunsThroughTheAbi) {
   Module m;
   ASSERT_NE(m.handle, nullptr) << dlerror();
-  const auto init = m.get<h5io_init_fn>("h5io_init");
-  const auto input = m.get<h5io_request_input_fn>("request_input");
-  const auto slice = m.get<h5io_set_input_slice_fn>("set_input_slice");
-  const auto output = m.get<h5io_request_output_fn>("request_output");
-  const auto describe = m.get<h5io_describe_output_fn>("describe_output");
-  const auto batch = m.get<h5io_process_batch_fn>("process_batch");
-  const auto complete = m.get<h5io_processing_complete_fn>("processing_complete");
-  const auto error = m.get<h5io_get_error_code_fn>("get_error_code");
+  const auto [init, input, slice, output, describe, batch, complete, error] = m.abi();
   ASSERT_TRUE(init && input && slice && output && describe && batch && complete && error);
 
   { // a misspelt parameter
@@ -721,27 +657,20 @@ TEST(TomoFbpLibrary, RunsThroughTheAbi) {
     complete(ctx);
   }
   const int64_t p = 45, rows = 3, cols = 32;
-  auto space = [](int32_t rank, std::vector<int64_t> shape, h5io_dtype_t t) {
-    h5io_dataspace_t s{};
-    s.rank = rank;
-    for (size_t i = 0; i < shape.size(); ++i) s.shape[i] = shape[i];
-    s.dtype = t;
-    return s;
-  };
   { // a centre off the detector, and a scan without flats
     Params params{{"center", "40"}};
     void* ctx = nullptr;
     int ni = 0, no = 0;
     ASSERT_EQ(init(&ctx, &params.global, &ni, &no), 0);
     int map[3] = {};
-    const h5io_dataspace_t proj = space(3, {p, rows, cols}, H5IO_UINT16);
+    const h5io_dataspace_t proj = dataspace(3, {p, rows, cols}, H5IO_UINT16);
     const int code = slice(ctx, 0, &proj, map);
     EXPECT_NE(std::string(error(ctx, code)).find("centre 40 is outside the detector (0 .. 31)"),
               std::string::npos);
     complete(ctx);
     Params none{};
     ASSERT_EQ(init(&ctx, &none.global, &ni, &no), 0);
-    const h5io_dataspace_t flats = space(3, {0, rows, cols}, H5IO_UINT16);
+    const h5io_dataspace_t flats = dataspace(3, {0, rows, cols}, H5IO_UINT16);
     const int code2 = slice(ctx, 2, &flats, map);
     EXPECT_NE(std::string(error(ctx, code2)).find("no flat-field frames"), std::string::npos);
     complete(ctx);
@@ -760,8 +689,8 @@ TEST(TomoFbpLibrary, RunsThroughTheAbi) {
     EXPECT_STREQ(location, expected_roles[i]);
   }
   const h5io_dataspace_t spaces[4] = {
-      space(3, {p, rows, cols}, H5IO_UINT16), space(3, {0, rows, cols}, H5IO_UINT16),
-      space(3, {2, rows, cols}, H5IO_UINT16), space(1, {p}, H5IO_FLOAT64)};
+      dataspace(3, {p, rows, cols}, H5IO_UINT16), dataspace(3, {0, rows, cols}, H5IO_UINT16),
+      dataspace(3, {2, rows, cols}, H5IO_UINT16), dataspace(1, {p}, H5IO_FLOAT64)};
   const int expected_maps[4][3] = {{0, 1, 0}, {0, 1, 0}, {0, 1, 0}, {0, 0, 0}};
   for (int i = 0; i < 4; ++i) {
     int map[3] = {};
