@@ -16,9 +16,9 @@
 #include "h5io_plugin.h"
 
 #include "dtype_names.hpp"
-#include "plugin_error.hpp"
 #include "options.hpp"
 #include "output_attributes.hpp"
+#include "plugin_error.hpp"
 #include "slice_runner.hpp"
 
 #include <cstdlib>

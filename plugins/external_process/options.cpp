@@ -4,8 +4,8 @@
 #include "options.hpp"
 
 #include "dtype_names.hpp"
-#include "plugin_error.hpp"
 #include "param_values.hpp"
+#include "plugin_error.hpp"
 
 #include <cstdlib>
 #include <unistd.h>

@@ -1,7 +1,7 @@
 #include "slice_input.hpp"
 
-#include "plugin_error.hpp"
 #include "param_values.hpp"
+#include "plugin_error.hpp"
 
 namespace h5io::plugin {
 

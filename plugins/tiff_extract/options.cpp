@@ -3,8 +3,8 @@
 #include "options.hpp"
 
 #include "dtype_names.hpp"
-#include "plugin_error.hpp"
 #include "param_values.hpp"
+#include "plugin_error.hpp"
 
 namespace h5io::extract {
 

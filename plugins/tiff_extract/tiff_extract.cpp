@@ -17,10 +17,10 @@
 
 #include "atomic_tiff.hpp"
 #include "dtype_names.hpp"
-#include "plugin_error.hpp"
 #include "options.hpp"
 #include "output_attributes.hpp"
 #include "output_directory.hpp"
+#include "plugin_error.hpp"
 #include "slice_naming.hpp"
 #include "value_conversion.hpp"
 

@@ -1,7 +1,7 @@
 #include "tiff_writer.hpp"
 
-#include "plugin_error.hpp"
 #include "param_values.hpp"
+#include "plugin_error.hpp"
 #include "sample_format.hpp"
 #include "tiff_handle.hpp"
 

@@ -1,7 +1,7 @@
 // tiff_extract's parts: file names, the directory checks and the value
 // conversion.
-#include "plugin_error.hpp"
 #include "output_directory.hpp"
+#include "plugin_error.hpp"
 #include "slice_naming.hpp"
 #include "value_conversion.hpp"
 
