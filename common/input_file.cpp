@@ -36,7 +36,9 @@ void check_input_file(const fs::path& path) {
 
 hdf5::File open_input_file(const Group& group, const fs::path& path) {
   hdf5::PropertyList fapl(H5Pcreate(H5P_FILE_ACCESS));
-  H5Pset_fapl_mpio(fapl.get(), group.comm(), MPI_INFO_NULL);
+  // A solo group has no communicator (MPI may never have been initialised):
+  // HDF5's default driver reads the same file the same way.
+  if (!group.is_solo()) H5Pset_fapl_mpio(fapl.get(), group.comm(), MPI_INFO_NULL);
   const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get());
   if (id < 0) {
     const std::string detail = hdf5::error_stack_summary();

@@ -14,7 +14,8 @@ namespace h5io {
 void check_input_file(const std::filesystem::path& path);
 
 // Collective over `group`: every rank must call it (after check_input_file
-// succeeded everywhere). Read-only, because with read-write access the MPI
+// succeeded everywhere); a solo group opens it with the default driver.
+// Read-only, because with read-write access the MPI
 // driver bypasses the chunk cache and other readers could see a lock.
 hdf5::File open_input_file(const Group& group, const std::filesystem::path& path);
 

@@ -38,14 +38,39 @@ JobParams JobParams::parse(const std::vector<std::string>& key_values) {
     if (eq == std::string::npos)
       throw Error(
           fmt::format("bad parameter '{}': expected KEY=VALUE, e.g. --param axis=1", entry));
-    const std::string key = entry.substr(0, eq);
-    if (!valid_key(key))
-      throw Error(fmt::format("bad parameter '{}': the key '{}' must start with a letter or '_' "
-                              "and hold only letters, digits, '_', '.' and '-'",
-                              entry, key));
-    params.add(key, entry.substr(eq + 1));
+    params.add_checked(entry, entry.substr(0, eq), entry.substr(eq + 1));
   }
   return params;
+}
+
+JobParams JobParams::from_json(const nlohmann::json& object) {
+  if (!object.is_object())
+    throw Error(
+        fmt::format("parameters must be a JSON object of KEY: value, got {}", object.type_name()));
+  JobParams params;
+  for (const auto& [key, value] : object.items()) {
+    std::string text;
+    if (value.is_string()) text = value.get<std::string>();
+    // dump() writes numbers as their shortest exact text (128.5, 1e+300, 7),
+    // which `add` then types as it would the same text on a command line.
+    else if (value.is_number() || value.is_boolean())
+      text = value.dump();
+    else
+      throw Error(fmt::format("bad parameter '{}': the value must be a string, number or "
+                              "boolean, got {}",
+                              key, value.type_name()));
+    params.add_checked(key, key, text);
+  }
+  return params;
+}
+
+void JobParams::add_checked(const std::string& entry, const std::string& key,
+                            const std::string& text) {
+  if (!valid_key(key))
+    throw Error(fmt::format("bad parameter '{}': the key '{}' must start with a letter or '_' "
+                            "and hold only letters, digits, '_', '.' and '-'",
+                            entry, key));
+  add(key, text);
 }
 
 void JobParams::add(const std::string& key, const std::string& text) {

@@ -1,6 +1,7 @@
 #pragma once
-// Typed job parameters: parsed from `--param KEY=VALUE` (and later from job
-// messages), handed to libraries as the ABI's h5io_param_t array.
+// Typed job parameters: parsed from `--param KEY=VALUE` or from a job
+// message's "params" object, handed to libraries as the ABI's h5io_param_t
+// array.
 
 #include "h5io_plugin.h"
 
@@ -19,6 +20,13 @@ public:
   // INT, a finite decimal number FLOAT, true/false BOOL, anything else STRING.
   // Throws Error naming the bad entry (no '=', empty or invalid key, repeat).
   static JobParams parse(const std::vector<std::string>& key_values);
+
+  // {"KEY": value, ...} from a job message. Each value, a string, number or
+  // boolean, is turned into text and typed exactly as `parse` types it, so
+  // {"center": "128.5"}, {"center": 128.5} and `--param center=128.5` are
+  // the same parameter. Throws Error for other JSON types, bad keys, or
+  // anything but an object.
+  static JobParams from_json(const nlohmann::json& object);
 
   // The C view for h5io_init: it points into this object, so it is valid
   // while this object is alive and unchanged.
@@ -40,6 +48,8 @@ private:
     int64_t int_value;
     double float_value;
   };
+  // `entry` is what the user wrote, for the error text.
+  void add_checked(const std::string& entry, const std::string& key, const std::string& text);
   void add(const std::string& key, const std::string& text);
 
   std::vector<Entry> entries_;

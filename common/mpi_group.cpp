@@ -2,8 +2,11 @@
 
 #include "common/error.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 namespace h5io {
@@ -66,11 +69,17 @@ Group::Group(MPI_Comm comm) : comm_(comm) {
   MPI_Comm_size(node_comm_, &local_size_);
 }
 
+Group::Group(Solo) : comm_(MPI_COMM_NULL) {}
+
 Group::~Group() {
   if (node_comm_ != MPI_COMM_NULL) MPI_Comm_free(&node_comm_);
 }
 
 void Group::agree(const std::optional<std::string>& local_error) const {
+  if (is_solo()) {
+    if (local_error) throw Error(*local_error);
+    return;
+  }
   const int mine = local_error ? rank_ : size_;
   int first_failed = size_;
   MPI_Allreduce(&mine, &first_failed, 1, MPI_INT, MPI_MIN, comm_);
@@ -80,18 +89,21 @@ void Group::agree(const std::optional<std::string>& local_error) const {
 }
 
 int64_t Group::sum(int64_t value) const {
+  if (is_solo()) return value;
   int64_t total = 0;
   MPI_Allreduce(&value, &total, 1, MPI_INT64_T, MPI_SUM, comm_);
   return total;
 }
 
 double Group::max(double value) const {
+  if (is_solo()) return value;
   double result = 0;
   MPI_Allreduce(&value, &result, 1, MPI_DOUBLE, MPI_MAX, comm_);
   return result;
 }
 
 std::string Group::broadcast(const std::string& text, int root) const {
+  if (is_solo()) return text;
   int64_t length = static_cast<int64_t>(text.size());
   MPI_Bcast(&length, 1, MPI_INT64_T, root, comm_);
   std::string result = rank_ == root ? text : std::string(static_cast<size_t>(length), '\0');
@@ -99,8 +111,26 @@ std::string Group::broadcast(const std::string& text, int root) const {
   return result;
 }
 
+std::string Group::broadcast_patiently(const std::string& text, int root) const {
+  if (is_solo()) return text;
+  int64_t length = static_cast<int64_t>(text.size());
+  MPI_Request request = MPI_REQUEST_NULL;
+  MPI_Ibcast(&length, 1, MPI_INT64_T, root, comm_, &request);
+  auto pause = std::chrono::microseconds(1000);
+  for (int done = 0;;) {
+    MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+    if (done) break;
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::microseconds(4000));
+  }
+  // Once the length is known every rank is here: the text follows at once.
+  std::string result = rank_ == root ? text : std::string(static_cast<size_t>(length), '\0');
+  if (length > 0) MPI_Bcast(result.data(), static_cast<int>(length), MPI_CHAR, root, comm_);
+  return result;
+}
+
 void Group::barrier() const {
-  MPI_Barrier(comm_);
+  if (!is_solo()) MPI_Barrier(comm_);
 }
 
 } // namespace h5io

@@ -36,7 +36,14 @@ private:
 // A group of ranks working on one job (MPI_COMM_WORLD for `h5io run`).
 class Group {
 public:
+  // Selects the constructor of a group of one that never calls MPI.
+  struct Solo {};
+
   explicit Group(MPI_Comm comm = MPI_COMM_WORLD);
+  // A group of this process alone, usable where MPI was never initialised
+  // (the master checks jobs serially): every collective is local, and files
+  // are opened with HDF5's default driver instead of MPI-IO.
+  explicit Group(Solo);
   ~Group();
   Group(const Group&) = delete;
   Group& operator=(const Group&) = delete;
@@ -47,6 +54,7 @@ public:
   int local_rank() const { return local_rank_; }
   int local_size() const { return local_size_; }
   bool is_root() const { return rank_ == 0; }
+  bool is_solo() const { return comm_ == MPI_COMM_NULL; }
 
   // Collective. Every rank passes its own error (or nothing); if any rank
   // failed, every rank throws Error with the text of the lowest failing rank,
@@ -56,6 +64,13 @@ public:
   int64_t sum(int64_t value) const;
   double max(double value) const;
   std::string broadcast(const std::string& text, int root) const;
+  // The same, for ranks that may wait long for the root (idle workers wait
+  // for the master's next command): Open MPI's blocking broadcast spins at
+  // 100% CPU, which starves the master and the busy ranks sharing the cores.
+  // This one tests a non-blocking broadcast and sleeps 1 ms, growing to 4 ms,
+  // between tests, so a waiting rank costs next to nothing and answers within
+  // a few milliseconds.
+  std::string broadcast_patiently(const std::string& text, int root) const;
   void barrier() const;
 
 private:

@@ -3,6 +3,9 @@
 #include "common/dtype.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
 
 namespace h5io {
 
@@ -42,14 +45,26 @@ void OutputDataset::write_slices(int64_t first, int64_t count, const std::byte* 
                      fmt::format("writing output '{}' failed", location_));
 }
 
-OutputFile::OutputFile(const Group& group, const std::filesystem::path& path) : path_(path) {
+OutputFile::OutputFile(const Group& group, const std::filesystem::path& path, OutputMode mode)
+    : path_(path) {
   hdf5::PropertyList fapl(H5Pcreate(H5P_FILE_ACCESS));
   H5Pset_fapl_mpio(fapl.get(), group.comm(), MPI_INFO_NULL);
   // Every rank makes the same metadata changes; writing them collectively
   // scales better than letting rank 0 do it alone.
   H5Pset_coll_metadata_write(fapl.get(), true);
-  file_ = hdf5::File(hdf5::check(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()),
-                                 fmt::format("cannot create output file '{}'", path.string())));
+  if (mode == OutputMode::create) {
+    file_ = hdf5::File(hdf5::check(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()),
+                                   fmt::format("cannot create output file '{}'", path.string())));
+  } else {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec))
+      throw Error(
+          fmt::format("cannot resume: the partial output '{}' does not exist", path.string()));
+    file_ = hdf5::File(
+        hdf5::check(H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl.get()),
+                    fmt::format("cannot resume: the partial output '{}' does not open as HDF5",
+                                path.string())));
+  }
   transfer_ = hdf5::PropertyList(H5Pcreate(H5P_DATASET_XFER));
   H5Pset_dxpl_mpio(transfer_.get(), H5FD_MPIO_COLLECTIVE);
 }
@@ -69,6 +84,37 @@ OutputDataset OutputFile::create_dataset(const std::string& location, const Slic
                  dcpl.get(), H5P_DEFAULT),
       fmt::format("cannot create output dataset '{}' in '{}'", location, path_.string())));
   return OutputDataset(std::move(dataset), location, geometry, dtype);
+}
+
+OutputDataset OutputFile::open_dataset(const std::string& location, const SliceGeometry& geometry,
+                                       h5io_dtype_t dtype) {
+  const std::string what = fmt::format("cannot resume: the partial output '{}'", path_.string());
+  if (H5Lexists(file_.get(), location.c_str(), H5P_DEFAULT) <= 0 ||
+      H5Oexists_by_name(file_.get(), location.c_str(), H5P_DEFAULT) <= 0) {
+    hdf5::error_stack_summary(); // a missing parent group leaves an error behind
+    throw Error(fmt::format("{} has no dataset '{}'", what, location));
+  }
+  hdf5::Dataset dataset(hdf5::check(H5Dopen2(file_.get(), location.c_str(), H5P_DEFAULT),
+                                    fmt::format("{}: '{}' is not a dataset", what, location)));
+  hdf5::Dataspace space(H5Dget_space(dataset.get()));
+  const int rank = H5Sget_simple_extent_ndims(space.get());
+  std::vector<hsize_t> dims(static_cast<size_t>(std::max(rank, 0)));
+  H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+  const std::vector<int64_t> shape(dims.begin(), dims.end());
+  hdf5::Datatype type(H5Dget_type(dataset.get()));
+  const h5io_dtype_t stored = dtype_of_hdf5_type(type.get());
+  if (shape != geometry.shape || stored != dtype)
+    throw Error(fmt::format("{} holds '{}' as [{}] {}, but the job now writes [{}] {}", what,
+                            location, fmt::join(shape, ", "),
+                            stored == H5IO_DTYPE_INVALID ? describe_hdf5_type(type.get())
+                                                         : std::string(dtype_name(stored)),
+                            fmt::join(geometry.shape, ", "), dtype_name(dtype)));
+  return OutputDataset(std::move(dataset), location, geometry, dtype);
+}
+
+void OutputFile::flush() {
+  hdf5::check_status(H5Fflush(file_.get(), H5F_SCOPE_GLOBAL),
+                     fmt::format("flushing output file '{}' failed", path_.string()));
 }
 
 void OutputFile::close() {

@@ -36,17 +36,33 @@ private:
   std::vector<std::byte> staging_; // file-order copy when slices are not the first dimension
 };
 
+// A new output, or the partial output of an interrupted job taken up again.
+enum class OutputMode { create, reopen };
+
 class OutputFile {
 public:
-  // Collective: creates (truncates) `path` for the whole group.
-  OutputFile(const Group& group, const std::filesystem::path& path);
+  // Collective: creates (truncates) `path` for the whole group, or with
+  // OutputMode::reopen opens the existing file read-write (Error if it is
+  // missing or not HDF5).
+  OutputFile(const Group& group, const std::filesystem::path& path,
+             OutputMode mode = OutputMode::create);
 
   // Collective: a contiguous dataset of `geometry.shape` (intermediate groups
   // created), never filled (every element gets written).
   OutputDataset create_dataset(const std::string& location, const SliceGeometry& geometry,
                                h5io_dtype_t dtype);
 
+  // Collective: the dataset an earlier run created at `location`; throws
+  // Error unless it has exactly that shape and type, since units written by
+  // another job's layout would be garbage here.
+  OutputDataset open_dataset(const std::string& location, const SliceGeometry& geometry,
+                             h5io_dtype_t dtype);
+
   hid_t collective_transfer() const { return transfer_.get(); }
+
+  // Collective: writes HDF5's buffered metadata and data to the file and
+  // syncs it (MPI_File_sync), so units written so far survive a crash.
+  void flush();
 
   // Collective: flushes and closes; reports errors (e.g. a full disk) that
   // only show when buffered data is written out.

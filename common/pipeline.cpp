@@ -50,9 +50,9 @@ std::string normalised_location(const std::string& location) {
 
 } // namespace
 
-Pipeline::Pipeline(const Group& group, JobSpec spec)
-    : group_(group), spec_(std::move(spec)), started_(std::chrono::steady_clock::now()),
-      started_utc_(utc_timestamp()) {
+Pipeline::Pipeline(const Group& group, JobSpec spec, PipelinePurpose purpose)
+    : group_(group), spec_(std::move(spec)), purpose_(purpose),
+      started_(std::chrono::steady_clock::now()), started_utc_(utc_timestamp()) {
   try {
     collectively(group_, [&] {
       target_.emplace(spec_.output, spec_.overwrite, spec_.input);
@@ -63,9 +63,9 @@ Pipeline::Pipeline(const Group& group, JobSpec spec)
     collectively(group_, [&] {
       open_inputs();
       request_outputs();
-      allocate_slots();
+      if (purpose_ == PipelinePurpose::process) allocate_slots();
     });
-    collectively(group_, [&] { create_output_file(); });
+    if (purpose_ == PipelinePurpose::process) collectively(group_, [&] { open_output_file(); });
   } catch (...) {
     abandon();
     throw;
@@ -73,7 +73,7 @@ Pipeline::Pipeline(const Group& group, JobSpec spec)
 }
 
 Pipeline::~Pipeline() {
-  if (!finished_) abandon();
+  if (!finished_ && !released_) abandon();
 }
 
 void Pipeline::abandon() noexcept {
@@ -84,7 +84,28 @@ void Pipeline::abandon() noexcept {
   output_file_.reset();
   inputs_.clear();
   input_file_.reset();
-  if (group_.is_root() && target_) target_->discard();
+  // A resumed partial output holds units finished earlier: it outlives any
+  // failure. A check never created one, and must not delete someone's.
+  const bool created_output = purpose_ == PipelinePurpose::process && !spec_.resume;
+  if (group_.is_root() && target_ && created_output) target_->discard();
+}
+
+void Pipeline::release() {
+  // Set first: whatever fails below, the destructor must not delete the
+  // partial output.
+  released_ = true;
+  thread_.call([this] { instance_.reset(); });
+  output_datasets_.clear();
+  std::optional<std::string> error;
+  try {
+    if (output_file_) output_file_->close();
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  output_file_.reset();
+  inputs_.clear();
+  input_file_.reset();
+  group_.agree(error);
 }
 
 void Pipeline::load_library() {
@@ -163,14 +184,16 @@ void Pipeline::open_inputs() {
     if (input.geometry.sliced()) {
       extents.push_back(input.source->chunk_extent(input.geometry.axis));
       slice_bytes += static_cast<int64_t>(input.geometry.slice_bytes());
-    } else {
+    } else if (purpose_ == PipelinePurpose::process) { // a check needs only its shape
       input.whole.resize(input.geometry.slice_bytes());
       input.source->read_whole(input.whole.data());
       bytes_read_ += static_cast<int64_t>(input.whole.size());
     }
   }
+  // At least one unit per rank of this group; the master asks for more
+  // (min_units) so that any group it leases the job to stays busy.
   PlanOptions options = spec_.plan;
-  options.ranks = group_.size();
+  options.ranks = std::max(options.ranks, group_.size());
   plan_ = plan_units(total_slices_, combined_alignment(extents), slice_bytes, options);
 }
 
@@ -238,11 +261,18 @@ void Pipeline::allocate_slots() {
   }
 }
 
-void Pipeline::create_output_file() {
-  output_file_.emplace(group_, target_->partial_path());
+void Pipeline::open_output_file() {
+  if (!spec_.resume) {
+    output_file_.emplace(group_, target_->partial_path());
+    for (const Output& output : outputs_)
+      output_datasets_.push_back(output_file_->create_dataset(
+          output.request.location, output.geometry, output.request.space.dtype));
+    return;
+  }
+  output_file_.emplace(group_, target_->partial_path(), OutputMode::reopen);
   for (const Output& output : outputs_)
-    output_datasets_.push_back(output_file_->create_dataset(
-        output.request.location, output.geometry, output.request.space.dtype));
+    output_datasets_.push_back(output_file_->open_dataset(output.request.location, output.geometry,
+                                                          output.request.space.dtype));
 }
 
 void Pipeline::read_unit(Slot& slot) {
@@ -317,8 +347,14 @@ void Pipeline::run(UnitSchedule& schedule, ProgressListener* progress) {
   Slot* current = &slots_[0];
   Slot* next = &slots_[1];
   const Slot* to_write = nullptr; // computed last round, written this round
-  bool more = schedule.next_round(current->unit);
-  collectively(group_, [&] { read_unit(*current); });
+  const std::function<void()> flush_output = [this] {
+    collectively(group_, [&] { output_file_->flush(); });
+  };
+  bool more = false;
+  collectively(group_, [&] {
+    more = schedule.next_round(current->unit);
+    read_unit(*current);
+  });
   int64_t done = 0;
 
   while (more) {
@@ -336,10 +372,11 @@ void Pipeline::run(UnitSchedule& schedule, ProgressListener* progress) {
       }
     };
     if (to_write != nullptr) noting([&] { write_unit(*to_write); });
-    more = schedule.next_round(next->unit);
+    noting([&] { more = schedule.next_round(next->unit); });
     noting([&] { read_unit(*next); });
     if (computed.valid()) noting([&] { computed.get(); });
     group_.agree(error);
+    if (to_write != nullptr) schedule.round_written(flush_output, false);
 
     done += group_.sum(current->unit ? current->unit->count : 0);
     const int64_t read = group_.sum(bytes_read_);
@@ -348,7 +385,10 @@ void Pipeline::run(UnitSchedule& schedule, ProgressListener* progress) {
     to_write = current;
     std::swap(current, next);
   }
-  if (to_write != nullptr) collectively(group_, [&] { write_unit(*to_write); });
+  if (to_write != nullptr) {
+    collectively(group_, [&] { write_unit(*to_write); });
+    schedule.round_written(flush_output, true);
+  }
 }
 
 nlohmann::json Pipeline::provenance() const {

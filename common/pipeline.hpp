@@ -22,6 +22,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,6 +37,9 @@ struct JobSpec {
   std::filesystem::path output;
   JobParams params;
   bool overwrite = false;
+  // Take up an interrupted job: reopen its partial output (whose units
+  // already written stay) instead of creating it, and never delete it.
+  bool resume = false;
   PlanOptions plan;
   std::string job_id;       // "" when standalone
   std::string command_line; // for provenance
@@ -71,6 +75,20 @@ public:
   // nullopt if it has none this round. Returns false, on every rank at once,
   // when no rank has any unit left.
   virtual bool next_round(std::optional<Unit>& mine) = 0;
+
+  // Collective. Called once for every round next_round handed out (returned
+  // true for), in order, as soon as that round's units are written on every
+  // rank without error: a schedule that reports progress to someone learns
+  // here what is safely in the output. `flush_output` (collective, on every
+  // rank or none) makes those writes durable first; `last` is true for the
+  // final round of run(), after next_round returned false. Each round's
+  // units are written one round after they are computed, so a schedule that
+  // waits for this before handing out more must hand out empty rounds
+  // meanwhile. The default ignores it (`h5io run` needs no reports).
+  virtual void round_written(const std::function<void()>& flush_output, bool last) {
+    static_cast<void>(flush_output);
+    static_cast<void>(last);
+  }
 };
 
 // The whole plan split into contiguous runs of units, one run per rank.
@@ -85,17 +103,32 @@ private:
   int64_t round_ = 0;
 };
 
+// What a Pipeline is built for.
+enum class PipelinePurpose {
+  // Everything a job needs, the output file included.
+  process,
+  // Only the checks a job would fail (preflight_job, on a solo group): no
+  // whole input read, no unit buffers, nothing written or deleted.
+  check,
+};
+
 class Pipeline {
 public:
   // Validates and prepares everything a job needs before any slice is read:
-  // output path, library, inputs and their slicing, outputs. Throws Error (on
-  // every rank) with a message naming the culprit; leaves no files behind.
-  Pipeline(const Group& group, JobSpec spec);
+  // output path, library, inputs and their slicing, outputs, then creates
+  // the partial output (or reopens it, with spec.resume). Throws Error (on
+  // every rank) with a message naming the culprit; leaves no files behind,
+  // except that a resumed partial output is never deleted.
+  Pipeline(const Group& group, JobSpec spec, PipelinePurpose purpose = PipelinePurpose::process);
+  // Without finish() or release(): abandons the job, deleting the partial
+  // output unless the job was resumed.
   ~Pipeline();
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
 
   const UnitPlan& plan() const { return plan_; }
+  // The library's own version string, as the provenance records it.
+  const std::string& plugin_version() const { return library_->version(); }
 
   // Processes every unit the schedule hands out. Reading the next unit and
   // writing the previous one overlap the library's compute of the current.
@@ -104,6 +137,15 @@ public:
   // Completes the library, closes the output, records provenance and gives
   // the output its final name.
   JobReport finish();
+
+  // Drops the job but keeps its partial output, for someone to resume: the
+  // library instance is closed without completing it, then inputs and
+  // output are closed (units written so far stay valid; flush them first if
+  // they must be durable). Also valid after run() or finish() threw (their
+  // errors are agreed, so every rank comes here together) and when called
+  // twice. Throws an agreed Error if closing the output fails; the pipeline
+  // is released regardless.
+  void release();
 
 private:
   struct Input {
@@ -129,7 +171,7 @@ private:
   std::unique_ptr<InputSource> open_input(const std::string& location);
   void request_outputs();
   void allocate_slots();
-  void create_output_file();
+  void open_output_file();
   void read_unit(Slot& slot);
   void compute(Slot& slot);
   void write_unit(const Slot& slot);
@@ -138,6 +180,7 @@ private:
 
   const Group& group_;
   JobSpec spec_;
+  PipelinePurpose purpose_;
   std::chrono::steady_clock::time_point started_;
   std::string started_utc_;
 
@@ -166,6 +209,7 @@ private:
   double compute_seconds_ = 0; // written on the library thread, read after it joins a task
   double write_seconds_ = 0;
   bool finished_ = false;
+  bool released_ = false;
 };
 
 } // namespace h5io

@@ -41,7 +41,13 @@ std::vector<fs::path> plugin_search_path(const std::vector<fs::path>& extra_dirs
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   if (!ec) dirs.push_back(exe.parent_path().parent_path() / H5IO_PLUGIN_SUBDIR);
-  return dirs;
+  // The same directory named twice is searched (and reported) once.
+  std::vector<fs::path> unique;
+  for (const fs::path& dir : dirs) {
+    const fs::path normal = dir.lexically_normal();
+    if (std::find(unique.begin(), unique.end(), normal) == unique.end()) unique.push_back(normal);
+  }
+  return unique;
 }
 
 namespace {

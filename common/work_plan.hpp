@@ -17,7 +17,7 @@ struct Unit {
 struct PlanOptions {
   int64_t target_unit_bytes = int64_t{64} << 20; // input bytes per unit
   int64_t unit_slices = 0; // forced slices per unit (0: derive); a multiple of the alignment
-  int ranks = 1;           // units are made small enough that every rank gets one
+  int ranks = 1; // units are made small enough that this many ranks (at least the group's) get one
 };
 
 struct UnitPlan {

@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev   # GTest's CMake config names the gmock libraries too
   python3 python3-h5py python3-numpy python3-skimage   # independent checkers in the tests
   python3-tifffile libtiff-tools   # TIFF checkers (tests), and the iradon example program
+  python3-jsonschema python3-zmq   # protocol schema test, Python client example and its test
 )
 
 missing=()

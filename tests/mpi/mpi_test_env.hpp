@@ -19,6 +19,7 @@ public:
   SharedScratchDir(const SharedScratchDir&) = delete;
   SharedScratchDir& operator=(const SharedScratchDir&) = delete;
   std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+  const std::filesystem::path& path() const { return path_; }
 
 private:
   const Group& group_;

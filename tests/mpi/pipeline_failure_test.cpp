@@ -3,6 +3,7 @@
 #include "common/error.hpp"
 #include "common/example_scan.hpp"
 #include "common/pipeline.hpp"
+#include "configurable_job.hpp"
 
 #include "mpi_test_env.hpp"
 
@@ -13,13 +14,7 @@ using namespace h5io;
 namespace {
 
 JobSpec job(const test::SharedScratchDir& dir, std::vector<std::string> params) {
-  JobSpec spec;
-  spec.plugin = "configurable";
-  spec.plugin_dirs = {H5IO_TEST_PLUGIN_DIR};
-  spec.input = dir / "scan.h5";
-  spec.output = dir / "out.h5";
-  params.push_back("inputs=/entry/data/data:1");
-  spec.params = JobParams::parse(params);
+  JobSpec spec = test::configurable_job(dir.path(), "/entry/data/data:1", std::move(params));
   spec.plan.unit_slices = 16;
   return spec;
 }

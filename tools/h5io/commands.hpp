@@ -19,6 +19,12 @@ Command add_example_command(CLI::App& app);
 // h5io phantom: writes a synthetic tomography scan and its ground truth.
 Command add_phantom_command(CLI::App& app);
 
+// h5io submit: hands a job to the master (--wait: follows it to its end).
+Command add_submit_command(CLI::App& app);
+
+// h5io status: the master's jobs and worker groups (--follow: live).
+Command add_status_command(CLI::App& app);
+
 // True on the process that should print (rank 0 under mpirun, or alone):
 // usage errors happen before MPI is up, so this reads the launcher's
 // environment.

@@ -13,6 +13,8 @@ int main(int argc, char** argv) {
   const h5io::cli::Command run = h5io::cli::add_run_command(app, argc, argv);
   const h5io::cli::Command example = h5io::cli::add_example_command(app);
   const h5io::cli::Command phantom = h5io::cli::add_phantom_command(app);
+  const h5io::cli::Command submit = h5io::cli::add_submit_command(app);
+  const h5io::cli::Command status = h5io::cli::add_status_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -23,5 +25,7 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("run")) return run();
   if (app.got_subcommand("example")) return example();
   if (app.got_subcommand("phantom")) return phantom();
+  if (app.got_subcommand("submit")) return submit();
+  if (app.got_subcommand("status")) return status();
   return 2;
 }

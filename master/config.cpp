@@ -1,0 +1,170 @@
+#include "master/config.hpp"
+
+#include "common/error.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <fstream>
+#include <set>
+
+namespace fs = std::filesystem;
+
+namespace h5io::master {
+
+namespace {
+
+// Reads the fields of one JSON object, remembering which it knew, so that
+// whatever is left over can be refused by name.
+class Fields {
+public:
+  Fields(const nlohmann::json& object, std::string where)
+      : object_(object), where_(std::move(where)) {
+    if (!object_.is_object()) fail("", "must be a JSON object");
+  }
+
+  template <class T> void read(const char* key, T& value) {
+    known_.insert(key);
+    const auto it = object_.find(key);
+    if (it == object_.end()) return;
+    try {
+      value = it->template get<T>();
+    } catch (const nlohmann::json::exception&) {
+      fail(key, fmt::format("has the wrong type ({})", it->type_name()));
+    }
+  }
+  void read_ms(const char* key, std::chrono::milliseconds& value, int64_t minimum) {
+    int64_t ms = value.count();
+    read(key, ms);
+    if (ms < minimum) fail(key, fmt::format("must be at least {} ms", minimum));
+    value = std::chrono::milliseconds(ms);
+  }
+  void read_paths(const char* key, std::vector<fs::path>& paths) {
+    std::vector<std::string> texts;
+    read(key, texts);
+    for (const std::string& text : texts) paths.emplace_back(text);
+  }
+  const nlohmann::json* child(const char* key) {
+    known_.insert(key);
+    const auto it = object_.find(key);
+    return it == object_.end() ? nullptr : &*it;
+  }
+  [[noreturn]] void fail(const std::string& key, const std::string& what) const {
+    throw Error(fmt::format("{}{}{} {}", where_, key.empty() ? "" : ": '",
+                            key.empty() ? "" : key + "'", what));
+  }
+  void refuse_unknown() const {
+    for (const auto& [key, value] : object_.items())
+      if (!known_.contains(key))
+        throw Error(
+            fmt::format("{}: unknown key '{}' (known: {})", where_, key, fmt::join(known_, ", ")));
+  }
+
+private:
+  const nlohmann::json& object_;
+  std::string where_;
+  std::set<std::string> known_;
+};
+
+FinishedRule parse_finished(const nlohmann::json& document, const std::string& where) {
+  FinishedRule rule;
+  Fields fields(document, where);
+  std::string kind = "renamed";
+  fields.read("when", kind);
+  fields.read("marker", rule.marker);
+  fields.read_ms("quiet_ms", rule.quiet, 100);
+  fields.refuse_unknown();
+  if (kind == "renamed") {
+    rule.kind = FinishedRule::Kind::renamed;
+  } else if (kind == "marker") {
+    rule.kind = FinishedRule::Kind::marker;
+    if (rule.marker.empty() || rule.marker.find('/') != std::string::npos)
+      fields.fail("marker", "must be a file-name suffix such as \".done\"");
+  } else if (kind == "quiet") {
+    rule.kind = FinishedRule::Kind::quiet;
+  } else {
+    fields.fail("when", fmt::format("is '{}'; expected renamed, marker or quiet", kind));
+  }
+  return rule;
+}
+
+WatchRule parse_watch_rule(const nlohmann::json& document, const std::string& where) {
+  WatchRule rule;
+  Fields fields(document, where);
+  std::string dir, output_dir;
+  fields.read("dir", dir);
+  fields.read("pattern", rule.pattern);
+  fields.read("plugin", rule.plugin);
+  fields.read("params", rule.params);
+  fields.read("output_dir", output_dir);
+  fields.read("output_suffix", rule.output_suffix);
+  fields.read("priority", rule.priority);
+  if (const nlohmann::json* finished = fields.child("finished"))
+    rule.finished = parse_finished(*finished, where + ".finished");
+  fields.refuse_unknown();
+  if (dir.empty()) fields.fail("dir", "is required");
+  if (rule.plugin.empty()) fields.fail("plugin", "is required");
+  if (output_dir.empty()) fields.fail("output_dir", "is required");
+  if (!rule.params.is_object()) fields.fail("params", "must be an object of KEY: value");
+  if (rule.output_suffix.empty() || rule.output_suffix.find('/') != std::string::npos)
+    fields.fail("output_suffix", "must be a file-name suffix such as \"_recon.h5\"");
+  rule.dir = fs::absolute(dir).lexically_normal();
+  rule.output_dir = fs::absolute(output_dir).lexically_normal();
+  return rule;
+}
+
+} // namespace
+
+MasterConfig parse_config(const nlohmann::json& document, const std::string& origin) {
+  MasterConfig config;
+  Fields fields(document, origin);
+  std::string journal;
+  fields.read("client_endpoint", config.client_endpoint);
+  fields.read("status_endpoint", config.status_endpoint);
+  fields.read("worker_endpoint", config.worker_endpoint);
+  fields.read_paths("plugin_dirs", config.plugin_dirs);
+  fields.read_paths("input_roots", config.input_roots);
+  fields.read_paths("output_roots", config.output_roots);
+  fields.read("journal_dir", journal);
+  fields.read_ms("heartbeat_ms", config.heartbeat, 10);
+  fields.read("heartbeat_liveness", config.heartbeat_liveness);
+  fields.read_ms("lease_ms", config.lease, 100);
+  fields.read_ms("progress_interval_ms", config.progress_interval, 0);
+  fields.read_ms("rescan_ms", config.rescan, 100);
+  fields.read("max_attempts", config.max_attempts);
+  fields.read("unit_mb", config.unit_mb);
+  fields.read("min_units", config.min_units);
+  fields.read("keep_finished_jobs", config.keep_finished_jobs);
+  if (const nlohmann::json* watch = fields.child("watch")) {
+    if (!watch->is_array()) fields.fail("watch", "must be a list of rules");
+    for (size_t i = 0; i < watch->size(); ++i)
+      config.watch.push_back(
+          parse_watch_rule((*watch)[i], fmt::format("{}: watch[{}]", origin, i)));
+  }
+  fields.refuse_unknown();
+  if (journal.empty()) fields.fail("journal_dir", "is required (where accepted jobs are recorded)");
+  config.journal_dir = fs::absolute(journal).lexically_normal();
+  if (config.heartbeat_liveness < 2) fields.fail("heartbeat_liveness", "must be at least 2");
+  if (config.max_attempts < 1) fields.fail("max_attempts", "must be at least 1");
+  if (config.unit_mb < 1) fields.fail("unit_mb", "must be at least 1");
+  if (config.min_units < 1) fields.fail("min_units", "must be at least 1");
+  for (const std::string* endpoint :
+       {&config.client_endpoint, &config.status_endpoint, &config.worker_endpoint})
+    if (endpoint->empty()) fields.fail("", "endpoints must not be empty");
+  return config;
+}
+
+MasterConfig load_config(const fs::path& file) {
+  std::ifstream in(file);
+  if (!in) throw Error(fmt::format("cannot read the configuration file '{}'", file.string()));
+  nlohmann::json document;
+  try {
+    document = nlohmann::json::parse(in, nullptr, true, /*ignore_comments=*/true);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw Error(
+        fmt::format("configuration file '{}' is not valid JSON: {}", file.string(), e.what()));
+  }
+  return parse_config(document, file.string());
+}
+
+} // namespace h5io::master

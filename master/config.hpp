@@ -1,0 +1,60 @@
+#pragma once
+// The master's configuration file (JSON): endpoints, where libraries, inputs
+// and outputs may be, the journal, timing of heartbeats and leases, and the
+// scan watcher's rules. Unknown keys are refused so a typo never silently
+// falls back to a default.
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace h5io::master {
+
+// When a file in a watched directory counts as a finished scan.
+struct FinishedRule {
+  enum class Kind { renamed, marker, quiet };
+  Kind kind = Kind::renamed;
+  std::string marker;                    // kind marker: a sibling "<file><marker>"
+  std::chrono::milliseconds quiet{5000}; // kind quiet: unchanged this long
+};
+
+struct WatchRule {
+  std::filesystem::path dir;
+  std::string pattern = "*.nxs"; // fnmatch(3) on the file name
+  std::string plugin;
+  nlohmann::json params = nlohmann::json::object();
+  std::filesystem::path output_dir;
+  std::string output_suffix = "_recon.h5"; // <output_dir>/<stem><suffix>
+  int priority = 0;
+  FinishedRule finished;
+};
+
+struct MasterConfig {
+  std::string client_endpoint = "tcp://127.0.0.1:5555";
+  std::string status_endpoint = "tcp://127.0.0.1:5556";
+  std::string worker_endpoint = "tcp://127.0.0.1:5557";
+  std::vector<std::filesystem::path> plugin_dirs; // before $H5IO_PLUGIN_PATH and the installed ones
+  std::vector<std::filesystem::path> input_roots; // empty: anywhere (a warning says so)
+  std::vector<std::filesystem::path> output_roots; // empty: anywhere (a warning says so)
+  std::filesystem::path journal_dir;
+  std::chrono::milliseconds heartbeat{1000};
+  int heartbeat_liveness = 3;
+  std::chrono::milliseconds lease{600000};
+  std::chrono::milliseconds progress_interval{500};
+  std::chrono::milliseconds rescan{10000};
+  int max_attempts = 3;
+  int64_t unit_mb = 64;
+  int min_units = 8; // small jobs are still cut into this many units (or one per chunk)
+  size_t keep_finished_jobs = 1000;
+  std::vector<WatchRule> watch;
+};
+
+// Throws h5io::Error naming the file and the offending key.
+MasterConfig load_config(const std::filesystem::path& file);
+MasterConfig parse_config(const nlohmann::json& document, const std::string& origin);
+
+} // namespace h5io::master

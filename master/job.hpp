@@ -1,0 +1,63 @@
+#pragma once
+// A job as the master tracks it: the request, its units and their fate, and
+// which group (if any) holds its lease.
+
+#include "proto/messages.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace h5io::master {
+
+using Clock = std::chrono::steady_clock;
+
+enum class UnitStatus { pending, leased, done, quarantined };
+
+struct UnitState {
+  int64_t first = 0;
+  int64_t count = 0;
+  UnitStatus status = UnitStatus::pending;
+  int attempts = 0; // failed attempts charged so far
+};
+
+struct Job {
+  std::string id;
+  proto::JobRequest request;
+  std::optional<std::string> client_ref;
+  int priority = 0;
+  uint64_t order = 0; // submission order, for FIFO within a priority
+  std::string state = proto::state::queued;
+  int64_t unit_slices = 0;
+  int64_t total_slices = 0;
+  std::vector<UnitState> units;
+  std::deque<int64_t> pending; // indices of pending units, in the order they go out
+  int64_t units_done = 0;
+  int64_t slices_done = 0;
+  std::string error;
+  double submitted = 0; // Unix seconds
+  double started = 0;
+  double finished = 0;
+
+  // The lease: at most one group writes the output at a time.
+  std::string holder; // routing id of the group, "" when none
+  int64_t lease = 0;
+  bool finish_sent = false;
+
+  // Progress reporting.
+  Clock::time_point progress_published{};
+  Clock::time_point rate_since{};
+  int64_t rate_base = 0; // slices done at rate_since
+
+  bool ended() const {
+    return state == proto::state::completed || state == proto::state::failed ||
+           state == proto::state::cancelled;
+  }
+  bool all_done() const { return units_done == static_cast<int64_t>(units.size()); }
+  bool has_pending() const { return !pending.empty(); }
+};
+
+} // namespace h5io::master

@@ -1,0 +1,56 @@
+// h5io-master: the long-running service. See master/README.md.
+
+#include "common/error.hpp"
+#include "common/hdf5_handle.hpp"
+#include "master/config.hpp"
+#include "master/master_server.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <csignal>
+
+namespace {
+
+std::atomic<bool> stop_requested{false};
+
+extern "C" void request_stop(int) {
+  stop_requested.store(true);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app("h5io-master: accepts jobs, leases their work units to MPI worker groups over "
+               "ZeroMQ, journals them and publishes status");
+  std::string config_file;
+  bool verbose = false;
+  app.add_option("--config,-c", config_file, "Configuration file (JSON)")->required();
+  app.add_flag("--verbose,-v", verbose, "Log debugging detail");
+  CLI11_PARSE(app, argc, argv);
+
+  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e h5io-master[%l]: %v");
+  spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::info);
+  h5io::hdf5::silence_error_printing();
+
+  struct sigaction action {};
+  action.sa_handler = request_stop;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  try {
+    h5io::master::MasterServer server(h5io::master::load_config(config_file));
+    server.run(stop_requested);
+    return 0;
+  } catch (const h5io::Error& e) {
+    spdlog::critical("{}", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    spdlog::critical("unexpected error: {}", e.what());
+    return 1;
+  }
+}

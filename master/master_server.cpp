@@ -1,0 +1,270 @@
+#include "master/master_server.hpp"
+
+#include "common/error.hpp"
+#include "common/version.hpp"
+#include "master/sockets.hpp"
+#include "master/submit_check.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+namespace fs = std::filesystem;
+
+namespace h5io::master {
+
+namespace {
+
+// Messages taken from one socket per turn: enough to batch journal writes
+// under load, few enough that no socket starves the others.
+constexpr int kBatch = 4096;
+
+SchedulerSettings scheduler_settings(const MasterConfig& config) {
+  SchedulerSettings settings;
+  settings.heartbeat = config.heartbeat;
+  settings.heartbeat_liveness = config.heartbeat_liveness;
+  settings.lease = config.lease;
+  settings.progress_interval = config.progress_interval;
+  settings.max_attempts = config.max_attempts;
+  settings.keep_finished_jobs = config.keep_finished_jobs;
+  return settings;
+}
+
+void limit_listener(zmq::socket_t& socket) {
+  socket.set(zmq::sockopt::maxmsgsize, proto::kSocketMaxMessageBytes);
+  socket.set(zmq::sockopt::linger, 1000);
+  socket.set(zmq::sockopt::sndhwm, 100000);
+  socket.set(zmq::sockopt::rcvhwm, 100000);
+}
+
+// One whole message (all its frames) if one is waiting, else nothing.
+std::vector<zmq::message_t> receive_waiting(zmq::socket_t& socket) {
+  std::vector<zmq::message_t> frames;
+  do {
+    zmq::message_t frame;
+    if (!socket.recv(frame, zmq::recv_flags::dontwait)) break;
+    frames.push_back(std::move(frame));
+  } while (frames.back().more());
+  return frames;
+}
+
+std::string quoted_roots(const std::vector<fs::path>& roots) {
+  std::string text;
+  for (const fs::path& root : roots) text += (text.empty() ? "" : ", ") + root.string();
+  return text;
+}
+
+} // namespace
+
+MasterServer::MasterServer(MasterConfig config)
+    : config_(std::move(config)), context_(1), client_(context_, zmq::socket_type::router),
+      worker_(context_, zmq::socket_type::router), scheduler_(scheduler_settings(config_)) {
+  journal_.emplace(config_.journal_dir,
+                   [this](const nlohmann::json& record) { scheduler_.replay(record); });
+  const int resumed = scheduler_.resume_after_replay();
+  journal_->append({{"rec", "start"}, {"time", unix_now()}, {"version", std::string(version())}});
+  journal_->commit();
+  spdlog::info("journal {}: {} records replayed in {:.3f} s; {} unfinished job{} resumed",
+               journal_->path().string(), journal_->records() - 1, journal_->replay_seconds(),
+               resumed, resumed == 1 ? "" : "s");
+  if (config_.input_roots.empty())
+    spdlog::warn("no input_roots configured: jobs may read any file this user can read");
+  else
+    spdlog::info("inputs allowed under: {}", quoted_roots(config_.input_roots));
+  if (config_.output_roots.empty())
+    spdlog::warn("no output_roots configured: jobs may write anywhere this user can write");
+  else
+    spdlog::info("outputs allowed under: {}", quoted_roots(config_.output_roots));
+
+  limit_listener(client_);
+  limit_listener(worker_);
+  bind_endpoint(client_, config_.client_endpoint, "client");
+  bind_endpoint(worker_, config_.worker_endpoint, "worker");
+  status_.emplace(context_, config_.status_endpoint);
+  if (!config_.watch.empty()) watcher_.emplace(config_.watch, config_.rescan);
+  spdlog::info("h5io-master {} ready: clients {}, status {}, workers {} (epoch {})", version(),
+               config_.client_endpoint, config_.status_endpoint, config_.worker_endpoint,
+               status_->epoch());
+  status_->publish(proto::topic::master_started,
+                   {{"version", std::string(version())}, {"jobs_resumed", resumed}});
+}
+
+std::string MasterServer::submit(const proto::SubmitRequest& request, Outbox& out) {
+  if (request.client_ref) {
+    if (const auto job = scheduler_.job_for_client_ref(*request.client_ref)) {
+      spdlog::info("[{}] submitted again with client_ref '{}': same job", *job,
+                   *request.client_ref);
+      return *job;
+    }
+  }
+  const CheckedJob checked = check_submit(request, config_);
+  if (const Job* writer = scheduler_.writer_of(checked.request.job.output))
+    throw Error(fmt::format("output '{}' is already being written by job {} ({})",
+                            checked.request.job.output, writer->id, writer->state));
+  return scheduler_.accept(checked.request, checked.unit_slices, checked.units, unix_now(), out);
+}
+
+void MasterServer::handle_client(const std::string& body, Outbox& out, std::string& reply,
+                                 bool& wants_snapshot) {
+  try {
+    const proto::ClientRequest request = proto::parse_client_request(body);
+    if (const auto* submit_request = std::get_if<proto::SubmitRequest>(&request)) {
+      reply = proto::encode_accepted(submit(*submit_request, out));
+    } else if (const auto* cancel = std::get_if<proto::CancelRequest>(&request)) {
+      const std::string refused = scheduler_.cancel(cancel->job, unix_now(), out);
+      reply =
+          refused.empty() ? proto::encode_accepted(cancel->job) : proto::encode_rejected(refused);
+    } else {
+      wants_snapshot = true;
+    }
+  } catch (const proto::ProtocolError& e) {
+    spdlog::warn("client request rejected: {}", e.what());
+    reply = proto::encode_rejected(e.what());
+  } catch (const Error& e) {
+    spdlog::warn("submit rejected: {}", e.what());
+    reply = proto::encode_rejected(e.what());
+  } catch (const std::exception& e) {
+    // Whatever a request does, the master stays up.
+    spdlog::error("client request failed unexpectedly: {}", e.what());
+    reply = proto::encode_rejected(fmt::format("internal error: {}", e.what()));
+  }
+}
+
+void MasterServer::receive_clients(Outbox& out, std::vector<Reply>& replies,
+                                   std::vector<Reply>& snapshots) {
+  for (int i = 0; i < kBatch; ++i) {
+    std::vector<zmq::message_t> frames = receive_waiting(client_);
+    if (frames.empty()) return;
+    // ROUTER: [peer id, envelope (REQ's empty frame)..., body]. The envelope
+    // goes back unchanged so REQ and DEALER clients both get their reply.
+    Reply reply;
+    const std::string body = frames.back().to_string();
+    for (size_t f = 0; f + 1 < frames.size(); ++f) reply.envelope.push_back(std::move(frames[f]));
+    bool wants_snapshot = false;
+    if (reply.envelope.size() > 2) {
+      reply.body = proto::encode_rejected("expected one JSON frame per message (after REQ's "
+                                          "empty delimiter); got several");
+      reply.envelope.resize(2);
+    } else {
+      handle_client(body, out, reply.body, wants_snapshot);
+    }
+    (wants_snapshot ? snapshots : replies).push_back(std::move(reply));
+  }
+}
+
+void MasterServer::receive_workers(Outbox& out) {
+  const auto now = Clock::now();
+  const double wall = unix_now();
+  for (int i = 0; i < kBatch; ++i) {
+    std::vector<zmq::message_t> frames = receive_waiting(worker_);
+    if (frames.empty()) return;
+    const std::string peer = frames.front().to_string();
+    if (frames.size() != 2) {
+      spdlog::warn("worker endpoint: dropped a message of {} frames (expected one JSON frame)",
+                   frames.size() - 1);
+      continue;
+    }
+    try {
+      scheduler_.on_worker(peer, proto::parse_worker_message(frames.back().to_string_view()), now,
+                           wall, out);
+    } catch (const proto::ProtocolError& e) {
+      spdlog::warn("worker endpoint: dropped a bad message: {}", e.what());
+    }
+  }
+}
+
+void MasterServer::watcher_submissions(bool notified, Outbox& out) {
+  const auto now = Clock::now();
+  std::vector<FinishedScan> scans;
+  if (notified) scans = watcher_->on_events(now);
+  if (now >= watcher_->next_check())
+    for (FinishedScan& scan : watcher_->check(now)) scans.push_back(std::move(scan));
+  for (const FinishedScan& scan : scans) {
+    proto::SubmitRequest request;
+    request.job.input = scan.path.string();
+    request.job.plugin = scan.rule->plugin;
+    request.job.params = scan.rule->params;
+    request.job.output =
+        (scan.rule->output_dir / (scan.path.stem().string() + scan.rule->output_suffix)).string();
+    request.client_ref = "watch:" + scan.path.string();
+    request.priority = scan.rule->priority;
+    try {
+      const std::string job = submit(request, out);
+      spdlog::info("[{}] watcher: scan {} finished; submitted", job, scan.path.string());
+    } catch (const std::exception& e) {
+      spdlog::error("watcher: scan {} not submitted: {}", scan.path.string(), e.what());
+    }
+  }
+}
+
+void MasterServer::send_replies(std::vector<Reply>& replies) {
+  for (Reply& reply : replies) {
+    for (zmq::message_t& frame : reply.envelope) client_.send(frame, zmq::send_flags::sndmore);
+    client_.send(zmq::buffer(reply.body), zmq::send_flags::dontwait);
+  }
+  replies.clear();
+}
+
+void MasterServer::deliver(Outbox& out, std::vector<Reply>& replies) {
+  // Durable first: nothing that depends on a record leaves before it.
+  for (nlohmann::json& record : out.journal) journal_->append(std::move(record));
+  journal_->commit();
+  send_replies(replies);
+  for (auto& [group, message] : out.to_workers) {
+    const std::string body = proto::encode(message);
+    worker_.send(zmq::buffer(group), zmq::send_flags::sndmore);
+    worker_.send(zmq::buffer(body), zmq::send_flags::dontwait);
+  }
+  for (auto& [topic, fields] : out.events) status_->publish(topic, std::move(fields));
+  for (const std::string& output : out.discard) {
+    std::error_code ec;
+    fs::remove(output + ".partial", ec);
+  }
+  out = Outbox{};
+}
+
+void MasterServer::run(const std::atomic<bool>& stop) {
+  std::vector<Reply> replies, snapshots;
+  while (!stop.load()) {
+    std::vector<zmq::pollitem_t> items = {{client_.handle(), 0, ZMQ_POLLIN, 0},
+                                          {worker_.handle(), 0, ZMQ_POLLIN, 0}};
+    if (watcher_) items.push_back({nullptr, watcher_->fd(), ZMQ_POLLIN, 0});
+    auto now = Clock::now();
+    auto wake = std::min(next_heartbeat_, now + std::chrono::milliseconds(100));
+    if (watcher_) wake = std::min(wake, watcher_->next_check());
+    const auto timeout =
+        std::max(std::chrono::milliseconds(0),
+                 std::chrono::duration_cast<std::chrono::milliseconds>(wake - now));
+    try {
+      zmq::poll(items, timeout);
+    } catch (const zmq::error_t& e) {
+      if (e.num() == EINTR) continue; // a signal: look at `stop`
+      throw;
+    }
+    Outbox out;
+    if (items[0].revents & ZMQ_POLLIN) receive_clients(out, replies, snapshots);
+    if (items[1].revents & ZMQ_POLLIN) receive_workers(out);
+    if (watcher_) watcher_submissions((items[2].revents & ZMQ_POLLIN) != 0, out);
+    now = Clock::now();
+    const double wall = unix_now();
+    scheduler_.tick(now, wall, out);
+    scheduler_.dispatch(now, wall, out);
+    if (now >= next_heartbeat_) {
+      next_heartbeat_ = now + config_.heartbeat;
+      out.event(proto::topic::master_heartbeat,
+                {{"jobs_queued", scheduler_.jobs_in(proto::state::queued)},
+                 {"jobs_running", scheduler_.jobs_in(proto::state::running)},
+                 {"workers", scheduler_.groups()}});
+    }
+    deliver(out, replies);
+    // Snapshots last: they include every event published before them.
+    for (Reply& reply : snapshots)
+      reply.body = status_->snapshot(scheduler_.jobs_json(), scheduler_.workers_json(wall, now));
+    send_replies(snapshots);
+  }
+  spdlog::info("h5io-master stopping (journal is complete; a restart resumes every unfinished "
+               "job)");
+}
+
+} // namespace h5io::master

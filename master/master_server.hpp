@@ -1,0 +1,58 @@
+#pragma once
+// h5io-master's event loop: one thread polls the client, worker and watcher
+// inputs, lets the scheduler decide, makes the decisions durable in the
+// journal, and only then replies, sends to groups and publishes status.
+
+#include "master/config.hpp"
+#include "master/journal.hpp"
+#include "master/outbox.hpp"
+#include "master/scan_watcher.hpp"
+#include "master/scheduler.hpp"
+#include "master/status_publisher.hpp"
+
+#include <zmq.hpp>
+
+#include <atomic>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace h5io::master {
+
+class MasterServer {
+public:
+  // Replays the journal and binds every endpoint; throws Error if it cannot.
+  explicit MasterServer(MasterConfig config);
+
+  // Serves until `stop` becomes true (a signal handler sets it).
+  void run(const std::atomic<bool>& stop);
+
+private:
+  struct Reply {
+    std::vector<zmq::message_t> envelope;
+    std::string body;
+  };
+
+  void receive_clients(Outbox& out, std::vector<Reply>& replies, std::vector<Reply>& snapshots);
+  void receive_workers(Outbox& out);
+  void handle_client(const std::string& body, Outbox& out, std::string& reply,
+                     bool& wants_snapshot);
+  // The one path into the queue, for clients and the scan watcher alike.
+  // Returns the job id; throws Error with the reason for rejecting.
+  std::string submit(const proto::SubmitRequest& request, Outbox& out);
+  void watcher_submissions(bool notified, Outbox& out);
+  void deliver(Outbox& out, std::vector<Reply>& replies);
+  void send_replies(std::vector<Reply>& replies);
+
+  MasterConfig config_;
+  zmq::context_t context_;
+  zmq::socket_t client_;
+  zmq::socket_t worker_;
+  Scheduler scheduler_;
+  std::optional<Journal> journal_;
+  std::optional<StatusPublisher> status_;
+  std::optional<ScanWatcher> watcher_;
+  Clock::time_point next_heartbeat_{};
+};
+
+} // namespace h5io::master

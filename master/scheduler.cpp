@@ -1,0 +1,534 @@
+#include "master/scheduler.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace h5io::master {
+
+namespace {
+
+double seconds(Clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+nlohmann::json unit_pairs(const std::vector<std::pair<int64_t, int64_t>>& units) {
+  nlohmann::json pairs = nlohmann::json::array();
+  for (const auto& [first, count] : units) pairs.push_back({first, count});
+  return pairs;
+}
+
+// A journal field that may be absent.
+std::string optional_text(const nlohmann::json& record, const char* key) {
+  const auto it = record.find(key);
+  return it != record.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+} // namespace
+
+// ------------------------------------------------------------------ journal replay
+
+void Scheduler::replay(const nlohmann::json& record) {
+  const std::string kind = optional_text(record, "rec");
+  if (kind == "start") {
+    ++starts_;
+  } else if (kind == "accepted") {
+    Job job;
+    job.id = record.at("job").get<std::string>();
+    const auto submit =
+        std::get<proto::SubmitRequest>(proto::parse_client_request(record.at("submit").dump()));
+    job.request = submit.job;
+    job.client_ref = submit.client_ref;
+    job.priority = submit.priority;
+    job.unit_slices = record.at("unit_slices").get<int64_t>();
+    for (const auto& pair : record.at("units")) {
+      UnitState unit;
+      unit.first = pair.at(0).get<int64_t>();
+      unit.count = pair.at(1).get<int64_t>();
+      job.total_slices += unit.count;
+      job.units.push_back(unit);
+    }
+    job.submitted = record.at("submitted").get<double>();
+    job.order = next_order_++;
+    if (job.client_ref) client_refs_[*job.client_ref] = job.id;
+    next_job_ = std::max<int64_t>(next_job_, std::stoll(job.id.substr(1)) + 1);
+    jobs_[job.id] = std::move(job);
+  } else if (kind == "done") {
+    Job* target = job(record.at("job").get<std::string>());
+    if (target == nullptr) return;
+    for (const auto& index : record.at("units")) {
+      const auto i = index.get<size_t>();
+      if (i >= target->units.size() || target->units[i].status == UnitStatus::done) continue;
+      target->units[i].status = UnitStatus::done;
+      ++target->units_done;
+      target->slices_done += target->units[i].count;
+    }
+  } else if (kind == "ended") {
+    Job* target = job(record.at("job").get<std::string>());
+    if (target == nullptr) return;
+    target->state = record.at("state").get<std::string>();
+    target->error = optional_text(record, "error");
+    target->finished = record.value("finished", 0.0);
+    finished_order_.push_back(target->id);
+  } else {
+    spdlog::warn("journal: ignoring a record of unknown kind '{}'", kind);
+  }
+}
+
+int Scheduler::resume_after_replay() {
+  // Lease numbers of this run never collide with a previous run's.
+  next_lease_ = (starts_ + 1) << 32;
+  int resumed = 0;
+  for (auto& [id, job] : jobs_) {
+    if (job.ended()) continue;
+    job.state = proto::state::queued;
+    job.pending.clear();
+    for (size_t i = 0; i < job.units.size(); ++i)
+      if (job.units[i].status != UnitStatus::done) {
+        job.units[i].status = UnitStatus::pending;
+        job.pending.push_back(static_cast<int64_t>(i));
+      }
+    ++resumed;
+  }
+  forget_old_jobs();
+  return resumed;
+}
+
+// ------------------------------------------------------------------ clients
+
+Job* Scheduler::job(const std::string& id) {
+  const auto it = jobs_.find(id);
+  return it == jobs_.end() ? nullptr : &it->second;
+}
+
+const Job* Scheduler::find(const std::string& id) const {
+  const auto it = jobs_.find(id);
+  return it == jobs_.end() ? nullptr : &it->second;
+}
+
+std::optional<std::string> Scheduler::job_for_client_ref(const std::string& ref) const {
+  const auto it = client_refs_.find(ref);
+  if (it == client_refs_.end()) return std::nullopt;
+  return it->second;
+}
+
+const Job* Scheduler::writer_of(const std::string& output) const {
+  for (const auto& [id, job] : jobs_)
+    if (!job.ended() && job.request.output == output) return &job;
+  return nullptr;
+}
+
+std::string Scheduler::accept(const proto::SubmitRequest& request, int64_t unit_slices,
+                              const std::vector<std::pair<int64_t, int64_t>>& units, double now,
+                              Outbox& out) {
+  Job job;
+  job.id = fmt::format("j{:06d}", next_job_++);
+  job.request = request.job;
+  job.client_ref = request.client_ref;
+  job.priority = request.priority;
+  job.order = next_order_++;
+  job.unit_slices = unit_slices;
+  job.submitted = now;
+  for (const auto& [first, count] : units) {
+    job.pending.push_back(static_cast<int64_t>(job.units.size()));
+    job.units.push_back(UnitState{first, count, UnitStatus::pending, 0});
+    job.total_slices += count;
+  }
+  out.journal.push_back({{"rec", "accepted"},
+                         {"job", job.id},
+                         {"submit", nlohmann::json::parse(proto::encode(request))},
+                         {"unit_slices", unit_slices},
+                         {"units", unit_pairs(units)},
+                         {"submitted", now}});
+  out.event(proto::topic::job_queued, {{"job", job.id},
+                                       {"input", job.request.input},
+                                       {"output", job.request.output},
+                                       {"plugin", job.request.plugin},
+                                       {"priority", job.priority},
+                                       {"total", job.total_slices}});
+  spdlog::info("[{}] accepted: {} over {} -> {} ({} slices in {} units, priority {})", job.id,
+               job.request.plugin, job.request.input, job.request.output, job.total_slices,
+               job.units.size(), job.priority);
+  if (job.client_ref) client_refs_[*job.client_ref] = job.id;
+  const std::string id = job.id;
+  jobs_[id] = std::move(job);
+  return id;
+}
+
+std::string Scheduler::cancel(const std::string& id, double now, Outbox& out) {
+  Job* target = job(id);
+  if (target == nullptr) return fmt::format("there is no job '{}'", id);
+  if (target->ended()) return fmt::format("job {} has already ended ({})", id, target->state);
+  spdlog::info("[{}] cancelled by a client", id);
+  end_job(*target, proto::state::cancelled, now, out);
+  return "";
+}
+
+// ------------------------------------------------------------------ worker groups
+
+void Scheduler::new_group(const std::string& id, const proto::Ready& ready, Clock::time_point now,
+                          Outbox& out) {
+  WorkerGroup group;
+  group.id = id;
+  group.name = ready.group;
+  group.host = ready.host;
+  group.ranks = ready.ranks;
+  group.credit = std::max(1, ready.credit);
+  const Clock::duration theirs = std::chrono::milliseconds(ready.heartbeat_ms);
+  group.heartbeat =
+      ready.heartbeat_ms > 0 ? std::min(theirs, settings_.heartbeat) : settings_.heartbeat;
+  group.silence_limit = std::max(theirs, settings_.heartbeat) * settings_.heartbeat_liveness;
+  group.last_heard = now;
+  group.last_sent = now;
+  groups_[id] = std::move(group);
+  out.event(proto::topic::worker_joined,
+            {{"group", ready.group}, {"host", ready.host}, {"ranks", ready.ranks}});
+  spdlog::info("group {} joined: {} rank{} on {}, credit {}", ready.group, ready.ranks,
+               ready.ranks == 1 ? "" : "s", ready.host, ready.credit);
+}
+
+bool Scheduler::lease_matches(const WorkerGroup& group, const std::string& job,
+                              int64_t lease) const {
+  if (group.job == job && group.lease == lease) return true;
+  spdlog::warn("group {}: refusing a message for job {} lease {}: it holds {}", group.name, job,
+               lease,
+               group.job.empty() ? "no lease" : fmt::format("{} lease {}", group.job, group.lease));
+  return false;
+}
+
+void Scheduler::on_worker(const std::string& id, const proto::WorkerMessage& message,
+                          Clock::time_point now, double wall, Outbox& out) {
+  if (const auto* ready = std::get_if<proto::Ready>(&message)) {
+    if (groups_.contains(id)) lose_group(id, "it rejoined (its state was reset)", wall, out);
+    new_group(id, *ready, now, out);
+    return;
+  }
+  const auto it = groups_.find(id);
+  if (it == groups_.end()) {
+    // Majordomo: a peer we do not know (we restarted, or we declared it lost)
+    // is told to register again.
+    if (!std::holds_alternative<proto::Disconnect>(message)) out.send(id, proto::Disconnect{});
+    return;
+  }
+  WorkerGroup& group = it->second;
+  group.last_heard = now;
+  std::visit(
+      [&](const auto& m) {
+        using M = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<M, proto::UnitsDone>) {
+          if (lease_matches(group, m.job, m.lease))
+            units_done(group, jobs_.at(m.job), m.units, now, out);
+        } else if constexpr (std::is_same_v<M, proto::UnitsFailed>) {
+          if (lease_matches(group, m.job, m.lease))
+            units_failed(group, jobs_.at(m.job), m.units, m.error, wall, out);
+        } else if constexpr (std::is_same_v<M, proto::JobFinished>) {
+          if (lease_matches(group, m.job, m.lease)) job_finished(group, jobs_.at(m.job), wall, out);
+        } else if constexpr (std::is_same_v<M, proto::Disconnect>) {
+          lose_group(id, "it disconnected", wall, out);
+        }
+      },
+      message);
+}
+
+void Scheduler::units_done(WorkerGroup& group, Job& job, const std::vector<int64_t>& units,
+                           Clock::time_point now, Outbox& out) {
+  nlohmann::json durable = nlohmann::json::array();
+  for (const int64_t index : units) {
+    if (group.leased.erase(index) == 0) {
+      spdlog::warn("[{}] group {} reported unit {} done, which it was not leased", job.id,
+                   group.name, index);
+      continue;
+    }
+    UnitState& unit = job.units[static_cast<size_t>(index)];
+    unit.status = UnitStatus::done;
+    ++job.units_done;
+    job.slices_done += unit.count;
+    durable.push_back(index);
+  }
+  if (durable.empty()) return;
+  group.lease_progress = now;
+  out.journal.push_back({{"rec", "done"}, {"job", job.id}, {"units", std::move(durable)}});
+  publish_progress(job, now, job.all_done(), out);
+}
+
+void Scheduler::units_failed(WorkerGroup& group, Job& job, const std::vector<int64_t>& units,
+                             const std::string& error, double wall, Outbox& out) {
+  spdlog::warn("[{}] group {} failed: {}", job.id, group.name, error);
+  const std::set<int64_t> charged(units.begin(), units.end());
+  job.error = error;
+  end_lease(group, "the group failed: " + error, &charged, wall, out);
+}
+
+void Scheduler::job_finished(WorkerGroup& group, Job& job, double wall, Outbox& out) {
+  if (!job.all_done()) {
+    spdlog::warn("[{}] group {} finished the job before all units were done; ignored", job.id,
+                 group.name);
+    return;
+  }
+  group.job.clear();
+  group.leased.clear();
+  job.holder.clear();
+  end_job(job, proto::state::completed, wall, out);
+}
+
+void Scheduler::end_lease(WorkerGroup& group, const std::string& reason,
+                          const std::set<int64_t>* charged, double wall, Outbox& out) {
+  Job& job = jobs_.at(group.job);
+  std::string quarantined;
+  // Back to the front of the queue, in order, so the job's next group starts
+  // where this one stopped.
+  for (auto it = group.leased.rbegin(); it != group.leased.rend(); ++it) {
+    UnitState& unit = job.units[static_cast<size_t>(*it)];
+    unit.status = UnitStatus::pending;
+    if (charged != nullptr && charged->contains(*it) && ++unit.attempts >= settings_.max_attempts) {
+      unit.status = UnitStatus::quarantined;
+      quarantined = fmt::format("unit {} (slices {} to {}) failed {} times; last error: {}", *it,
+                                unit.first, unit.first + unit.count - 1, unit.attempts,
+                                job.error.empty() ? reason : job.error);
+      continue;
+    }
+    job.pending.push_front(*it);
+  }
+  group.leased.clear();
+  group.job.clear();
+  job.holder.clear();
+  job.finish_sent = false;
+  if (!quarantined.empty()) {
+    spdlog::error("[{}] {}", job.id, quarantined);
+    fail_job(job, quarantined, wall, out);
+    return;
+  }
+  job.state = proto::state::queued;
+  out.event(proto::topic::job_requeued,
+            {{"job", job.id}, {"group", group.name}, {"reason", reason}});
+  spdlog::info("[{}] back in the queue: group {} lost its lease ({})", job.id, group.name, reason);
+}
+
+void Scheduler::lose_group(const std::string& id, const std::string& reason, double wall,
+                           Outbox& out) {
+  const auto it = groups_.find(id);
+  if (it == groups_.end()) return;
+  WorkerGroup& group = it->second;
+  if (!group.job.empty())
+    end_lease(group, "group " + group.name + " lost: " + reason, nullptr, wall, out);
+  out.event(proto::topic::worker_lost, {{"group", group.name}, {"reason", reason}});
+  spdlog::warn("group {} lost: {}", group.name, reason);
+  groups_.erase(it);
+}
+
+void Scheduler::fail_job(Job& job, const std::string& error, double wall, Outbox& out) {
+  job.error = error;
+  end_job(job, proto::state::failed, wall, out);
+}
+
+void Scheduler::end_job(Job& job, const char* state, double wall, Outbox& out) {
+  if (!job.holder.empty()) {
+    // The holder must stop writing: tell it, and refuse its lease from now on.
+    const auto it = groups_.find(job.holder);
+    if (it != groups_.end()) {
+      out.send(it->first, proto::Release{job.id, job.lease, fmt::format("job {}", state)});
+      it->second.job.clear();
+      it->second.leased.clear();
+    }
+    job.holder.clear();
+  }
+  job.state = state;
+  job.finished = wall;
+  job.pending.clear();
+  nlohmann::json record = {{"rec", "ended"}, {"job", job.id}, {"state", state}, {"finished", wall}};
+  if (!job.error.empty() && job.state != proto::state::completed) record["error"] = job.error;
+  out.journal.push_back(std::move(record));
+  if (job.state == proto::state::completed) {
+    out.event(proto::topic::job_completed,
+              {{"job", job.id}, {"output", job.request.output}, {"wall", wall - job.submitted}});
+    spdlog::info("[{}] completed in {:.2f} s: {}", job.id, wall - job.submitted,
+                 job.request.output);
+  } else if (job.state == proto::state::failed) {
+    out.event(proto::topic::job_failed, {{"job", job.id}, {"error", job.error}});
+    out.discard.push_back(job.request.output);
+    spdlog::error("[{}] failed: {}", job.id, job.error);
+  } else {
+    out.event(proto::topic::job_cancelled, {{"job", job.id}});
+    out.discard.push_back(job.request.output);
+  }
+  finished_order_.push_back(job.id);
+  forget_old_jobs();
+}
+
+void Scheduler::forget_old_jobs() {
+  while (finished_order_.size() > settings_.keep_finished_jobs) {
+    jobs_.erase(finished_order_.front()); // client_refs_ keeps answering for it
+    finished_order_.erase(finished_order_.begin());
+  }
+}
+
+// ------------------------------------------------------------------ time and dispatch
+
+void Scheduler::send(WorkerGroup& group, proto::MasterMessage message, Clock::time_point now,
+                     Outbox& out) {
+  group.last_sent = now;
+  out.send(group.id, std::move(message));
+}
+
+void Scheduler::tick(Clock::time_point now, double wall, Outbox& out) {
+  std::vector<std::string> lost;
+  for (auto& [id, group] : groups_) {
+    if (now - group.last_heard > group.silence_limit) {
+      lost.push_back(id);
+      continue;
+    }
+    if (!group.job.empty() && now - group.lease_progress > settings_.lease) {
+      const std::string reason =
+          fmt::format("lease expired: no unit completed within {:.0f} s", seconds(settings_.lease));
+      send(group, proto::Release{group.job, group.lease, reason}, now, out);
+      const std::set<int64_t> charged = group.leased;
+      jobs_.at(group.job).error = reason;
+      end_lease(group, reason, &charged, wall, out);
+    }
+    if (now - group.last_sent >= group.heartbeat) send(group, proto::Heartbeat{}, now, out);
+  }
+  for (const std::string& id : lost)
+    lose_group(id,
+               fmt::format("no heartbeat for {:.1f} s", seconds(now - groups_.at(id).last_heard)),
+               wall, out);
+}
+
+void Scheduler::lease_units(WorkerGroup& group, Job& job, Clock::time_point now, Outbox& out,
+                            bool assign) {
+  std::vector<proto::UnitRange> units;
+  while (static_cast<int>(group.leased.size()) < group.credit && !job.pending.empty()) {
+    const int64_t index = job.pending.front();
+    job.pending.pop_front();
+    UnitState& unit = job.units[static_cast<size_t>(index)];
+    unit.status = UnitStatus::leased;
+    group.leased.insert(index);
+    units.push_back(proto::UnitRange{index, unit.first, unit.count});
+  }
+  if (assign) {
+    proto::Assign message;
+    message.job = job.id;
+    message.lease = group.lease;
+    message.request = job.request;
+    message.unit_slices = job.unit_slices;
+    message.resume = job.units_done > 0;
+    message.units = std::move(units);
+    send(group, std::move(message), now, out);
+  } else if (!units.empty()) {
+    send(group, proto::MoreUnits{job.id, group.lease, std::move(units)}, now, out);
+  }
+}
+
+void Scheduler::dispatch(Clock::time_point now, double wall, Outbox& out) {
+  // Groups holding a lease: top up, or tell them to finish.
+  for (auto& [id, group] : groups_) {
+    if (group.job.empty()) continue;
+    Job& job = jobs_.at(group.job);
+    if (job.all_done() && group.leased.empty()) {
+      if (!job.finish_sent) {
+        send(group, proto::Finish{job.id, group.lease}, now, out);
+        job.finish_sent = true;
+      }
+    } else {
+      lease_units(group, job, now, out, false);
+    }
+  }
+  // Idle groups take the best waiting job: priority, then submission order.
+  std::vector<Job*> waiting;
+  for (auto& [id, job] : jobs_)
+    if (!job.ended() && job.holder.empty() && (job.has_pending() || job.all_done()))
+      waiting.push_back(&job);
+  std::sort(waiting.begin(), waiting.end(), [](const Job* a, const Job* b) {
+    return a->priority != b->priority ? a->priority > b->priority : a->order < b->order;
+  });
+  auto next = waiting.begin();
+  for (auto& [id, group] : groups_) {
+    if (next == waiting.end()) break;
+    if (!group.job.empty()) continue;
+    Job& job = **next++;
+    group.job = job.id;
+    group.lease = next_lease_++;
+    group.lease_progress = now;
+    job.holder = id;
+    job.lease = group.lease;
+    job.finish_sent = false;
+    job.state = proto::state::running;
+    if (job.started == 0) job.started = wall;
+    job.rate_since = now;
+    job.rate_base = job.slices_done;
+    out.event(proto::topic::job_started, {{"job", job.id}, {"group", group.name}});
+    spdlog::info("[{}] leased to group {} (lease {}, {} of {} units done)", job.id, group.name,
+                 group.lease, job.units_done, job.units.size());
+    lease_units(group, job, now, out, true);
+    if (job.all_done()) {
+      send(group, proto::Finish{job.id, group.lease}, now, out);
+      job.finish_sent = true;
+    }
+  }
+}
+
+void Scheduler::publish_progress(Job& job, Clock::time_point now, bool force, Outbox& out) {
+  if (!force && now - job.progress_published < settings_.progress_interval) return;
+  job.progress_published = now;
+  const double elapsed = seconds(now - job.rate_since);
+  const double rate =
+      elapsed > 0 ? static_cast<double>(job.slices_done - job.rate_base) / elapsed : 0.0;
+  nlohmann::json eta = nullptr;
+  if (rate > 0) eta = static_cast<double>(job.total_slices - job.slices_done) / rate;
+  out.event(proto::topic::job_progress, {{"job", job.id},
+                                         {"done", job.slices_done},
+                                         {"total", job.total_slices},
+                                         {"rate", rate},
+                                         {"eta", eta}});
+}
+
+// ------------------------------------------------------------------ status
+
+nlohmann::json Scheduler::jobs_json() const {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& [id, job] : jobs_) {
+    nlohmann::json entry = {{"job", id},
+                            {"state", job.state},
+                            {"input", job.request.input},
+                            {"output", job.request.output},
+                            {"plugin", job.request.plugin},
+                            {"priority", job.priority},
+                            {"done", job.slices_done},
+                            {"total", job.total_slices},
+                            {"units_done", job.units_done},
+                            {"units_total", job.units.size()},
+                            {"submitted", job.submitted}};
+    if (job.client_ref) entry["client_ref"] = *job.client_ref;
+    if (job.started > 0) entry["started"] = job.started;
+    if (!job.holder.empty() && groups_.contains(job.holder))
+      entry["group"] = groups_.at(job.holder).name;
+    if (job.ended()) {
+      entry["finished"] = job.finished;
+      entry["wall"] = job.finished - job.submitted;
+      if (job.state == proto::state::failed) entry["error"] = job.error;
+    }
+    list.push_back(std::move(entry));
+  }
+  return list;
+}
+
+nlohmann::json Scheduler::workers_json(double wall, Clock::time_point now) const {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& [id, group] : groups_) {
+    nlohmann::json entry = {{"group", group.name},
+                            {"host", group.host},
+                            {"ranks", group.ranks},
+                            {"units_leased", group.leased.size()},
+                            {"last_seen", wall - seconds(now - group.last_heard)}};
+    if (!group.job.empty()) entry["job"] = group.job;
+    list.push_back(std::move(entry));
+  }
+  return list;
+}
+
+int Scheduler::jobs_in(const char* state) const {
+  return static_cast<int>(std::count_if(
+      jobs_.begin(), jobs_.end(), [&](const auto& entry) { return entry.second.state == state; }));
+}
+
+} // namespace h5io::master

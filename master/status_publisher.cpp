@@ -1,0 +1,37 @@
+#include "master/status_publisher.hpp"
+
+#include "master/sockets.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <unistd.h>
+
+namespace h5io::master {
+
+double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+StatusPublisher::StatusPublisher(zmq::context_t& context, const std::string& endpoint)
+    : socket_(context, zmq::socket_type::pub),
+      epoch_(fmt::format("m-{}-{}", static_cast<int64_t>(unix_now()), ::getpid())) {
+  // Watchers that fall behind lose events (they see the gap and resync);
+  // the master never blocks on them.
+  socket_.set(zmq::sockopt::sndhwm, 100000);
+  socket_.set(zmq::sockopt::linger, 500);
+  bind_endpoint(socket_, endpoint, "status");
+}
+
+void StatusPublisher::publish(const std::string& topic, nlohmann::json fields) {
+  const std::string body = proto::encode_event(std::move(fields), ++seq_, unix_now(), epoch_);
+  socket_.send(zmq::buffer(topic), zmq::send_flags::sndmore);
+  socket_.send(zmq::buffer(body), zmq::send_flags::dontwait);
+}
+
+std::string StatusPublisher::snapshot(nlohmann::json jobs, nlohmann::json workers) const {
+  return proto::encode(
+      proto::Snapshot{seq_, unix_now(), epoch_, std::move(jobs), std::move(workers)});
+}
+
+} // namespace h5io::master

@@ -1,0 +1,36 @@
+#pragma once
+// The status endpoint: a PUB socket sending topic + JSON, every message
+// numbered (seq) within this master's epoch so that watchers can tell a gap
+// or a restart, and the snapshot that shares the numbering.
+
+#include "proto/messages.hpp"
+
+#include <nlohmann/json.hpp>
+#include <zmq.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace h5io::master {
+
+// Wall-clock seconds since the Unix epoch.
+double unix_now();
+
+class StatusPublisher {
+public:
+  StatusPublisher(zmq::context_t& context, const std::string& endpoint);
+
+  void publish(const std::string& topic, nlohmann::json fields);
+  // The reply to a status request: reflects every event published so far.
+  std::string snapshot(nlohmann::json jobs, nlohmann::json workers) const;
+
+  const std::string& epoch() const { return epoch_; }
+  uint64_t seq() const { return seq_; }
+
+private:
+  zmq::socket_t socket_;
+  std::string epoch_;
+  uint64_t seq_ = 0;
+};
+
+} // namespace h5io::master

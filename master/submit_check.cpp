@@ -1,0 +1,101 @@
+#include "master/submit_check.hpp"
+
+#include "common/error.hpp"
+#include "common/job_preflight.hpp"
+#include "common/plugin_host.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+namespace fs = std::filesystem;
+
+namespace h5io::master {
+
+namespace {
+
+std::string roots_text(const std::vector<fs::path>& roots) {
+  std::vector<std::string> texts;
+  for (const fs::path& root : roots) texts.push_back(root.string());
+  return fmt::format("{}", fmt::join(texts, ", "));
+}
+
+// The input as it really is (symbolic links resolved), so a link cannot
+// lead outside the roots.
+fs::path canonical_input(const std::string& text) {
+  const fs::path path(text);
+  if (!path.is_absolute())
+    throw Error(fmt::format("input '{}' must be an absolute path (the master does not share "
+                            "the client's working directory)",
+                            text));
+  std::error_code ec;
+  const fs::path canonical = fs::canonical(path, ec);
+  if (ec) throw Error(fmt::format("input '{}' cannot be opened: {}", text, ec.message()));
+  return canonical;
+}
+
+// The output's directory resolved; the file itself does not exist yet.
+fs::path canonical_output(const std::string& text) {
+  const fs::path path(text);
+  if (!path.is_absolute())
+    throw Error(fmt::format("output '{}' must be an absolute path (the master does not share "
+                            "the client's working directory)",
+                            text));
+  if (!path.has_filename() || path.filename() == "." || path.filename() == "..")
+    throw Error(fmt::format("output '{}' does not name a file", text));
+  std::error_code ec;
+  const fs::path directory = fs::canonical(path.parent_path(), ec);
+  if (ec)
+    throw Error(fmt::format("output directory '{}' cannot be used: {}", path.parent_path().string(),
+                            ec.message()));
+  return directory / path.filename();
+}
+
+} // namespace
+
+bool within_roots(const fs::path& path, const std::vector<fs::path>& roots) {
+  if (roots.empty()) return true;
+  for (const fs::path& root : roots) {
+    std::error_code ec;
+    const fs::path base = fs::weakly_canonical(root, ec);
+    if (ec) continue;
+    const auto mismatch = std::mismatch(base.begin(), base.end(), path.begin(), path.end());
+    if (mismatch.first == base.end()) return true;
+  }
+  return false;
+}
+
+CheckedJob check_submit(const proto::SubmitRequest& request, const MasterConfig& config) {
+  check_plugin_name(request.job.plugin);
+  CheckedJob checked;
+  checked.request = request;
+  const fs::path input = canonical_input(request.job.input);
+  if (!within_roots(input, config.input_roots))
+    throw Error(fmt::format("input '{}' is outside the allowed input directories ({})",
+                            request.job.input, roots_text(config.input_roots)));
+  const fs::path output = canonical_output(request.job.output);
+  if (!within_roots(output, config.output_roots))
+    throw Error(fmt::format("output '{}' is outside the allowed output directories ({})",
+                            request.job.output, roots_text(config.output_roots)));
+  std::error_code ec;
+  if (fs::exists(output, ec) && !fs::is_directory(output, ec))
+    throw Error(fmt::format("output '{}' already exists; the service never replaces a file: "
+                            "choose another name or remove it first",
+                            request.job.output));
+  checked.request.job.input = input.string();
+  checked.request.job.output = output.string();
+
+  JobSpec spec;
+  spec.plugin = request.job.plugin;
+  spec.plugin_dirs = plugin_search_path(config.plugin_dirs);
+  spec.input = input;
+  spec.output = output;
+  spec.params = JobParams::from_json(request.job.params);
+  spec.plan.target_unit_bytes = config.unit_mb << 20;
+  spec.plan.ranks = config.min_units;
+  const PreflightResult preflight = preflight_job(spec);
+  checked.unit_slices = preflight.plan.slices_per_unit;
+  for (const Unit& unit : preflight.plan.units) checked.units.emplace_back(unit.first, unit.count);
+  return checked;
+}
+
+} // namespace h5io::master

@@ -1,0 +1,30 @@
+#pragma once
+// Validation of a submitted job before it is accepted, so that most mistakes
+// are a `rejected` reply naming the culprit rather than a later failure:
+// paths confined to the configured roots, the library loads and accepts the
+// input's shapes, the output is free. The result is the job's plan of units.
+
+#include "master/config.hpp"
+#include "proto/messages.hpp"
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace h5io::master {
+
+struct CheckedJob {
+  proto::SubmitRequest request; // with canonical absolute paths
+  int64_t unit_slices = 0;
+  std::vector<std::pair<int64_t, int64_t>> units; // first, count
+};
+
+// Throws h5io::Error with the reason. Runs the library's init in this process.
+CheckedJob check_submit(const proto::SubmitRequest& request, const MasterConfig& config);
+
+// Whether `path` (absolute, normalised) lies under one of `roots` (an empty
+// list allows everything).
+bool within_roots(const std::filesystem::path& path,
+                  const std::vector<std::filesystem::path>& roots);
+
+} // namespace h5io::master

@@ -1,0 +1,68 @@
+#!/usr/bin/python3
+"""Submit a job to the h5io master and follow it to its end (protocol v1).
+
+    submit_and_follow.py --master tcp://host:5555 --input /data/scan.nxs \
+        --plugin tomo_fbp --output /data/recon.h5 [--param center=128.5 ...]
+
+Exit 0 only when the job completed. Needs pyzmq (Debian: python3-zmq)."""
+import argparse, json, os, sys, time
+import zmq
+
+p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+p.add_argument("--master", default="tcp://127.0.0.1:5555")
+p.add_argument("--status", help="status endpoint (default: the master's port + 1)")
+p.add_argument("--input", required=True); p.add_argument("--plugin", required=True)
+p.add_argument("--output", required=True)
+p.add_argument("--param", action="append", default=[], help="KEY=VALUE")
+p.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for a reply")
+args = p.parse_args()
+host, port = args.master.rsplit(":", 1)
+status_endpoint = args.status or f"{host}:{int(port) + 1}"
+ctx = zmq.Context()
+
+def request(message):
+    """One request on a fresh REQ socket (a timed-out REQ socket is stuck)."""
+    with ctx.socket(zmq.REQ) as s:
+        s.setsockopt(zmq.LINGER, 0); s.setsockopt(zmq.RCVTIMEO, int(args.timeout * 1000))
+        s.connect(args.master); s.send_json(message)
+        try: return s.recv_json()
+        except zmq.Again: sys.exit(f"no reply from the master at {args.master}")
+
+# 1. Subscribe first (to everything: seq counts all topics), so no event is lost.
+sub = ctx.socket(zmq.SUB); sub.setsockopt(zmq.LINGER, 0)
+sub.setsockopt(zmq.SUBSCRIBE, b""); sub.connect(status_endpoint)
+# 2. Submit (absolute paths: the master may run elsewhere; values as text).
+reply = request({"type": "submit", "input": os.path.abspath(args.input), "plugin": args.plugin,
+                 "output": os.path.abspath(args.output),
+                 "params": dict(kv.split("=", 1) for kv in args.param)})
+if reply["type"] != "accepted": sys.exit(f"rejected: {reply['error']}")
+job = reply["job"]; print(job, flush=True)
+state = {}                        # our job's row, as in the snapshot
+epoch, seq = None, -1
+
+def resync():
+    """3. Snapshot: events up to its seq are in it; later ones follow in order."""
+    global epoch, seq, state
+    snap = request({"type": "status"})
+    epoch, seq = snap["epoch"], snap["seq"]
+    state = next((j for j in snap["jobs"] if j["job"] == job), None)
+    if state is None: sys.exit(f"the master no longer lists {job}")
+
+resync()
+while state["state"] not in ("completed", "failed", "cancelled"):
+    if not sub.poll(int(args.timeout * 1000)): resync(); continue   # silence: ask
+    topic, body = sub.recv_multipart(); event = json.loads(body)
+    if event["epoch"] == epoch and event["seq"] <= seq: continue    # 4. already in the snapshot
+    if event["epoch"] != epoch or event["seq"] != seq + 1:          # 5. gap or restart
+        resync()
+        if event["epoch"] != epoch or event["seq"] != seq + 1: continue
+    seq = event["seq"]
+    if event.get("job") != job: continue
+    topic = topic.decode()
+    if topic == "job.progress":
+        print(f"{event['done']}/{event['total']} slices", file=sys.stderr)
+    elif topic in ("job.completed", "job.failed", "job.cancelled"):
+        state.update(event, state=topic.split(".")[1])
+if state["state"] == "failed": print(f"failed: {state.get('error')}", file=sys.stderr)
+print(state["state"], state.get("output", ""))
+sys.exit(0 if state["state"] == "completed" else 1)

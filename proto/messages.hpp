@@ -1,0 +1,206 @@
+#pragma once
+// Every message of protocol v1 (proto/PROTOCOL.md) as a C++ type, with the
+// one parser per endpoint that turns a frame into a message or a
+// ProtocolError whose text is fit to send back to the peer, and the encoder
+// that turns a message into a frame. Nothing else in h5io reads or writes
+// message JSON by hand.
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace h5io::proto {
+
+inline constexpr int kProtocolVersion = 1;
+// Larger bodies are answered with a rejection naming the size.
+inline constexpr size_t kMaxMessageBytes = size_t{1} << 20;
+// Sockets drop larger messages unread (ZMQ_MAXMSGSIZE).
+inline constexpr int64_t kSocketMaxMessageBytes = int64_t{16} << 20;
+inline constexpr size_t kMaxStringBytes = 4096;
+inline constexpr size_t kMaxParams = 256;
+inline constexpr size_t kMaxUnitsPerMessage = 100000;
+inline constexpr int kMaxDepth = 8;
+inline constexpr int kMinPriority = -1000;
+inline constexpr int kMaxPriority = 1000;
+
+// A message that breaks the protocol. what() says why, for the peer.
+class ProtocolError : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+// ---------------------------------------------------------------- shared
+
+// What a job is: the same fields in a submit and in an assignment.
+struct JobRequest {
+  std::string input;
+  std::string plugin;
+  std::string output;
+  nlohmann::json params = nlohmann::json::object(); // KEY: string|number|bool
+};
+
+struct Heartbeat {};
+struct Disconnect {};
+
+// ---------------------------------------------------------------- client endpoint
+
+struct SubmitRequest {
+  JobRequest job;
+  std::optional<std::string> client_ref;
+  int priority = 0;
+};
+struct StatusRequest {};
+struct CancelRequest {
+  std::string job;
+};
+using ClientRequest = std::variant<SubmitRequest, StatusRequest, CancelRequest>;
+
+// Throws ProtocolError (malformed JSON, invalid UTF-8, too big or deep,
+// unknown type, missing or mistyped field, unknown field).
+ClientRequest parse_client_request(std::string_view frame);
+std::string encode(const SubmitRequest& request);
+std::string encode(const StatusRequest& request);
+std::string encode(const CancelRequest& request);
+
+std::string encode_accepted(const std::string& job);
+std::string encode_rejected(const std::string& error);
+
+// A reply to a submit or cancel: the job id, or ProtocolError carrying the
+// master's `rejected` text.
+std::string parse_accepted(std::string_view frame);
+
+// ---------------------------------------------------------------- status endpoint
+
+namespace topic {
+inline constexpr const char* job_queued = "job.queued";
+inline constexpr const char* job_started = "job.started";
+inline constexpr const char* job_progress = "job.progress";
+inline constexpr const char* job_requeued = "job.requeued";
+inline constexpr const char* job_completed = "job.completed";
+inline constexpr const char* job_failed = "job.failed";
+inline constexpr const char* job_cancelled = "job.cancelled";
+inline constexpr const char* worker_joined = "worker.joined";
+inline constexpr const char* worker_lost = "worker.lost";
+inline constexpr const char* master_started = "master.started";
+inline constexpr const char* master_heartbeat = "master.heartbeat";
+} // namespace topic
+
+// Job states as they appear in snapshots.
+namespace state {
+inline constexpr const char* queued = "queued";
+inline constexpr const char* running = "running";
+inline constexpr const char* completed = "completed";
+inline constexpr const char* failed = "failed";
+inline constexpr const char* cancelled = "cancelled";
+} // namespace state
+
+// The JSON frame of a status event: `fields` plus seq, time and epoch.
+std::string encode_event(nlohmann::json fields, uint64_t seq, double time,
+                         const std::string& epoch);
+
+// ---------------------------------------------------------------- worker endpoint
+
+struct UnitRange {
+  int64_t unit = 0; // index in the job's plan
+  int64_t first = 0;
+  int64_t count = 0;
+  bool operator==(const UnitRange&) const = default;
+};
+
+// Worker -> master.
+struct Ready {
+  std::string group;
+  std::string host;
+  int ranks = 1;
+  int credit = 1;
+  int heartbeat_ms = 0; // the group's heartbeat interval; 0: not said (the master's applies)
+};
+struct UnitsDone {
+  std::string job;
+  int64_t lease = 0;
+  std::vector<int64_t> units;
+};
+struct UnitsFailed {
+  std::string job;
+  int64_t lease = 0;
+  std::vector<int64_t> units;
+  std::string error;
+};
+struct JobFinished {
+  std::string job;
+  int64_t lease = 0;
+};
+using WorkerMessage =
+    std::variant<Ready, Heartbeat, UnitsDone, UnitsFailed, JobFinished, Disconnect>;
+
+// Master -> worker.
+struct Assign {
+  std::string job;
+  int64_t lease = 0;
+  JobRequest request;
+  int64_t unit_slices = 0;
+  bool resume = false;
+  std::vector<UnitRange> units;
+};
+struct MoreUnits {
+  std::string job;
+  int64_t lease = 0;
+  std::vector<UnitRange> units;
+};
+struct Finish {
+  std::string job;
+  int64_t lease = 0;
+};
+struct Release {
+  std::string job;
+  int64_t lease = 0;
+  std::string reason;
+};
+using MasterMessage = std::variant<Assign, MoreUnits, Finish, Release, Heartbeat, Disconnect>;
+
+WorkerMessage parse_worker_message(std::string_view frame);
+MasterMessage parse_master_message(std::string_view frame);
+std::string encode(const WorkerMessage& message);
+std::string encode(const MasterMessage& message);
+
+// ---------------------------------------------------------------- additions for clients
+
+// The checks every frame passes before its fields are read: at most
+// `max_bytes`, valid UTF-8, nested at most kMaxDepth deep (checked on the raw
+// text, so a bracket bomb costs nothing), valid JSON, an object. Throws
+// ProtocolError.
+nlohmann::json parse_frame(std::string_view frame, size_t max_bytes = kMaxMessageBytes);
+
+// The reply to a status request. The master sends it as
+// encode(Snapshot{...}); `jobs` and `workers` are arrays of objects as in
+// PROTOCOL.md. A snapshot may exceed kMaxMessageBytes (long job lists), so
+// clients accept up to kSocketMaxMessageBytes.
+struct Snapshot {
+  uint64_t seq = 0;
+  double time = 0.0;
+  std::string epoch;
+  nlohmann::json jobs = nlohmann::json::array();
+  nlohmann::json workers = nlohmann::json::array();
+};
+std::string encode(const Snapshot& snapshot);
+// Throws ProtocolError: a `rejected` reply's text, or what is malformed.
+Snapshot parse_snapshot(std::string_view frame);
+
+// One status event (both frames). Fields other than seq/time/epoch are kept
+// as sent, so a client tolerates fields and topics added later.
+struct Event {
+  std::string topic;
+  uint64_t seq = 0;
+  double time = 0.0;
+  std::string epoch;
+  nlohmann::json fields = nlohmann::json::object(); // without seq, time, epoch
+};
+Event parse_event(std::string_view topic, std::string_view frame);
+
+} // namespace h5io::proto

@@ -1,0 +1,94 @@
+// The master's configuration: defaults, the shipped example, and every kind
+// of mistake refused with a message naming the key.
+
+#include "common/error.hpp"
+#include "master/config.hpp"
+
+#include <gtest/gtest.h>
+
+namespace h5io::master {
+namespace {
+
+using nlohmann::json;
+
+std::string refusal(const json& document) {
+  try {
+    parse_config(document, "test.json");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(MasterConfig, DefaultsNeedOnlyAJournal) {
+  const MasterConfig config = parse_config({{"journal_dir", "/var/lib/h5io"}}, "test.json");
+  EXPECT_EQ(config.client_endpoint, "tcp://127.0.0.1:5555");
+  EXPECT_EQ(config.status_endpoint, "tcp://127.0.0.1:5556");
+  EXPECT_EQ(config.worker_endpoint, "tcp://127.0.0.1:5557");
+  EXPECT_EQ(config.heartbeat.count(), 1000);
+  EXPECT_EQ(config.max_attempts, 3);
+  EXPECT_TRUE(config.watch.empty());
+}
+
+TEST(MasterConfig, ShippedExampleLoads) {
+  const MasterConfig config = load_config(H5IO_MASTER_EXAMPLE_CONFIG);
+  ASSERT_EQ(config.watch.size(), 2u);
+  EXPECT_EQ(config.watch[0].plugin, "tomo_fbp");
+  EXPECT_EQ(config.watch[1].finished.kind, FinishedRule::Kind::marker);
+  EXPECT_EQ(config.watch[1].finished.marker, ".done");
+}
+
+TEST(MasterConfig, MistakesAreRefusedByName) {
+  const json base = {{"journal_dir", "/j"}};
+  const auto with = [&](const char* key, json value) {
+    json document = base;
+    document[key] = std::move(value);
+    return refusal(document);
+  };
+  EXPECT_NE(refusal(json::object()).find("'journal_dir' is required"), std::string::npos);
+  EXPECT_NE(with("heartbeat", 5).find("unknown key 'heartbeat'"), std::string::npos);
+  EXPECT_NE(with("heartbeat_ms", "fast").find("'heartbeat_ms' has the wrong type"),
+            std::string::npos);
+  EXPECT_NE(with("heartbeat_ms", 1).find("at least 10 ms"), std::string::npos);
+  EXPECT_NE(with("heartbeat_liveness", 1).find("heartbeat_liveness"), std::string::npos);
+  EXPECT_NE(with("max_attempts", 0).find("max_attempts"), std::string::npos);
+  EXPECT_NE(with("input_roots", "/data").find("input_roots"), std::string::npos);
+  EXPECT_NE(with("watch", json::object()).find("list of rules"), std::string::npos);
+  EXPECT_NE(refusal(json::array()).find("must be a JSON object"), std::string::npos);
+}
+
+TEST(MasterConfig, WatchRuleMistakes) {
+  const json rule = {{"dir", "/in"}, {"plugin", "tomo_fbp"}, {"output_dir", "/out"}};
+  const auto with = [&](const char* key, json value) {
+    json r = rule;
+    if (value.is_null())
+      r.erase(key);
+    else
+      r[key] = std::move(value);
+    return refusal({{"journal_dir", "/j"}, {"watch", {r}}});
+  };
+  EXPECT_EQ(with("pattern", "*.h5"), "");
+  EXPECT_NE(with("plugin", nullptr).find("watch[0]: 'plugin' is required"), std::string::npos);
+  EXPECT_NE(with("dir", nullptr).find("'dir' is required"), std::string::npos);
+  EXPECT_NE(with("output_dir", nullptr).find("'output_dir' is required"), std::string::npos);
+  EXPECT_NE(with("params", json::array()).find("'params'"), std::string::npos);
+  EXPECT_NE(with("finished", {{"when", "soon"}}).find("expected renamed, marker or quiet"),
+            std::string::npos);
+  EXPECT_NE(with("finished", {{"when", "marker"}}).find("'marker'"), std::string::npos);
+  EXPECT_NE(with("finished", {{"when", "quiet"}, {"quiet_ms", 5}}).find("at least 100 ms"),
+            std::string::npos);
+  EXPECT_NE(with("output_suffix", "a/b").find("output_suffix"), std::string::npos);
+  EXPECT_NE(with("patern", "*.h5").find("unknown key 'patern'"), std::string::npos);
+}
+
+TEST(MasterConfig, UnreadableOrInvalidFile) {
+  try {
+    load_config("/nonexistent/master.json");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot read the configuration file"), std::string::npos);
+  }
+}
+
+} // namespace
+} // namespace h5io::master

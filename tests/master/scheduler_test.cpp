@@ -1,0 +1,298 @@
+// The master's state machine without sockets: scheduling order, credit,
+// leases, failures, journal replay.
+
+#include "master/scheduler.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+namespace h5io::master {
+namespace {
+
+using namespace std::chrono_literals;
+
+class SchedulerTest : public ::testing::Test {
+protected:
+  SchedulerTest() : scheduler(settings()) {}
+
+  static SchedulerSettings settings() {
+    SchedulerSettings s;
+    s.heartbeat = 1s;
+    s.heartbeat_liveness = 3;
+    s.lease = 60s;
+    s.progress_interval = 0s;
+    s.max_attempts = 3;
+    return s;
+  }
+
+  std::string submit(const std::string& output, int units, int priority = 0,
+                     std::optional<std::string> ref = std::nullopt) {
+    proto::SubmitRequest request;
+    request.job = {"/data/in.h5", "benchmark", output, nlohmann::json::object()};
+    request.priority = priority;
+    request.client_ref = std::move(ref);
+    std::vector<std::pair<int64_t, int64_t>> plan;
+    for (int i = 0; i < units; ++i) plan.emplace_back(i * 4, 4);
+    return scheduler.accept(request, 4, plan, wall, out);
+  }
+
+  void worker(const std::string& group, proto::WorkerMessage message) {
+    scheduler.on_worker(group, message, now, wall, out);
+  }
+
+  void join(const std::string& group, int credit) {
+    worker(group, proto::Ready{group, "host", 2, credit});
+  }
+
+  void dispatch() { scheduler.dispatch(now, wall, out); }
+
+  template <class M> std::vector<M> sent_to(const std::string& group) const {
+    std::vector<M> found;
+    for (const auto& [to, message] : out.to_workers)
+      if (to == group)
+        if (const auto* m = std::get_if<M>(&message)) found.push_back(*m);
+    return found;
+  }
+
+  std::vector<std::string> topics() const {
+    std::vector<std::string> list;
+    for (const auto& [topic, fields] : out.events) list.push_back(topic);
+    return list;
+  }
+
+  bool has_topic(const std::string& topic) const {
+    const auto list = topics();
+    return std::find(list.begin(), list.end(), topic) != list.end();
+  }
+
+  static std::vector<int64_t> indices(const std::vector<proto::UnitRange>& units) {
+    std::vector<int64_t> list;
+    for (const auto& unit : units) list.push_back(unit.unit);
+    return list;
+  }
+
+  Scheduler scheduler;
+  Outbox out;
+  Clock::time_point now = Clock::now();
+  double wall = 1.8e9;
+};
+
+TEST_F(SchedulerTest, HighestPriorityFirstThenSubmissionOrder) {
+  const std::string a = submit("/o/a.h5", 2);
+  const std::string b = submit("/o/b.h5", 2, 5);
+  const std::string c = submit("/o/c.h5", 2);
+  join("g1", 4);
+  join("g2", 4);
+  join("g3", 4);
+  dispatch();
+  ASSERT_EQ(sent_to<proto::Assign>("g1").size(), 1u);
+  EXPECT_EQ(sent_to<proto::Assign>("g1")[0].job, b);
+  EXPECT_EQ(sent_to<proto::Assign>("g2")[0].job, a);
+  EXPECT_EQ(sent_to<proto::Assign>("g3")[0].job, c);
+}
+
+TEST_F(SchedulerTest, OneGroupPerJobAndCreditBoundsTheLease) {
+  const std::string job = submit("/o/a.h5", 5);
+  join("g1", 2);
+  join("g2", 2);
+  dispatch();
+  const auto assign = sent_to<proto::Assign>("g1");
+  ASSERT_EQ(assign.size(), 1u);
+  EXPECT_EQ(indices(assign[0].units), (std::vector<int64_t>{0, 1}));
+  EXPECT_FALSE(assign[0].resume);
+  EXPECT_EQ(assign[0].unit_slices, 4);
+  EXPECT_TRUE(sent_to<proto::Assign>("g2").empty()) << "one writer per output";
+
+  out = {};
+  worker("g1", proto::UnitsDone{job, assign[0].lease, {0}});
+  ASSERT_EQ(out.journal.size(), 1u);
+  EXPECT_EQ(out.journal[0]["rec"], "done");
+  EXPECT_TRUE(has_topic(proto::topic::job_progress));
+  dispatch();
+  const auto more = sent_to<proto::MoreUnits>("g1");
+  ASSERT_EQ(more.size(), 1u);
+  EXPECT_EQ(indices(more[0].units), (std::vector<int64_t>{2}));
+}
+
+TEST_F(SchedulerTest, FinishAfterEveryUnitThenCompleted) {
+  const std::string job = submit("/o/a.h5", 2);
+  join("g1", 4);
+  dispatch();
+  const int64_t lease = sent_to<proto::Assign>("g1")[0].lease;
+  out = {};
+  dispatch();
+  EXPECT_TRUE(sent_to<proto::Finish>("g1").empty());
+  worker("g1", proto::UnitsDone{job, lease, {0, 1}});
+  dispatch();
+  ASSERT_EQ(sent_to<proto::Finish>("g1").size(), 1u);
+  out = {};
+  dispatch();
+  EXPECT_TRUE(sent_to<proto::Finish>("g1").empty()) << "finish is sent once";
+  worker("g1", proto::JobFinished{job, lease});
+  EXPECT_EQ(scheduler.find(job)->state, proto::state::completed);
+  EXPECT_TRUE(has_topic(proto::topic::job_completed));
+  ASSERT_FALSE(out.journal.empty());
+  EXPECT_EQ(out.journal.back()["rec"], "ended");
+  EXPECT_EQ(out.journal.back()["state"], "completed");
+}
+
+TEST_F(SchedulerTest, LostGroupsUnitsGoToAnotherGroupWhichResumes) {
+  const std::string job = submit("/o/a.h5", 4);
+  join("g1", 2);
+  dispatch();
+  const int64_t lease = sent_to<proto::Assign>("g1")[0].lease;
+  worker("g1", proto::UnitsDone{job, lease, {0}});
+  join("g2", 2);
+  out = {};
+  now += 10s; // g1 and g2 silent: both lost
+  worker("g2", proto::Heartbeat{});
+  scheduler.tick(now, wall, out);
+  EXPECT_TRUE(has_topic(proto::topic::worker_lost));
+  EXPECT_TRUE(has_topic(proto::topic::job_requeued));
+  EXPECT_EQ(scheduler.find(job)->state, proto::state::queued);
+  dispatch();
+  const auto assign = sent_to<proto::Assign>("g2");
+  ASSERT_EQ(assign.size(), 1u);
+  EXPECT_TRUE(assign[0].resume) << "unit 0 is durable in the partial output";
+  EXPECT_EQ(indices(assign[0].units), (std::vector<int64_t>{1, 2}));
+  EXPECT_GT(assign[0].lease, lease);
+
+  out = {};
+  worker("g1", proto::UnitsDone{job, lease, {1}}); // the lost group's late report
+  EXPECT_TRUE(sent_to<proto::Disconnect>("g1").size() == 1) << "an unknown group re-registers";
+  EXPECT_EQ(scheduler.find(job)->units_done, 1);
+}
+
+TEST_F(SchedulerTest, StaleLeaseIsRefused) {
+  const std::string job = submit("/o/a.h5", 2);
+  join("g1", 2);
+  dispatch();
+  const int64_t lease = sent_to<proto::Assign>("g1")[0].lease;
+  out = {};
+  worker("g1", proto::UnitsDone{job, lease + 7, {0}});
+  EXPECT_TRUE(out.journal.empty());
+  EXPECT_EQ(scheduler.find(job)->units_done, 0);
+}
+
+TEST_F(SchedulerTest, UnitFailingThreeTimesFailsOnlyItsJob) {
+  const std::string bad = submit("/o/bad.h5", 2, 1);
+  const std::string good = submit("/o/good.h5", 1);
+  join("g1", 1);
+  join("g2", 1);
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    out = {};
+    dispatch();
+    auto assign = sent_to<proto::Assign>("g1");
+    if (assign.empty() || assign[0].job != bad) assign = sent_to<proto::Assign>("g2");
+    ASSERT_EQ(assign.size(), 1u) << "attempt " << attempt;
+    ASSERT_EQ(assign[0].job, bad);
+    const std::string holder =
+        sent_to<proto::Assign>("g1").size() == 1 && sent_to<proto::Assign>("g1")[0].job == bad
+            ? "g1"
+            : "g2";
+    worker(holder, proto::UnitsFailed{bad, assign[0].lease, {0}, "segfault on slice 2"});
+  }
+  EXPECT_EQ(scheduler.find(bad)->state, proto::state::failed);
+  EXPECT_NE(scheduler.find(bad)->error.find("unit 0 (slices 0 to 3) failed 3 times"),
+            std::string::npos);
+  EXPECT_NE(scheduler.find(bad)->error.find("segfault on slice 2"), std::string::npos);
+  EXPECT_TRUE(has_topic(proto::topic::job_failed));
+  EXPECT_EQ(out.discard, std::vector<std::string>{"/o/bad.h5"});
+  EXPECT_NE(scheduler.find(good)->state, proto::state::failed);
+}
+
+TEST_F(SchedulerTest, LeaseExpiresWhenNoUnitCompletes) {
+  const std::string job = submit("/o/a.h5", 2);
+  join("g1", 2);
+  dispatch();
+  const int64_t lease = sent_to<proto::Assign>("g1")[0].lease;
+  out = {};
+  now += 61s;
+  worker("g1", proto::Heartbeat{}); // alive, but stuck
+  scheduler.tick(now, wall, out);
+  const auto release = sent_to<proto::Release>("g1");
+  ASSERT_EQ(release.size(), 1u);
+  EXPECT_EQ(release[0].lease, lease);
+  EXPECT_NE(release[0].reason.find("lease expired"), std::string::npos);
+  EXPECT_EQ(scheduler.find(job)->units[0].attempts, 1);
+  EXPECT_EQ(scheduler.find(job)->state, proto::state::queued);
+}
+
+TEST_F(SchedulerTest, CancelReleasesTheHolder) {
+  const std::string job = submit("/o/a.h5", 2);
+  join("g1", 2);
+  dispatch();
+  out = {};
+  EXPECT_EQ(scheduler.cancel(job, wall, out), "");
+  EXPECT_EQ(sent_to<proto::Release>("g1").size(), 1u);
+  EXPECT_TRUE(has_topic(proto::topic::job_cancelled));
+  EXPECT_NE(scheduler.cancel(job, wall, out).find("already ended"), std::string::npos);
+  EXPECT_NE(scheduler.cancel("j999999", wall, out).find("no job"), std::string::npos);
+}
+
+TEST_F(SchedulerTest, ClientRefNamesTheFirstJob) {
+  const std::string job = submit("/o/a.h5", 2, 0, "scan-17");
+  EXPECT_EQ(scheduler.job_for_client_ref("scan-17"), job);
+  EXPECT_EQ(scheduler.job_for_client_ref("scan-18"), std::nullopt);
+}
+
+TEST_F(SchedulerTest, HeartbeatIntervalsNeedNotMatch) {
+  // The group beats every 250 ms and expects the same; the master beats every 1 s.
+  worker("fast", proto::Ready{"fast", "host", 2, 4, 250});
+  out = {};
+  now += 300ms;
+  scheduler.tick(now, wall, out);
+  EXPECT_EQ(sent_to<proto::Heartbeat>("fast").size(), 1u) << "beats at the group's interval";
+  out = {};
+  now += 2s; // silent 2.3 s: under 3 x the longer interval
+  scheduler.tick(now, wall, out);
+  EXPECT_FALSE(has_topic(proto::topic::worker_lost));
+  now += 1s;
+  scheduler.tick(now, wall, out);
+  EXPECT_TRUE(has_topic(proto::topic::worker_lost));
+}
+
+TEST_F(SchedulerTest, UnknownGroupIsAskedToRegister) {
+  worker("ghost", proto::Heartbeat{});
+  EXPECT_EQ(sent_to<proto::Disconnect>("ghost").size(), 1u);
+}
+
+TEST_F(SchedulerTest, ReplayResumesUnfinishedJobsWithoutRedoingDurableUnits) {
+  const std::string done_job = submit("/o/done.h5", 1, 0, "ref-a");
+  const std::string open_job = submit("/o/open.h5", 3);
+  join("g1", 3);
+  join("g2", 3);
+  dispatch();
+  const int64_t lease_a = sent_to<proto::Assign>("g1")[0].lease;
+  const int64_t lease_b = sent_to<proto::Assign>("g2")[0].lease;
+  worker("g1", proto::UnitsDone{done_job, lease_a, {0}});
+  worker("g1", proto::JobFinished{done_job, lease_a});
+  worker("g2", proto::UnitsDone{open_job, lease_b, {1}});
+  std::vector<nlohmann::json> journal = out.journal;
+
+  Scheduler restarted(settings());
+  restarted.replay({{"rec", "start"}});
+  for (const auto& record : journal) restarted.replay(record);
+  EXPECT_EQ(restarted.resume_after_replay(), 1);
+  EXPECT_EQ(restarted.find(done_job)->state, proto::state::completed);
+  EXPECT_EQ(restarted.job_for_client_ref("ref-a"), done_job);
+  const Job* open = restarted.find(open_job);
+  ASSERT_NE(open, nullptr);
+  EXPECT_EQ(open->state, proto::state::queued);
+  EXPECT_EQ(open->units_done, 1);
+  Outbox fresh;
+  restarted.on_worker("g9", proto::Ready{"g9", "h", 2, 8}, now, wall, fresh);
+  restarted.dispatch(now, wall, fresh);
+  ASSERT_EQ(fresh.to_workers.size(), 1u);
+  const auto& assign = std::get<proto::Assign>(fresh.to_workers[0].second);
+  EXPECT_TRUE(assign.resume);
+  EXPECT_EQ(indices(assign.units), (std::vector<int64_t>{0, 2}));
+  EXPECT_GT(assign.lease, lease_b) << "lease numbers never repeat across restarts";
+  const std::string next = restarted.accept(proto::SubmitRequest{{"/i", "p", "/o/x.h5", {}}, {}, 0},
+                                            4, {{0, 4}}, wall, fresh);
+  EXPECT_GT(next, open_job) << "job ids never repeat";
+}
+
+} // namespace
+} // namespace h5io::master

@@ -1,0 +1,66 @@
+// The master checks jobs in a process that never initialises MPI, with the
+// parallel HDF5 build: the preflight must work there (a solo group, HDF5's
+// default driver) and leave MPI uninitialised.
+#include "common/error.hpp"
+#include "common/example_scan.hpp"
+#include "common/hdf5_handle.hpp"
+#include "common/job_preflight.hpp"
+#include "configurable_job.hpp"
+
+#include "scratch_dir.hpp"
+
+#include <gtest/gtest.h>
+#include <mpi.h>
+
+using namespace h5io;
+
+namespace {
+
+bool mpi_initialised() {
+  int initialised = 0;
+  MPI_Initialized(&initialised);
+  return initialised != 0;
+}
+
+JobSpec job(const test::ScratchDir& dir, std::vector<std::string> params = {}) {
+  JobSpec spec = test::configurable_job(dir.path(), "/entry/data/data:1", std::move(params));
+  spec.plan.target_unit_bytes = 32 * 1536; // two chunks of rows
+  return spec;
+}
+
+} // namespace
+
+TEST(PreflightWithoutMpi, PlansAJobWithoutInitialisingMpi) {
+  hdf5::silence_error_printing();
+  test::ScratchDir dir;
+  write_example_scan(dir / "scan.h5", ExampleScanShape{24, 96, 32, 8, 16});
+  ASSERT_FALSE(mpi_initialised());
+  const PreflightResult result = preflight_job(job(dir));
+  EXPECT_FALSE(mpi_initialised());
+  EXPECT_EQ(result.plan.total_slices, 96);
+  EXPECT_EQ(result.plan.alignment, 16);
+  EXPECT_EQ(result.plan.slices_per_unit, 32);
+  EXPECT_EQ(result.plan.units, (std::vector<Unit>{{0, 32}, {32, 32}, {64, 32}}));
+  EXPECT_FALSE(std::filesystem::exists(dir / "out.h5.partial"));
+}
+
+TEST(PreflightWithoutMpi, RefusesWithThePipelinesMessages) {
+  hdf5::silence_error_printing();
+  test::ScratchDir dir;
+  write_example_scan(dir / "scan.h5", ExampleScanShape{24, 96, 32, 8, 16});
+  JobSpec missing = job(dir);
+  missing.input = dir / "missing.h5";
+  EXPECT_THROW(
+      {
+        try {
+          preflight_job(missing);
+        } catch (const Error& e) {
+          EXPECT_EQ(std::string(e.what()),
+                    "input file '" + (dir / "missing.h5").string() + "' does not exist");
+          throw;
+        }
+      },
+      Error);
+  EXPECT_THROW(preflight_job(job(dir, {"fail_in=set_input_slice"})), Error);
+  EXPECT_FALSE(mpi_initialised());
+}

@@ -1,0 +1,104 @@
+#include "status_view.hpp"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <ctime>
+#include <vector>
+
+namespace h5io::cli {
+
+namespace {
+
+using nlohmann::json;
+using Rows = std::vector<std::vector<std::string>>;
+
+// Columns padded to their widest cell; the last column is not padded.
+std::string format_columns(const Rows& rows) {
+  std::vector<size_t> widths;
+  for (const auto& row : rows)
+    for (size_t i = 0; i < row.size(); ++i) {
+      widths.resize(std::max(widths.size(), row.size()));
+      widths[i] = std::max(widths[i], row[i].size());
+    }
+  std::string text;
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i)
+      line += i + 1 < row.size() ? fmt::format("{:<{}}  ", row[i], widths[i]) : row[i];
+    line.erase(line.find_last_not_of(' ') + 1);
+    text += line + "\n";
+  }
+  return text;
+}
+
+// One line, short enough for a table cell.
+std::string cell(std::string text, size_t max = 100) {
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  return text.size() > max ? text.substr(0, max - 3) + "..." : text;
+}
+
+std::string progress_cell(const json& job) {
+  const auto done = field<int64_t>(job, "done", 0);
+  const auto total = field<int64_t>(job, "total", 0);
+  if (total <= 0) return fmt::format("{}/?", done);
+  return fmt::format("{}/{} ({}%)", done, total, 100 * done / total);
+}
+
+std::string clock_time(double seconds) {
+  return fmt::format("{:%H:%M:%S}", fmt::localtime(static_cast<std::time_t>(seconds)));
+}
+
+} // namespace
+
+std::string format_tables(const JobTable& table) {
+  std::string text;
+  if (table.jobs().empty()) {
+    text += "no jobs\n";
+  } else {
+    Rows rows{{"JOB", "STATE", "PROGRESS", "PLUGIN", "OUTPUT", "ERROR"}};
+    for (const auto& [id, job] : table.jobs())
+      rows.push_back({id, field<std::string>(job, "state", "?"), progress_cell(job),
+                      field<std::string>(job, "plugin", ""),
+                      cell(field<std::string>(job, "output", "")),
+                      cell(field<std::string>(job, "error", ""))});
+    text += format_columns(rows);
+  }
+  text += "\n";
+  if (table.workers().empty()) {
+    text += "no worker groups\n";
+  } else {
+    Rows rows{{"GROUP", "HOST", "RANKS", "JOB", "UNITS LEASED", "LAST SEEN"}};
+    for (const auto& [group, worker] : table.workers()) {
+      const double seen = field<double>(worker, "last_seen", 0.0);
+      rows.push_back(
+          {group, field<std::string>(worker, "host", ""),
+           std::to_string(field<int64_t>(worker, "ranks", 0)),
+           field<std::string>(worker, "job", "-"),
+           std::to_string(field<int64_t>(worker, "units_leased", 0)),
+           seen > 0 ? fmt::format("{:.1f} s ago", std::max(0.0, table.time() - seen)) : "?"});
+    }
+    text += format_columns(rows);
+  }
+  return text;
+}
+
+std::string format_event(const proto::Event& event) {
+  std::string line = fmt::format("{} {}", clock_time(event.time), event.topic);
+  for (const auto& [key, value] : event.fields.items())
+    line += fmt::format(" {}={}", key,
+                        value.is_string() ? cell(value.get<std::string>(), 200) : value.dump());
+  return line;
+}
+
+std::string event_json(const proto::Event& event) {
+  json object = event.fields;
+  object["topic"] = event.topic;
+  object["seq"] = event.seq;
+  object["time"] = event.time;
+  object["epoch"] = event.epoch;
+  return object.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+} // namespace h5io::cli

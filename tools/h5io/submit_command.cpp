@@ -1,0 +1,145 @@
+// h5io submit: hands a job to the master; with --wait, follows it to its end.
+#include "client_options.hpp"
+#include "commands.hpp"
+#include "master_connection.hpp"
+#include "status_follower.hpp"
+#include "terminal_progress.hpp"
+
+#include "common/error.hpp"
+#include "common/job_params.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+namespace h5io::cli {
+
+namespace {
+
+struct SubmitOptions {
+  MasterOptions where;
+  std::string input;
+  std::string plugin;
+  std::string output;
+  std::vector<std::string> params;
+  std::string client_ref;
+  int priority = 0;
+  bool wait = false;
+};
+
+proto::SubmitRequest make_request(const SubmitOptions& options) {
+  // The same checks, and messages, as `h5io run --param`; the values travel
+  // as the text typed, and the master types them as `h5io run` would.
+  JobParams::parse(options.params);
+  proto::SubmitRequest request;
+  // The master may run in another directory: send absolute paths.
+  request.job.input = std::filesystem::absolute(options.input).lexically_normal().string();
+  request.job.output = std::filesystem::absolute(options.output).lexically_normal().string();
+  request.job.plugin = options.plugin;
+  for (const std::string& entry : options.params) {
+    const size_t eq = entry.find('=');
+    request.job.params[entry.substr(0, eq)] = entry.substr(eq + 1);
+  }
+  if (!options.client_ref.empty()) request.client_ref = options.client_ref;
+  request.priority = options.priority;
+  return request;
+}
+
+// A progress event's "eta": null (or absent) when the master cannot tell.
+std::optional<double> seconds_left(const nlohmann::json& row) {
+  const auto eta = row.find("eta");
+  if (eta == row.end() || !eta->is_number()) return std::nullopt;
+  return eta->get<double>();
+}
+
+// What changed about the job, in words, or "" for progress alone.
+std::string describe(const std::string& job, const proto::Event& event) {
+  const auto text = [&](const char* key) { return field<std::string>(event.fields, key, "?"); };
+  if (event.topic == proto::topic::job_started)
+    return fmt::format("h5io: job {} running on worker group {}", job, text("group"));
+  if (event.topic == proto::topic::job_requeued)
+    return fmt::format("h5io: job {} queued again: worker group {} {}", job, text("group"),
+                       text("reason"));
+  return "";
+}
+
+// Follows `job` until it ends: 0 when it completed, 1 when it failed or was
+// cancelled; NoReply when the master stays silent.
+int follow_job(StatusFollower& follower, const std::string& job, const MasterOptions& where) {
+  TerminalProgress bar(true);
+  while (!interrupted()) {
+    for (const proto::Event& event : follower.poll(std::chrono::milliseconds(250)))
+      if (field<std::string>(event.fields, "job", "") == job)
+        if (const std::string line = describe(job, event); !line.empty()) bar.note(line);
+
+    const nlohmann::json* row = follower.table().find_job(job);
+    if (!row)
+      throw Error(fmt::format("the master no longer lists job {} (did it restart without its "
+                              "journal?)",
+                              job));
+    const std::string state = field<std::string>(*row, "state", "");
+    if (state == proto::state::completed) {
+      bar.note(
+          fmt::format("h5io: job {} completed in {:.1f} s", job, field<double>(*row, "wall", 0.0)));
+      fmt::print("{}\n", field<std::string>(*row, "output", ""));
+      return 0;
+    }
+    if (state == proto::state::failed)
+      throw Error(fmt::format("job {} failed: {}", job, field<std::string>(*row, "error", "?")));
+    if (state == proto::state::cancelled) throw Error(fmt::format("job {} was cancelled", job));
+    if (state == proto::state::running)
+      bar.job(job, field<int64_t>(*row, "done", 0), field<int64_t>(*row, "total", 0),
+              field<double>(*row, "rate", 0.0), seconds_left(*row));
+  }
+  throw Error(fmt::format("stopped following job {}; it goes on (h5io status --master {})", job,
+                          where.master));
+}
+
+int submit(const SubmitOptions& options) {
+  const proto::SubmitRequest request = make_request(options);
+  zmq::context_t context;
+  const MasterConnection master(context, options.where.master, options.where.timeout_ms());
+  std::unique_ptr<StatusFollower> follower;
+  if (options.wait) {
+    // Subscribed before the submit, so the job's events are buffered from
+    // the start; the snapshot after the reply says where the job stands.
+    follower = std::make_unique<StatusFollower>(
+        context, options.where.status_endpoint(), [&master] { return master.snapshot(); },
+        options.where.timeout_ms());
+    catch_interrupts();
+  }
+  const std::string job = proto::parse_accepted(master.request(proto::encode(request)));
+  fmt::print("{}\n", job);
+  std::fflush(stdout);
+  if (!follower) return 0;
+  follower->resync();
+  return follow_job(*follower, job, options.where);
+}
+
+} // namespace
+
+Command add_submit_command(CLI::App& app) {
+  auto options = std::make_shared<SubmitOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "submit", "Hand a job to the h5io master (prints its id); --wait follows it to the end");
+  add_master_options(*cmd, options->where);
+  cmd->add_option("--input,-i", options->input, "Input HDF5 file (as the master sees it)")
+      ->required();
+  cmd->add_option("--plugin,-p", options->plugin, "Processing library name, e.g. tomo_fbp")
+      ->required();
+  cmd->add_option("--output,-o", options->output, "Output HDF5 file (must not exist)")->required();
+  cmd->add_option("--param", options->params, "Library parameter KEY=VALUE (repeatable)");
+  cmd->add_option("--client-ref", options->client_ref,
+                  "Idempotency key: submitting the same key again returns the first job's id");
+  cmd->add_option("--priority", options->priority, "Higher runs first")
+      ->capture_default_str()
+      ->check(CLI::Range(proto::kMinPriority, proto::kMaxPriority));
+  cmd->add_flag("--wait,-w", options->wait,
+                "Follow the job with a progress bar; exit 0 only if it completed, and print "
+                "its output path");
+  return [options] { return run_client([&] { return submit(*options); }); };
+}
+
+} // namespace h5io::cli

@@ -1,0 +1,105 @@
+#pragma once
+// Units leased from the master, handed to the group's ranks round by round,
+// and reported back (`done`) once they are written and flushed.
+//
+// Rank 0 holds the lease: the units the master leased and the group has not
+// started, the rounds in flight, the units written but not yet reported. It
+// decides each round and broadcasts it; the other ranks only follow. It
+// never waits for the master while units it handed out are unreported (it
+// hands out empty rounds instead, so the pipeline writes what it has and
+// the reports that earn more credit go out).
+
+#include "worker/master_channel.hpp"
+
+#include "common/mpi_group.hpp"
+#include "common/pipeline.hpp"
+#include "common/work_plan.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace h5io::worker {
+
+// Why a job's run ended; known on every rank once next_round returned false.
+enum class JobEnding : int {
+  running = 0,
+  finished,  // the master said `finish`: every unit is done
+  released,  // the master said `release`, or assigned other work
+  link_lost, // the master went silent or forgot the group: the lease is void
+  stopping,  // this group was told to stop (SIGTERM, SIGINT)
+};
+
+const char* ending_name(JobEnding ending);
+
+// What rank 0 knows about the job it holds.
+struct Lease {
+  std::string job;
+  int64_t lease = 0;
+};
+
+struct ScheduleSettings {
+  int credit = 1;                                  // as announced in `ready`
+  std::chrono::milliseconds report_interval{1000}; // longest wait before reporting
+};
+
+class LeasedSchedule final : public UnitSchedule {
+public:
+  // Collective construction is not needed; `channel` is rank 0's line to
+  // the master (nullptr on other ranks). `first_units` are the assignment's;
+  // `stop` is polled on rank 0 at every round.
+  LeasedSchedule(const Group& group, const UnitPlan& plan, MasterChannel* channel, Lease lease,
+                 const std::vector<proto::UnitRange>& first_units, ScheduleSettings settings,
+                 const std::atomic<bool>& stop);
+
+  bool next_round(std::optional<Unit>& mine) override;
+  void round_written(const std::function<void()>& flush_output, bool last) override;
+
+  // Every rank, after run(): why it ended.
+  JobEnding ending() const { return ending_; }
+  // Rank 0: the units leased and not reported done (what `failed` lists).
+  std::vector<int64_t> unfinished_units() const;
+  // Rank 0: a master message that arrived for the next job (an `assign`
+  // that replaced this one); the group loop takes it up next.
+  std::optional<proto::MasterMessage> take_leftover();
+
+private:
+  struct Round {
+    bool more = false;
+    JobEnding ending = JobEnding::running;
+    std::vector<Unit> units; // one per rank; count 0 = none
+    std::string error;
+  };
+  // Rank 0. Never throws: an error travels in the round to every rank.
+  Round plan_round();
+  void handle(LinkEvent event);
+  void accept(const std::vector<proto::UnitRange>& units);
+  // Units handed out and not yet reported (empty rounds in flight owe
+  // nothing: waiting for them would hand out empty rounds for ever).
+  bool owes_reports() const;
+
+  const Group& group_;
+  const UnitPlan& plan_;
+  MasterChannel* channel_;
+  Lease lease_;
+  ScheduleSettings settings_;
+  const std::atomic<bool>& stop_;
+  JobEnding ending_ = JobEnding::running;
+
+  // Rank 0 only.
+  std::deque<int64_t> queued_;                 // leased, not handed out
+  std::deque<std::vector<int64_t>> in_flight_; // rounds handed out, not written
+  std::vector<int64_t> written_;               // written, not reported
+  std::set<int64_t> leased_;                   // leased, not reported done
+  bool finish_received_ = false;
+  std::string error_;
+  std::optional<proto::MasterMessage> leftover_;
+  std::chrono::steady_clock::time_point last_report_;
+};
+
+} // namespace h5io::worker

@@ -1,0 +1,132 @@
+// h5io-worker: one MPI job is one worker group. Start it as
+//   mpirun -np N h5io-worker --master tcp://HOST:5557
+// Rank 0 talks to the master; every rank runs the job's pipeline.
+#include "worker/master_link.hpp"
+#include "worker/worker_group.hpp"
+
+#include "common/hdf5_handle.hpp"
+#include "common/mpi_group.hpp"
+#include "common/plugin_host.hpp"
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <csignal>
+#include <optional>
+#include <string>
+#include <unistd.h>
+
+namespace {
+
+struct Options {
+  std::string master = "tcp://127.0.0.1:5557";
+  std::vector<std::string> plugin_dirs;
+  std::string name;
+  int credit = 0;
+  int heartbeat_ms = 1000;
+  int liveness = 3;
+  bool verbose = false;
+};
+
+// Set by SIGTERM and SIGINT: the group stops at the next round.
+std::atomic<bool> g_stop{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "set from a signal handler");
+
+extern "C" void request_stop(int) {
+  g_stop.store(true);
+}
+
+void install_stop_handlers() {
+  struct sigaction action = {};
+  action.sa_handler = request_stop;
+  sigemptyset(&action.sa_mask);
+  // A second signal takes the default action: a stuck group can still be
+  // killed the ordinary way.
+  action.sa_flags = SA_RESETHAND;
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
+}
+
+std::string host_name() {
+  char host[256] = {};
+  gethostname(host, sizeof(host) - 1);
+  return host;
+}
+
+int serve(const Options& options, int& argc, char**& argv) {
+  h5io::MpiSession mpi(argc, argv);
+  h5io::Group group;
+  h5io::hdf5::silence_error_printing();
+  spdlog::set_pattern(group.is_root()
+                          ? "h5io-worker[%l]: %v"
+                          : "h5io-worker[%l] rank " + std::to_string(group.rank()) + ": %v");
+  spdlog::set_level(options.verbose
+                        ? spdlog::level::debug
+                        : (group.is_root() ? spdlog::level::info : spdlog::level::warn));
+  install_stop_handlers();
+
+  h5io::worker::GroupSettings settings;
+  const std::vector<std::filesystem::path> dirs(options.plugin_dirs.begin(),
+                                                options.plugin_dirs.end());
+  settings.plugin_dirs = h5io::plugin_search_path(dirs);
+  // Two units per rank are always in flight (one computing, one being
+  // written and reported); a third keeps a rank busy while the report
+  // travels and the master tops the lease up.
+  settings.credit = options.credit > 0 ? options.credit : 3 * group.size();
+
+  std::optional<h5io::worker::MasterLink> link;
+  if (group.is_root()) {
+    h5io::worker::LinkOptions link_options;
+    link_options.endpoint = options.master;
+    link_options.ready.host = host_name();
+    link_options.ready.group = options.name.empty()
+                                   ? "w-" + link_options.ready.host + "-" + std::to_string(getpid())
+                                   : options.name;
+    link_options.ready.ranks = group.size();
+    link_options.ready.credit = settings.credit;
+    link_options.heartbeat = std::chrono::milliseconds(options.heartbeat_ms);
+    link_options.ready.heartbeat_ms = options.heartbeat_ms;
+    link_options.liveness = options.liveness;
+    link.emplace(std::move(link_options));
+  }
+  try {
+    h5io::worker::WorkerGroup(group, link ? &*link : nullptr, std::move(settings), g_stop).serve();
+  } catch (const std::exception& e) {
+    // Job errors are handled inside; this is a fault the other ranks may not
+    // share, and they must not be left waiting for this one.
+    spdlog::critical("{}", e.what());
+    MPI_Abort(group.comm(), 1);
+  }
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  CLI::App app{"h5io worker group: processes the jobs an h5io master leases to it, on every "
+               "rank of this MPI job (start with mpirun -np N)"};
+  app.add_option("--master", options.master, "The master's worker endpoint")->capture_default_str();
+  app.add_option("--plugin-dir", options.plugin_dirs,
+                 "Directory searched for libh5io_NAME.so before $H5IO_PLUGIN_PATH and the "
+                 "installed plugins (repeatable)");
+  app.add_option("--name", options.name, "Group name the master shows (default w-HOST-PID)");
+  app.add_option("--credit", options.credit,
+                 "Units the master may lease ahead (default 3 per rank)")
+      ->check(CLI::Range(1, 1 << 20));
+  app.add_option("--heartbeat-ms", options.heartbeat_ms, "Heartbeat period")
+      ->capture_default_str()
+      ->check(CLI::Range(10, 600000));
+  app.add_option("--liveness", options.liveness,
+                 "Heartbeat periods of silence after which the master counts as dead")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
+  app.add_flag("--verbose,-v", options.verbose, "Print debugging detail");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return serve(options, argc, argv);
+}
