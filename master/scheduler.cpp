@@ -1,6 +1,7 @@
 #include "master/scheduler.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -275,7 +276,9 @@ void Scheduler::job_finished(WorkerGroup& group, Job& job, double wall, Outbox& 
 void Scheduler::end_lease(WorkerGroup& group, const std::string& reason,
                           const std::set<int64_t>* charged, double wall, Outbox& out) {
   Job& job = jobs_.at(group.job);
-  std::string quarantined;
+  // Units that failed together (a round of a group) are charged together;
+  // the library's error text names the slice that actually failed.
+  std::vector<std::string> quarantined;
   // Back to the front of the queue, in order, so the job's next group starts
   // where this one stopped.
   for (auto it = group.leased.rbegin(); it != group.leased.rend(); ++it) {
@@ -283,9 +286,8 @@ void Scheduler::end_lease(WorkerGroup& group, const std::string& reason,
     unit.status = UnitStatus::pending;
     if (charged != nullptr && charged->contains(*it) && ++unit.attempts >= settings_.max_attempts) {
       unit.status = UnitStatus::quarantined;
-      quarantined = fmt::format("unit {} (slices {} to {}) failed {} times; last error: {}", *it,
-                                unit.first, unit.first + unit.count - 1, unit.attempts,
-                                job.error.empty() ? reason : job.error);
+      quarantined.insert(quarantined.begin(), fmt::format("{} (slices {} to {})", *it, unit.first,
+                                                          unit.first + unit.count - 1));
       continue;
     }
     job.pending.push_front(*it);
@@ -295,8 +297,12 @@ void Scheduler::end_lease(WorkerGroup& group, const std::string& reason,
   job.holder.clear();
   job.finish_sent = false;
   if (!quarantined.empty()) {
-    spdlog::error("[{}] {}", job.id, quarantined);
-    fail_job(job, quarantined, wall, out);
+    const std::string error = fmt::format(
+        "unit{} {} failed {} times and {} quarantined; last error: {}",
+        quarantined.size() == 1 ? "" : "s", fmt::join(quarantined, ", "), settings_.max_attempts,
+        quarantined.size() == 1 ? "is" : "are", job.error.empty() ? reason : job.error);
+    spdlog::error("[{}] {}", job.id, error);
+    fail_job(job, error, wall, out);
     return;
   }
   job.state = proto::state::queued;

@@ -64,6 +64,7 @@ bool LeasedSchedule::next_round(std::optional<Unit>& mine) {
   std::string text;
   if (group_.is_root()) {
     const Round round = plan_round();
+    last_round_more_ = round.more;
     text = encode_round(round.more, round.ending, round.units, round.error);
   }
   // The other ranks may wait here as long as rank 0 waits for the master.
@@ -218,6 +219,23 @@ bool LeasedSchedule::owes_reports() const {
 
 std::vector<int64_t> LeasedSchedule::unfinished_units() const {
   return {leased_.begin(), leased_.end()};
+}
+
+std::vector<int64_t> LeasedSchedule::failed_units() const {
+  // The pipeline computes round k while it writes round k-1 and, once
+  // next_round(k+1) said "more", reads round k+1. So when a round fails,
+  // the round being computed is the one before the last handed out, or the
+  // last one when there was no next round (or nothing was computing yet).
+  if (error_.empty() && !in_flight_.empty()) {
+    const size_t computing =
+        last_round_more_ && in_flight_.size() >= 2 ? in_flight_.size() - 2 : in_flight_.size() - 1;
+    if (!in_flight_[computing].empty()) return in_flight_[computing];
+    std::vector<int64_t> in_flight;
+    for (const std::vector<int64_t>& round : in_flight_)
+      in_flight.insert(in_flight.end(), round.begin(), round.end());
+    if (!in_flight.empty()) return in_flight;
+  }
+  return unfinished_units();
 }
 
 std::optional<proto::MasterMessage> LeasedSchedule::take_leftover() {

@@ -62,8 +62,12 @@ public:
 
   // Every rank, after run(): why it ended.
   JobEnding ending() const { return ending_; }
-  // Rank 0: the units leased and not reported done (what `failed` lists).
+  // Rank 0: the units leased and not reported done.
   std::vector<int64_t> unfinished_units() const;
+  // Rank 0, after run() threw: the units to charge with the failure (what
+  // `failed` lists): those the library was computing, else those in flight,
+  // else every unfinished one. The master re-queues the rest uncharged.
+  std::vector<int64_t> failed_units() const;
   // Rank 0: a master message that arrived for the next job (an `assign`
   // that replaced this one); the group loop takes it up next.
   std::optional<proto::MasterMessage> take_leftover();
@@ -97,6 +101,7 @@ private:
   std::vector<int64_t> written_;               // written, not reported
   std::set<int64_t> leased_;                   // leased, not reported done
   bool finish_received_ = false;
+  bool last_round_more_ = false; // what the last next_round answered
   std::string error_;
   std::optional<proto::MasterMessage> leftover_;
   std::chrono::steady_clock::time_point last_report_;

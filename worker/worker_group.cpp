@@ -107,7 +107,7 @@ void WorkerGroup::run_job(const proto::Assign& assign) {
     if (root && !lease_void)
       channel_->send(proto::UnitsFailed{
           assign.job, assign.lease,
-          schedule ? schedule->unfinished_units() : unit_indices(assign.units), e.what()});
+          schedule ? schedule->failed_units() : unit_indices(assign.units), e.what()});
   }
   if (root && schedule) leftover_ = schedule->take_leftover();
 }

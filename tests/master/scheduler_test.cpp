@@ -194,8 +194,10 @@ TEST_F(SchedulerTest, UnitFailingThreeTimesFailsOnlyItsJob) {
     worker(holder, proto::UnitsFailed{bad, assign[0].lease, {0}, "segfault on slice 2"});
   }
   EXPECT_EQ(scheduler.find(bad)->state, proto::state::failed);
-  EXPECT_NE(scheduler.find(bad)->error.find("unit 0 (slices 0 to 3) failed 3 times"),
-            std::string::npos);
+  EXPECT_NE(scheduler.find(bad)->error.find("unit 0 (slices 0 to 3) failed 3 times and is "
+                                            "quarantined"),
+            std::string::npos)
+      << scheduler.find(bad)->error;
   EXPECT_NE(scheduler.find(bad)->error.find("segfault on slice 2"), std::string::npos);
   EXPECT_TRUE(has_topic(proto::topic::job_failed));
   EXPECT_EQ(out.discard, std::vector<std::string>{"/o/bad.h5"});
