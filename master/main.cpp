@@ -4,6 +4,7 @@
 #include "common/hdf5_handle.hpp"
 #include "master/config.hpp"
 #include "master/master_server.hpp"
+#include "master/systemd_notifier.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -42,15 +43,26 @@ int main(int argc, char** argv) {
   sigaction(SIGTERM, &action, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
+  // Under systemd (Type=notify) the unit is "active" only after READY=1:
+  // the journal is replayed and every endpoint bound by then.
+  h5io::master::SystemdNotifier systemd;
   try {
+    systemd.status("replaying the journal and binding endpoints");
     h5io::master::MasterServer server(h5io::master::load_config(config_file));
-    server.run(stop_requested);
+    systemd.ready(server.status_line());
+    server.run(stop_requested, [&] {
+      systemd.watchdog();
+      systemd.status(server.status_line());
+    });
+    systemd.stopping();
     return 0;
   } catch (const h5io::Error& e) {
     spdlog::critical("{}", e.what());
+    systemd.status(std::string("failed: ") + e.what());
     return 1;
   } catch (const std::exception& e) {
     spdlog::critical("unexpected error: {}", e.what());
+    systemd.status(std::string("failed: ") + e.what());
     return 1;
   }
 }

@@ -224,9 +224,16 @@ void MasterServer::deliver(Outbox& out, std::vector<Reply>& replies) {
   out = Outbox{};
 }
 
-void MasterServer::run(const std::atomic<bool>& stop) {
+std::string MasterServer::status_line() const {
+  return fmt::format("{} jobs queued, {} running; {} worker groups",
+                     scheduler_.jobs_in(proto::state::queued),
+                     scheduler_.jobs_in(proto::state::running), scheduler_.groups());
+}
+
+void MasterServer::run(const std::atomic<bool>& stop, const std::function<void()>& each_turn) {
   std::vector<Reply> replies, snapshots;
   while (!stop.load()) {
+    if (each_turn) each_turn();
     std::vector<zmq::pollitem_t> items = {{client_.handle(), 0, ZMQ_POLLIN, 0},
                                           {worker_.handle(), 0, ZMQ_POLLIN, 0}};
     if (watcher_) items.push_back({nullptr, watcher_->fd(), ZMQ_POLLIN, 0});

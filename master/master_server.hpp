@@ -13,6 +13,7 @@
 #include <zmq.hpp>
 
 #include <atomic>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,8 +25,13 @@ public:
   // Replays the journal and binds every endpoint; throws Error if it cannot.
   explicit MasterServer(MasterConfig config);
 
-  // Serves until `stop` becomes true (a signal handler sets it).
-  void run(const std::atomic<bool>& stop);
+  // Serves until `stop` becomes true (a signal handler sets it). `each_turn`
+  // runs once per loop turn (at least every 100 ms): the systemd watchdog
+  // lives there, so a stuck loop is what stops feeding it.
+  void run(const std::atomic<bool>& stop, const std::function<void()>& each_turn = {});
+
+  // One line for `systemctl status`: queued and running jobs, worker groups.
+  [[nodiscard]] std::string status_line() const;
 
 private:
   struct Reply {

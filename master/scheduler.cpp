@@ -192,7 +192,7 @@ void Scheduler::new_group(const std::string& id, const proto::Ready& ready, Cloc
 bool Scheduler::lease_matches(const WorkerGroup& group, const std::string& job,
                               int64_t lease) const {
   if (group.job == job && group.lease == lease) return true;
-  spdlog::warn("group {}: refusing a message for job {} lease {}: it holds {}", group.name, job,
+  spdlog::warn("[{}] group {}: refusing a message for lease {}: it holds {}", job, group.name,
                lease,
                group.job.empty() ? "no lease" : fmt::format("{} lease {}", group.job, group.lease));
   return false;

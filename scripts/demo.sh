@@ -57,4 +57,6 @@ print(f"volume {list(volume.shape)} float32 ({units}); rotation centre found: "
 PY
 echo "Logs:       $example/master.log, $example/worker.log"
 echo "Provenance: h5dump -g /provenance $example/recon.h5"
+build/bin/h5io preview "$example/recon.h5" --output "$example/preview.png"
 echo "Output:     $example/recon.h5"
+echo "Preview:    $example/preview.png"

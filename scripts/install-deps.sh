@@ -8,11 +8,12 @@ packages=(
   libhdf5-openmpi-dev hdf5-tools openmpi-bin libopenmpi-dev
   libzmq3-dev cppzmq-dev nlohmann-json3-dev
   libcli11-dev libspdlog-dev libfmt-dev libsystemd-dev
-  libfftw3-dev libtiff-dev
+  libfftw3-dev libtiff-dev libpng-dev
   libgtest-dev libgmock-dev   # GTest's CMake config names the gmock libraries too
   python3 python3-h5py python3-numpy python3-skimage   # independent checkers in the tests
   python3-tifffile libtiff-tools   # TIFF checkers (tests), and the iradon example program
   python3-jsonschema python3-zmq   # protocol schema test, Python client example and its test
+  systemd   # systemd-analyze verifies the units in deploy/ (tests)
 )
 
 missing=()

@@ -130,21 +130,21 @@ LeasedSchedule::Round LeasedSchedule::plan_round() {
 
 void LeasedSchedule::handle(LinkEvent event) {
   if (const auto* reset = std::get_if<LinkReset>(&event)) {
-    spdlog::warn("job {}: dropping the job: {}", lease_.job, reset->reason);
+    spdlog::warn("dropping the job: {}", reset->reason);
     ending_ = JobEnding::link_lost;
     return;
   }
   auto& message = std::get<proto::MasterMessage>(event);
   const auto ours = [this](const std::string& job, int64_t lease) {
     if (job == lease_.job && lease == lease_.lease) return true;
-    spdlog::info("job {}: ignoring a message for job {} lease {} (this group holds lease {})",
-                 lease_.job, job, lease, lease_.lease);
+    spdlog::info("ignoring a message for job {} lease {} (this group holds lease {})", job, lease,
+                 lease_.lease);
     return false;
   };
   if (auto* assign = std::get_if<proto::Assign>(&message)) {
     if (assign->job == lease_.job && assign->lease == lease_.lease) return; // a repeat
-    spdlog::warn("job {}: the master assigned job {} lease {}; dropping this job", lease_.job,
-                 assign->job, assign->lease);
+    spdlog::warn("the master assigned job {} lease {}; dropping this job", assign->job,
+                 assign->lease);
     ending_ = JobEnding::released;
     leftover_ = std::move(message);
   } else if (const auto* more = std::get_if<proto::MoreUnits>(&message)) {
@@ -153,7 +153,7 @@ void LeasedSchedule::handle(LinkEvent event) {
     if (ours(finish->job, finish->lease)) finish_received_ = true;
   } else if (const auto* release = std::get_if<proto::Release>(&message)) {
     if (!ours(release->job, release->lease)) return;
-    spdlog::info("job {}: released by the master: {}", lease_.job, release->reason);
+    spdlog::info("released by the master: {}", release->reason);
     ending_ = JobEnding::released;
   }
 }
@@ -204,7 +204,7 @@ void LeasedSchedule::round_written(const std::function<void()>& flush_output, bo
   if (group_.broadcast(report ? "1" : "", 0).empty()) return;
   flush_output(); // `done` promises the data survive a crash
   if (!group_.is_root()) return;
-  spdlog::debug("job {}: units {} written and flushed", lease_.job, fmt::join(written_, ", "));
+  spdlog::debug("units {} written and flushed", fmt::join(written_, ", "));
   channel_->send(proto::UnitsDone{lease_.job, lease_.lease, written_});
   for (const int64_t unit : written_) leased_.erase(unit);
   written_.clear();

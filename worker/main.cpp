@@ -5,6 +5,7 @@
 #include "worker/worker_group.hpp"
 
 #include "common/hdf5_handle.hpp"
+#include "common/job_log.hpp"
 #include "common/mpi_group.hpp"
 #include "common/plugin_host.hpp"
 
@@ -58,9 +59,11 @@ int serve(const Options& options, int& argc, char**& argv) {
   h5io::MpiSession mpi(argc, argv);
   h5io::Group group;
   h5io::hdf5::silence_error_printing();
-  spdlog::set_pattern(group.is_root()
-                          ? "h5io-worker[%l]: %v"
-                          : "h5io-worker[%l] rank " + std::to_string(group.rank()) + ": %v");
+  // %J: "[jNNNNNN] " while a job runs (common/job_log.hpp), as the master's
+  // lines about a job begin.
+  h5io::log::set_pattern(group.is_root()
+                             ? "h5io-worker[%l]: %J%v"
+                             : "h5io-worker[%l] rank " + std::to_string(group.rank()) + ": %J%v");
   spdlog::set_level(options.verbose
                         ? spdlog::level::debug
                         : (group.is_root() ? spdlog::level::info : spdlog::level::warn));

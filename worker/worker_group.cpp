@@ -3,6 +3,7 @@
 #include "worker/job_spec.hpp"
 #include "worker/leased_schedule.hpp"
 
+#include "common/job_log.hpp"
 #include "common/pipeline.hpp"
 
 #include <spdlog/spdlog.h>
@@ -63,10 +64,12 @@ std::optional<proto::Assign> WorkerGroup::next_assignment() {
 }
 
 void WorkerGroup::run_job(const proto::Assign& assign) {
+  // Every line until this job ends, the pipeline's included, says which job.
+  const log::JobLogScope job_scope(assign.job);
   const bool root = group_.is_root();
   if (root)
-    spdlog::info("job {}: lease {}: '{}' on '{}' -> '{}', {} units leased{}", assign.job,
-                 assign.lease, assign.request.plugin, assign.request.input, assign.request.output,
+    spdlog::info("lease {}: '{}' on '{}' -> '{}', {} units leased{}", assign.lease,
+                 assign.request.plugin, assign.request.input, assign.request.output,
                  assign.units.size(), assign.resume ? ", resuming its partial output" : "");
   std::optional<Pipeline> pipeline;
   std::optional<LeasedSchedule> schedule;
@@ -81,25 +84,22 @@ void WorkerGroup::run_job(const proto::Assign& assign) {
       const JobReport report = pipeline->finish();
       if (root) {
         channel_->send(proto::JobFinished{assign.job, assign.lease});
-        spdlog::info("job {}: finished: {} slices, {:.1f} s on this group, output '{}'", assign.job,
-                     report.slices, report.seconds, report.output.string());
+        spdlog::info("finished: {} slices, {:.1f} s on this group, output '{}'", report.slices,
+                     report.seconds, report.output.string());
       }
     } else {
       pipeline->release();
       if (root)
-        spdlog::info("job {}: dropped ({}); its partial output is kept", assign.job,
-                     ending_name(schedule->ending()));
+        spdlog::info("dropped ({}); its partial output is kept", ending_name(schedule->ending()));
     }
   } catch (const std::exception& e) {
     // Errors are agreed before they are thrown: every rank is here.
-    if (root) spdlog::error("job {}: failed: {}", assign.job, e.what());
+    if (root) spdlog::error("failed: {}", e.what());
     if (pipeline) {
       try {
         pipeline->release();
       } catch (const std::exception& again) {
-        if (root)
-          spdlog::error("job {}: closing after the failure failed too: {}", assign.job,
-                        again.what());
+        if (root) spdlog::error("closing after the failure failed too: {}", again.what());
       }
     }
     // A lease that died with the link is the master's to re-queue.

@@ -3,6 +3,7 @@
 
     submit_and_follow.py --master tcp://host:5555 --input /data/scan.nxs \
         --plugin tomo_fbp --output /data/recon.h5 [--param center=128.5 ...]
+    submit_and_follow.py --master tcp://host:5555 --job j000042   # follow a submitted job
 
 Exit 0 only when the job completed. Needs pyzmq (Debian: python3-zmq)."""
 import argparse, json, os, sys, time
@@ -11,11 +12,13 @@ import zmq
 p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 p.add_argument("--master", default="tcp://127.0.0.1:5555")
 p.add_argument("--status", help="status endpoint (default: the master's port + 1)")
-p.add_argument("--input", required=True); p.add_argument("--plugin", required=True)
-p.add_argument("--output", required=True)
+p.add_argument("--input"); p.add_argument("--plugin"); p.add_argument("--output")
 p.add_argument("--param", action="append", default=[], help="KEY=VALUE")
+p.add_argument("--job", help="follow this job (submitted earlier) instead of submitting one")
 p.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for a reply")
 args = p.parse_args()
+if not args.job and not (args.input and args.plugin and args.output):
+    p.error("--input, --plugin and --output are needed to submit (or --job to follow one)")
 host, port = args.master.rsplit(":", 1)
 status_endpoint = args.status or f"{host}:{int(port) + 1}"
 ctx = zmq.Context()
@@ -31,12 +34,17 @@ def request(message):
 # 1. Subscribe first (to everything: seq counts all topics), so no event is lost.
 sub = ctx.socket(zmq.SUB); sub.setsockopt(zmq.LINGER, 0)
 sub.setsockopt(zmq.SUBSCRIBE, b""); sub.connect(status_endpoint)
-# 2. Submit (absolute paths: the master may run elsewhere; values as text).
-reply = request({"type": "submit", "input": os.path.abspath(args.input), "plugin": args.plugin,
-                 "output": os.path.abspath(args.output),
-                 "params": dict(kv.split("=", 1) for kv in args.param)})
-if reply["type"] != "accepted": sys.exit(f"rejected: {reply['error']}")
-job = reply["job"]; print(job, flush=True)
+# 2. Submit (absolute paths: the master may run elsewhere; values as text),
+#    or join a job submitted earlier: the snapshot below says where it is.
+if args.job:
+    job = args.job
+else:
+    reply = request({"type": "submit", "input": os.path.abspath(args.input),
+                     "plugin": args.plugin, "output": os.path.abspath(args.output),
+                     "params": dict(kv.split("=", 1) for kv in args.param)})
+    if reply["type"] != "accepted": sys.exit(f"rejected: {reply['error']}")
+    job = reply["job"]
+print(job, flush=True)
 state = {}                        # our job's row, as in the snapshot
 epoch, seq = None, -1
 

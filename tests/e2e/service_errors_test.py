@@ -108,6 +108,40 @@ def main():
 
         check(master.alive() and master.snapshot()["type"] == "snapshot",
               "the master is still up and answering")
+
+        # A second master on the same endpoints, and bad configuration files,
+        # are refused at start with the reason.
+        bad_configs = [
+            ("endpoint in use", {**master.config, "journal_dir": os.path.join(args.workdir, "j2")},
+             "is another master running?"),
+            ("unknown key", {"journal_dir": "/tmp/j", "hearbeat_ms": 5}, "unknown key 'hearbeat_ms'"),
+            ("missing journal", {}, "'journal_dir' is required"),
+            ("bad watch rule", {"journal_dir": "/tmp/j", "watch": [{"dir": "/tmp"}]},
+             "'plugin' is required"),
+            ("watched directory missing",
+             {"journal_dir": os.path.join(args.workdir, "j3"), "client_endpoint": "tcp://127.0.0.1:0",
+              "status_endpoint": "tcp://127.0.0.1:0", "worker_endpoint": "tcp://127.0.0.1:0",
+              "watch": [{"dir": "/nonexistent/scans", "plugin": "benchmark",
+                         "output_dir": outdir}]},
+             "watched directory '/nonexistent/scans' does not exist"),
+        ]
+        for name, config, expected in bad_configs:
+            path = os.path.join(args.workdir, "bad_config.json")
+            with open(path, "w") as f:
+                json.dump(config, f)
+            result = subprocess.run([os.path.join(args.bin, "h5io-master"), "--config", path],
+                                    capture_output=True, text=True, timeout=30)
+            check(result.returncode == 1 and expected in result.stdout + result.stderr,
+                  f"{name}: the master refuses to start, saying why "
+                  f"({(result.stdout + result.stderr).strip()[-160:]})")
+        with open(os.path.join(args.workdir, "bad_config.json"), "w") as f:
+            f.write('{"journal_dir": ')
+        result = subprocess.run([os.path.join(args.bin, "h5io-master"), "--config",
+                                 os.path.join(args.workdir, "bad_config.json")],
+                                capture_output=True, text=True, timeout=30)
+        check(result.returncode == 1 and "not valid JSON" in result.stdout + result.stderr,
+              "a configuration file that is not JSON is refused")
+        check(master.alive(), "the running master was not disturbed")
         log = master.log()
         check("dropped" in log, "bad worker messages are logged")
     finally:

@@ -26,6 +26,23 @@ def arguments(description):
     return parser.parse_args()
 
 
+def fresh_dirs(workdir, *names):
+    """WORKDIR/NAME for each name, created and emptied."""
+    paths = [os.path.join(workdir, name) for name in names]
+    for path in paths:
+        shutil.rmtree(path, ignore_errors=True)
+        os.makedirs(path)
+    return paths
+
+
+def example_scan(args, path, frames=64, rows=256, columns=64):
+    """`h5io example` at PATH: a [frames, rows, columns] uint16 stack."""
+    subprocess.run([os.path.join(args.bin, "h5io"), "example", "--output", path, "--frames",
+                    str(frames), "--rows", str(rows), "--columns", str(columns), "--overwrite"],
+                   check=True, capture_output=True)
+    return path
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -227,4 +244,4 @@ def cleanup(*things):
 
 
 __all__ = ["arguments", "check", "Master", "WorkerGroup", "StatusWatcher", "wait_for_groups",
-           "cleanup", "free_port"]
+           "cleanup", "free_port", "fresh_dirs", "example_scan"]

@@ -25,6 +25,12 @@ Command add_submit_command(CLI::App& app);
 // h5io status: the master's jobs and worker groups (--follow: live).
 Command add_status_command(CLI::App& app);
 
+// h5io preview: a PNG of a volume's three central slices.
+Command add_preview_command(CLI::App& app);
+
+// h5io inspect: a file's scan layout, storage and speed warnings.
+Command add_inspect_command(CLI::App& app);
+
 // True on the process that should print (rank 0 under mpirun, or alone):
 // usage errors happen before MPI is up, so this reads the launcher's
 // environment.

@@ -61,6 +61,11 @@ void JobTable::apply(const proto::Event& event) {
       if (worker != workers_.end()) worker->second["job"] = job;
     }
     if (event.topic == proto::topic::job_completed) row["done"] = row.value("total", json(0));
+    // As a later snapshot would say: the live view lists the most recently
+    // finished jobs, and events do not carry `finished` themselves.
+    const bool ends = effect->state && effect->state != proto::state::queued &&
+                      effect->state != proto::state::running;
+    if (ends && !row.contains("finished")) row["finished"] = event.time;
     return;
   }
   const std::string group = field<std::string>(event.fields, "group", "");

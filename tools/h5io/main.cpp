@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
   const h5io::cli::Command phantom = h5io::cli::add_phantom_command(app);
   const h5io::cli::Command submit = h5io::cli::add_submit_command(app);
   const h5io::cli::Command status = h5io::cli::add_status_command(app);
+  const h5io::cli::Command preview = h5io::cli::add_preview_command(app);
+  const h5io::cli::Command inspect = h5io::cli::add_inspect_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -27,5 +29,7 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("phantom")) return phantom();
   if (app.got_subcommand("submit")) return submit();
   if (app.got_subcommand("status")) return status();
+  if (app.got_subcommand("preview")) return preview();
+  if (app.got_subcommand("inspect")) return inspect();
   return 2;
 }

@@ -33,9 +33,13 @@ std::string format_columns(const Rows& rows) {
   return text;
 }
 
-// One line, short enough for a table cell.
+// One line, short enough for a table cell. Control characters (a newline, an
+// escape sequence in a library's error text) become spaces: they would break
+// the line, or act on the terminal the log is read in.
 std::string cell(std::string text, size_t max = 100) {
-  std::replace(text.begin(), text.end(), '\n', ' ');
+  std::replace_if(
+      text.begin(), text.end(),
+      [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == '\x7f'; }, ' ');
   return text.size() > max ? text.substr(0, max - 3) + "..." : text;
 }
 

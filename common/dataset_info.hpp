@@ -1,0 +1,50 @@
+#pragma once
+// How an HDF5 dataset is stored (shape, type, chunking, filters), and the datasets a file holds:
+// what `h5io inspect` reports and `h5io preview` searches, read without touching the data.
+
+#include <hdf5.h>
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace h5io {
+
+// One stage of a dataset's filter pipeline (compression, shuffle, checksum).
+struct FilterInfo {
+  int id = 0;                      // H5Z_filter_t: 1 gzip, 2 shuffle, 32000 lzf, 32001 blosc, ...
+  std::string name;                // "gzip", "shuffle", "blosc", ... or HDF5's name for others
+  std::string settings;            // "level 4", "lz4 level 5", "" when there is nothing to say
+  bool compresses = false;         // false for shuffle, fletcher32 and other reordering/checks
+  bool available = false;          // whether this HDF5 can run it (a plugin may be missing)
+  std::string description() const; // "gzip (level 4)"
+};
+
+struct DatasetInfo {
+  std::string path;
+  std::vector<int64_t> shape;
+  std::string dtype;    // "uint16", or HDF5's description of types h5io cannot deliver
+  bool numeric = false; // a type h5io (and preview) can read as numbers
+  size_t element_size = 0;
+  std::string layout;         // "chunked", "contiguous", "compact" or "virtual"
+  std::vector<int64_t> chunk; // empty unless chunked
+  std::vector<FilterInfo> filters;
+
+  int64_t elements() const;
+  int64_t chunk_bytes() const; // 0 unless chunked
+  // "none", or the filters in pipeline order: "shuffle + gzip (level 4)".
+  std::string filter_summary() const;
+};
+
+// Facts about the dataset at `path` (external links followed); throws Error
+// naming the dataset and `file_name` if it cannot be opened.
+DatasetInfo inspect_dataset(hid_t file, const std::string& path, const std::string& file_name);
+
+// Every dataset reachable from the root by hard links (each once), in name
+// order. Datasets behind external links are not visited.
+std::vector<DatasetInfo> list_datasets(hid_t file, const std::string& file_name);
+
+nlohmann::json to_json(const DatasetInfo& info);
+
+} // namespace h5io
