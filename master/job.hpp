@@ -46,6 +46,7 @@ struct Job {
   std::string holder; // routing id of the group, "" when none
   int64_t lease = 0;
   bool finish_sent = false;
+  bool resumed = false; // unfinished when the master started
 
   // Progress reporting.
   Clock::time_point progress_published{};

@@ -63,6 +63,7 @@ MasterServer::MasterServer(MasterConfig config)
   journal_.emplace(config_.journal_dir,
                    [this](const nlohmann::json& record) { scheduler_.replay(record); });
   const int resumed = scheduler_.resume_after_replay();
+  scheduler_.hold_resumed_jobs(Clock::now() + config_.heartbeat * config_.heartbeat_liveness);
   journal_->append({{"rec", "start"}, {"time", unix_now()}, {"version", std::string(version())}});
   journal_->commit();
   spdlog::info("journal {}: {} records replayed in {:.3f} s; {} unfinished job{} resumed",

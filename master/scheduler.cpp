@@ -84,6 +84,7 @@ int Scheduler::resume_after_replay() {
   for (auto& [id, job] : jobs_) {
     if (job.ended()) continue;
     job.state = proto::state::queued;
+    job.resumed = true;
     job.pending.clear();
     for (size_t i = 0; i < job.units.size(); ++i)
       if (job.units[i].status != UnitStatus::done) {
@@ -201,7 +202,7 @@ bool Scheduler::lease_matches(const WorkerGroup& group, const std::string& job,
 void Scheduler::on_worker(const std::string& id, const proto::WorkerMessage& message,
                           Clock::time_point now, double wall, Outbox& out) {
   if (const auto* ready = std::get_if<proto::Ready>(&message)) {
-    if (groups_.contains(id)) lose_group(id, "it rejoined (its state was reset)", wall, out);
+    if (groups_.contains(id)) lose_group(id, "it rejoined (its state was reset)", false, wall, out);
     new_group(id, *ready, now, out);
     return;
   }
@@ -226,7 +227,7 @@ void Scheduler::on_worker(const std::string& id, const proto::WorkerMessage& mes
         } else if constexpr (std::is_same_v<M, proto::JobFinished>) {
           if (lease_matches(group, m.job, m.lease)) job_finished(group, jobs_.at(m.job), wall, out);
         } else if constexpr (std::is_same_v<M, proto::Disconnect>) {
-          lose_group(id, "it disconnected", wall, out);
+          lose_group(id, "it disconnected", false, wall, out);
         }
       },
       message);
@@ -311,13 +312,22 @@ void Scheduler::end_lease(WorkerGroup& group, const std::string& reason,
   spdlog::info("[{}] back in the queue: group {} lost its lease ({})", job.id, group.name, reason);
 }
 
-void Scheduler::lose_group(const std::string& id, const std::string& reason, double wall,
-                           Outbox& out) {
+void Scheduler::lose_group(const std::string& id, const std::string& reason, bool charge,
+                           double wall, Outbox& out) {
   const auto it = groups_.find(id);
   if (it == groups_.end()) return;
   WorkerGroup& group = it->second;
-  if (!group.job.empty())
-    end_lease(group, "group " + group.name + " lost: " + reason, nullptr, wall, out);
+  if (!group.job.empty()) {
+    const std::string why = "group " + group.name + " lost: " + reason;
+    // A library that kills its process (SIGSEGV on one slice) takes the
+    // group with it and never reports `failed`. Without a charge here the
+    // restarted group would take the same units and die again, forever; with
+    // it, the units it held are quarantined after max_attempts losses. An
+    // innocent loss (kill -9, a node reboot) costs its units one attempt.
+    const std::set<int64_t> charged = group.leased;
+    if (charge) jobs_.at(group.job).error = why;
+    end_lease(group, why, charge ? &charged : nullptr, wall, out);
+  }
   out.event(proto::topic::worker_lost, {{"group", group.name}, {"reason", reason}});
   spdlog::warn("group {} lost: {}", group.name, reason);
   groups_.erase(it);
@@ -397,7 +407,7 @@ void Scheduler::tick(Clock::time_point now, double wall, Outbox& out) {
   for (const std::string& id : lost)
     lose_group(id,
                fmt::format("no heartbeat for {:.1f} s", seconds(now - groups_.at(id).last_heard)),
-               wall, out);
+               true, wall, out);
 }
 
 void Scheduler::lease_units(WorkerGroup& group, Job& job, Clock::time_point now, Outbox& out,
@@ -442,7 +452,8 @@ void Scheduler::dispatch(Clock::time_point now, double wall, Outbox& out) {
   // Idle groups take the best waiting job: priority, then submission order.
   std::vector<Job*> waiting;
   for (auto& [id, job] : jobs_)
-    if (!job.ended() && job.holder.empty() && (job.has_pending() || job.all_done()))
+    if (!job.ended() && job.holder.empty() && (job.has_pending() || job.all_done()) &&
+        !(job.resumed && now < resume_hold_))
       waiting.push_back(&job);
   std::sort(waiting.begin(), waiting.end(), [](const Job* a, const Job* b) {
     return a->priority != b->priority ? a->priority > b->priority : a->order < b->order;

@@ -54,6 +54,10 @@ public:
   // After replay: every unfinished job is queued again (leases died with the
   // previous master); returns how many.
   int resume_after_replay();
+  // Resumed jobs wait until `until` before any group gets them: a group that
+  // held one under the previous master must first hear that this master
+  // does not know it, and close the job's output (one writer per file).
+  void hold_resumed_jobs(Clock::time_point until) { resume_hold_ = until; }
 
   // ---- clients
   const Job* find(const std::string& id) const;
@@ -95,7 +99,13 @@ private:
   // failed attempt if `charge`), the job forgets its holder.
   void end_lease(WorkerGroup& group, const std::string& reason, const std::set<int64_t>* charged,
                  double wall, Outbox& out);
-  void lose_group(const std::string& id, const std::string& reason, double wall, Outbox& out);
+  // `charge`: the group went silent, perhaps killed by a unit it held, so
+  // those units are charged an attempt. A group that said `disconnect`
+  // stopped on purpose, and one that rejoins on the same socket is a live
+  // process whose link was reset (a crashed group comes back on a new
+  // socket): neither is charged.
+  void lose_group(const std::string& id, const std::string& reason, bool charge, double wall,
+                  Outbox& out);
   void fail_job(Job& job, const std::string& error, double wall, Outbox& out);
   void end_job(Job& job, const char* state, double wall, Outbox& out);
   void lease_units(WorkerGroup& group, Job& job, Clock::time_point now, Outbox& out, bool assign);
@@ -113,6 +123,7 @@ private:
   int64_t next_job_ = 1;
   int64_t next_lease_ = 1;
   int64_t starts_ = 0; // master starts recorded in the journal
+  Clock::time_point resume_hold_{};
 };
 
 } // namespace h5io::master

@@ -80,7 +80,7 @@ const nlohmann::json& FieldReader::required(std::string_view key) const {
 }
 
 std::string FieldReader::checked_string(std::string_view key, const nlohmann::json& value,
-                                        bool allow_empty) const {
+                                        bool allow_empty, bool allow_nul) const {
   if (!value.is_string())
     fail(fmt::format("field '{}' must be a string, got {}", key, json_type_name(value)));
   const auto& text = value.get_ref<const std::string&>();
@@ -88,6 +88,11 @@ std::string FieldReader::checked_string(std::string_view key, const nlohmann::js
     fail(fmt::format("field '{}' is {} bytes long; the limit is {}", key, text.size(),
                      kMaxStringBytes));
   if (text.empty() && !allow_empty) fail(fmt::format("field '{}' must not be empty", key));
+  // JSON may carry "\u0000", but paths, names and parameter values end up
+  // as C strings (HDF5, dlopen, libraries): a NUL would silently cut them
+  // and the master would check one path while the worker opens another.
+  if (!allow_nul && text.find('\0') != std::string::npos)
+    fail(fmt::format("field '{}' contains a NUL character (\\u0000)", key));
   return text;
 }
 
@@ -96,7 +101,8 @@ std::string FieldReader::name(std::string_view key) const {
 }
 
 std::string FieldReader::text(std::string_view key) const {
-  return checked_string(key, required(key), true);
+  // Free text (errors, reasons) is only shown, never used as a C string.
+  return checked_string(key, required(key), true, true);
 }
 
 std::optional<std::string> FieldReader::optional_name(std::string_view key) const {
@@ -182,6 +188,8 @@ nlohmann::json FieldReader::params(std::string_view key) const {
     if (name.size() > kMaxStringBytes)
       fail(fmt::format("a key of '{}' is {} bytes long; the limit is {}", key, name.size(),
                        kMaxStringBytes));
+    if (name.find('\0') != std::string::npos)
+      fail(fmt::format("a key of '{}' contains a NUL character (\\u0000)", key));
     if (entry.is_string())
       checked_string(fmt::format("{}.{}", key, shown(name)), entry, true);
     else if (!entry.is_number() && !entry.is_boolean())

@@ -29,7 +29,7 @@ public:
   FieldReader(const nlohmann::json& object, std::string context);
 
   // Strings: at most kMaxStringBytes. `name` must not be empty (ids, paths,
-  // names); `text` may be (free text).
+  // names); `text` may be (free text). Only `text` may contain NUL.
   std::string name(std::string_view key) const;
   std::string text(std::string_view key) const;
   std::optional<std::string> optional_name(std::string_view key) const;
@@ -54,8 +54,8 @@ public:
 private:
   const nlohmann::json* find(std::string_view key) const;
   const nlohmann::json& required(std::string_view key) const;
-  std::string checked_string(std::string_view key, const nlohmann::json& value,
-                             bool allow_empty) const;
+  std::string checked_string(std::string_view key, const nlohmann::json& value, bool allow_empty,
+                             bool allow_nul = false) const;
   int64_t checked_integer(std::string_view key, const nlohmann::json& value, int64_t min,
                           int64_t max) const;
 

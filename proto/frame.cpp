@@ -43,6 +43,13 @@ size_t utf8_sequence_length(std::string_view text, size_t i) {
 
 void check_utf8(std::string_view text) {
   for (size_t i = 0; i < text.size();) {
+    // JSON text never holds a raw NUL (inside strings it must be escaped),
+    // and nlohmann's lexer takes one for the end of input: without this,
+    // '{"type":"status"}\0anything' would be accepted, trailing bytes unread.
+    if (text[i] == '\0')
+      throw ProtocolError(fmt::format("NUL byte at byte {} (JSON text has none; inside strings "
+                                      "it is written \\u0000)",
+                                      i));
     const size_t length = utf8_sequence_length(text, i);
     if (length == 0)
       throw ProtocolError(

@@ -9,19 +9,13 @@ import h5py
 import numpy as np
 import zmq
 
-from service_harness import Master, arguments, check, cleanup
+from service_harness import Master, arguments, check, cleanup, example_scan, fresh_dirs
 
 
 def main():
     args = arguments(__doc__)
-    indir = os.path.join(args.workdir, "in")
-    outdir = os.path.join(args.workdir, "out")
-    for d in (indir, outdir):
-        os.makedirs(d, exist_ok=True)
-    scan = os.path.join(indir, "scan.h5")
-    subprocess.run([os.path.join(args.bin, "h5io"), "example", "--output", scan, "--overwrite",
-                    "--frames", "16", "--rows", "32", "--columns", "16"], check=True,
-                   capture_output=True)
+    indir, outdir = fresh_dirs(args.workdir, "in", "out")
+    scan = example_scan(args, os.path.join(indir, "scan.h5"), frames=16, rows=32, columns=16)
     plain = os.path.join(indir, "plain.h5")
     with h5py.File(plain, "w") as f:
         f["other"] = np.zeros((4, 4), np.float32)

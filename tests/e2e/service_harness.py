@@ -138,6 +138,13 @@ class Master:
     def alive(self):
         return self.process.poll() is None
 
+    def kill_and_restart(self):
+        """kill -9, then start again on the same config, ports and journal:
+        what systemd's Restart= does after a crash."""
+        self.process.kill()
+        self.process.wait()
+        self.start()
+
     def stop(self, sig=signal.SIGTERM):
         if self.process and self.process.poll() is None:
             self.process.send_signal(sig)
@@ -179,6 +186,19 @@ class WorkerGroup:
             if int(fields[1]) == self.process.pid and name == "h5io-worker":
                 found.append(int(pid))
         return found
+
+    def rank_pids(self):
+        """{MPI rank: pid} of the ranks mpirun started (from each process's
+        OMPI_COMM_WORLD_RANK), so a test can kill rank 0 or another one."""
+        pids = {}
+        for pid in self.ranks():
+            try:
+                with open(f"/proc/{pid}/environ", "rb") as f:
+                    env = dict(v.split(b"=", 1) for v in f.read().split(b"\0") if b"=" in v)
+                pids[int(env[b"OMPI_COMM_WORLD_RANK"])] = pid
+            except (OSError, KeyError, ValueError):
+                continue
+        return pids
 
     def stop(self):
         """SIGTERM to the ranks (not mpirun, which would kill them): the group

@@ -157,6 +157,9 @@ TEST_F(SchedulerTest, LostGroupsUnitsGoToAnotherGroupWhichResumes) {
   EXPECT_TRUE(assign[0].resume) << "unit 0 is durable in the partial output";
   EXPECT_EQ(indices(assign[0].units), (std::vector<int64_t>{1, 2}));
   EXPECT_GT(assign[0].lease, lease);
+  EXPECT_EQ(scheduler.find(job)->units[1].attempts, 1)
+      << "a silent group may have been killed by its unit: charged";
+  EXPECT_EQ(scheduler.find(job)->units[2].attempts, 0) << "never leased to the lost group";
 
   out = {};
   worker("g1", proto::UnitsDone{job, lease, {1}}); // the lost group's late report
@@ -285,7 +288,10 @@ TEST_F(SchedulerTest, ReplayResumesUnfinishedJobsWithoutRedoingDurableUnits) {
   EXPECT_EQ(open->units_done, 1);
   Outbox fresh;
   restarted.on_worker("g9", proto::Ready{"g9", "h", 2, 8}, now, wall, fresh);
+  restarted.hold_resumed_jobs(now + 3s);
   restarted.dispatch(now, wall, fresh);
+  EXPECT_TRUE(fresh.to_workers.empty()) << "old holders get time to close the output first";
+  restarted.dispatch(now + 3s, wall, fresh);
   ASSERT_EQ(fresh.to_workers.size(), 1u);
   const auto& assign = std::get<proto::Assign>(fresh.to_workers[0].second);
   EXPECT_TRUE(assign.resume);

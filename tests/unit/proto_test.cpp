@@ -308,6 +308,23 @@ std::vector<BadFrame> bad_frames() {
        "snapshot: jobs[0]: missing field 'job'"},
       {"event without seq", event, R"({"time":1.0,"epoch":"e","job":"j"})",
        "event 'job.progress': missing field 'seq'"},
+      // Found by tests/e2e/service_attack_test.py: "\u0000" cut paths and
+      // names at the C boundary (HDF5, dlopen), after the master's checks.
+      {"NUL in a path", client,
+       R"({"type":"submit","input":"/a.h5\u0000.txt","plugin":"p","output":"/o.h5"})",
+       "submit: field 'input' contains a NUL character (\\u0000)"},
+      {"NUL in a parameter value", client,
+       submit_with(R"("output":"/o.h5","params":{"a":"1\u0000"})"),
+       "submit: field 'params.a' contains a NUL character (\\u0000)"},
+      {"NUL in a parameter key", client, submit_with(R"("output":"/o.h5","params":{"a\u0000":1})"),
+       "submit: a key of 'params' contains a NUL character (\\u0000)"},
+      // Also found there: nlohmann's lexer ends the input at a raw NUL, so
+      // whatever followed it was accepted unread.
+      {"raw NUL after the object", client, std::string(R"({"type":"status"})") + '\0' + "junk",
+       "NUL byte at byte 17 (JSON text has none; inside strings it is written \\u0000)"},
+      {"NUL in a group name", worker,
+       R"({"type":"ready","protocol":1,"group":"g\u0000","host":"h","ranks":1,"credit":1})",
+       "ready: field 'group' contains a NUL character (\\u0000)"},
   };
 }
 
