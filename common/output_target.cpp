@@ -14,8 +14,7 @@ namespace h5io {
 
 OutputTarget::OutputTarget(const fs::path& output, bool overwrite, const fs::path& input)
     : final_(fs::absolute(output).lexically_normal()) {
-  partial_ = final_;
-  partial_ += ".partial";
+  partial_ = partial_path_for(final_);
   const fs::path directory = final_.parent_path();
   std::error_code ec;
   if (!fs::exists(directory, ec))
@@ -33,6 +32,12 @@ OutputTarget::OutputTarget(const fs::path& output, bool overwrite, const fs::pat
   if (fs::exists(final_, ec) && !overwrite)
     throw Error(
         fmt::format("output '{}' already exists; pass --overwrite to replace it", final_.string()));
+}
+
+fs::path OutputTarget::partial_path_for(const fs::path& final_path) {
+  fs::path partial = final_path;
+  partial += ".partial";
+  return partial;
 }
 
 void OutputTarget::commit() const {

@@ -15,6 +15,10 @@ public:
   OutputTarget(const std::filesystem::path& output, bool overwrite,
                const std::filesystem::path& input);
 
+  // Where the output of `final_path` is written until it is complete (the
+  // master removes it for jobs that fail or are cancelled).
+  static std::filesystem::path partial_path_for(const std::filesystem::path& final_path);
+
   const std::filesystem::path& final_path() const { return final_; }
   const std::filesystem::path& partial_path() const { return partial_; }
 

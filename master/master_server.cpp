@@ -1,6 +1,7 @@
 #include "master/master_server.hpp"
 
 #include "common/error.hpp"
+#include "common/output_target.hpp"
 #include "common/version.hpp"
 #include "master/sockets.hpp"
 #include "master/submit_check.hpp"
@@ -220,7 +221,7 @@ void MasterServer::deliver(Outbox& out, std::vector<Reply>& replies) {
   for (auto& [topic, fields] : out.events) status_->publish(topic, std::move(fields));
   for (const std::string& output : out.discard) {
     std::error_code ec;
-    fs::remove(output + ".partial", ec);
+    fs::remove(OutputTarget::partial_path_for(output), ec);
   }
   out = Outbox{};
 }
