@@ -6,7 +6,7 @@
 set -euo pipefail
 trials=${1:-10}
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=${BUILD:-$root/build-faults}
+build=$(cd "${BUILD:-$root/build-faults}" && pwd)
 work=${WORKDIR:-$build/fault_trials}
 mkdir -p "$work"
 # Open MPI refuses root and more ranks than cores without these.
@@ -21,7 +21,7 @@ status=0
 /usr/bin/python3 "$root/tests/e2e/service_faults_test.py" --trials "$trials" --table "$work/table.json" \
   --bin "$build/bin" "${plugin_dirs[@]}" --mpiexec "$(command -v mpirun)" \
   --workdir "$work" >"$work/run.log" 2>&1 || status=$?
-grep -E '^(rank0|rankN|master|crash) trial|^trial ' "$work/run.log" || true
+grep -E '^(rank0|rankN|master|crash|stop|diskfull) trial|^trial ' "$work/run.log" || true
 if [[ -f $work/table.json ]]; then
   python3 - "$work/table.json" <<'PY'
 import json, sys

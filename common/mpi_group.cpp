@@ -2,6 +2,8 @@
 
 #include "common/error.hpp"
 
+#include <hdf5.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -26,7 +28,13 @@ MpiSession::MpiSession(int& argc, char**& argv) {
 MpiSession::~MpiSession() {
   int finalized = 0;
   MPI_Finalized(&finalized);
-  if (!finalized) MPI_Finalize();
+  if (finalized) return;
+  // HDF5 closes what is still open at exit, which is after MPI_Finalize:
+  // a file whose close failed (its disk was full) would then crash the
+  // process in HDF5's exit handler. Closing HDF5 while MPI still runs lets
+  // that last attempt fail quietly instead.
+  H5close();
+  MPI_Finalize();
 }
 
 std::string MpiSession::fcoll_in_effect() {

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -48,7 +49,30 @@ void OutputTarget::commit() const {
                             ec.message()));
 }
 
+namespace {
+
+std::optional<std::pair<dev_t, ino_t>> identity(const fs::path& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return std::nullopt;
+  return std::pair{st.st_dev, st.st_ino};
+}
+
+} // namespace
+
+void OutputTarget::clear_partial() const {
+  std::error_code ec;
+  fs::remove(partial_, ec);
+  if (ec)
+    throw Error(fmt::format("cannot remove the old partial output '{}': {}", partial_.string(),
+                            ec.message()));
+}
+
+void OutputTarget::claim_partial() {
+  claimed_ = identity(partial_);
+}
+
 void OutputTarget::discard() const noexcept {
+  if (!claimed_ || identity(partial_) != claimed_) return;
   std::error_code ec;
   fs::remove(partial_, ec);
 }

@@ -3,7 +3,11 @@
 // final one and renamed only when complete, so a file under the final name is
 // always a whole result; an existing output is replaced only on request.
 
+#include <sys/types.h>
+
 #include <filesystem>
+#include <optional>
+#include <utility>
 
 namespace h5io {
 
@@ -22,15 +26,25 @@ public:
   const std::filesystem::path& final_path() const { return final_; }
   const std::filesystem::path& partial_path() const { return partial_; }
 
+  // Removes a partial output an earlier lease left, so that the one about to
+  // be created is a new file: a stale writer (a group that was stopped and
+  // lost its lease) still holding the old one writes into the old one, which
+  // no name leads to any more, never into ours.
+  void clear_partial() const;
+  // Notes which file the partial path names now (the one just created), so
+  // that discard() removes it only while the path still leads to it.
+  void claim_partial();
   // Atomically gives the finished file its final name (replacing any old
   // output in one step).
   void commit() const;
-  // Removes the temporary file; never throws.
+  // Removes the claimed partial file, unless the path now names another file
+  // (a newer lease's); never throws.
   void discard() const noexcept;
 
 private:
   std::filesystem::path final_;
   std::filesystem::path partial_;
+  std::optional<std::pair<dev_t, ino_t>> claimed_; // the partial file we created
 };
 
 } // namespace h5io

@@ -4,6 +4,7 @@
 #include "common/input_file.hpp"
 #include "common/provenance.hpp"
 #include "common/scan_inputs.hpp"
+#include "common/space_reservation.hpp"
 #include "common/version.hpp"
 
 #include <fmt/format.h>
@@ -261,9 +262,28 @@ void Pipeline::allocate_slots() {
   }
 }
 
+int64_t Pipeline::output_bytes() const {
+  // The datasets, and room for HDF5's metadata (a few KiB for a few datasets).
+  int64_t bytes = int64_t{64} << 10;
+  for (const Output& output : outputs_)
+    bytes += static_cast<int64_t>(output.geometry.slice_bytes()) * output.geometry.slices();
+  return bytes;
+}
+
 void Pipeline::open_output_file() {
   if (!spec_.resume) {
+    // A fresh file, not the old one truncated (see clear_partial); the
+    // agreement after removing it keeps every rank from opening it first.
+    collectively(group_, [&] {
+      if (group_.is_root()) target_->clear_partial();
+    });
     output_file_.emplace(group_, target_->partial_path());
+    if (group_.is_root()) target_->claim_partial();
+    // Reserved before the datasets exist: HDF5 has not yet promised the
+    // file a size, so after a refusal it still closes cleanly.
+    collectively(group_, [&] {
+      if (group_.is_root()) reserve_file_space(target_->partial_path(), output_bytes());
+    });
     for (const Output& output : outputs_)
       output_datasets_.push_back(output_file_->create_dataset(
           output.request.location, output.geometry, output.request.space.dtype));
@@ -356,6 +376,7 @@ void Pipeline::run(UnitSchedule& schedule, ProgressListener* progress) {
     read_unit(*current);
   });
   int64_t done = 0;
+  bool fenced = false;
 
   while (more) {
     std::future<void> computed;
@@ -371,12 +392,15 @@ void Pipeline::run(UnitSchedule& schedule, ProgressListener* progress) {
         if (!error) error = e.what();
       }
     };
-    if (to_write != nullptr) noting([&] { write_unit(*to_write); });
+    // Fencing: once the schedule's right to the job has lapsed, whatever
+    // this group computed belongs to someone else and is not written.
+    if (to_write != nullptr && !fenced) fenced = !schedule.may_write();
+    if (to_write != nullptr && !fenced) noting([&] { write_unit(*to_write); });
     noting([&] { more = schedule.next_round(next->unit); });
     noting([&] { read_unit(*next); });
     if (computed.valid()) noting([&] { computed.get(); });
     group_.agree(error);
-    if (to_write != nullptr) schedule.round_written(flush_output, false);
+    if (to_write != nullptr && !fenced) schedule.round_written(flush_output, false);
 
     done += group_.sum(current->unit ? current->unit->count : 0);
     const int64_t read = group_.sum(bytes_read_);
@@ -385,7 +409,7 @@ void Pipeline::run(UnitSchedule& schedule, ProgressListener* progress) {
     to_write = current;
     std::swap(current, next);
   }
-  if (to_write != nullptr) {
+  if (to_write != nullptr && !fenced && schedule.may_write()) {
     collectively(group_, [&] { write_unit(*to_write); });
     schedule.round_written(flush_output, true);
   }

@@ -89,6 +89,13 @@ public:
     static_cast<void>(flush_output);
     static_cast<void>(last);
   }
+
+  // Collective; the same answer on every rank. Asked before each round is
+  // written: may this group still write into the job's output? A schedule
+  // whose right to the job can lapse (a lease that expired while the group
+  // was stopped, say) answers no once it has, and then ends the job at the
+  // next next_round; nothing more of the job is written. The default is yes.
+  virtual bool may_write() { return true; }
 };
 
 // The whole plan split into contiguous runs of units, one run per rank.
@@ -172,6 +179,8 @@ private:
   void request_outputs();
   void allocate_slots();
   void open_output_file();
+  // What the output file will hold: its datasets plus room for metadata.
+  int64_t output_bytes() const;
   void read_unit(Slot& slot);
   void compute(Slot& slot);
   void write_unit(const Slot& slot);

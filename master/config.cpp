@@ -113,6 +113,40 @@ WatchRule parse_watch_rule(const nlohmann::json& document, const std::string& wh
   return rule;
 }
 
+CurveConfig parse_curve(const nlohmann::json& document, const std::string& where) {
+  Fields fields(document, where);
+  std::string secret, clients, workers;
+  fields.read("secret_key_file", secret);
+  fields.read("authorized_clients_dir", clients);
+  fields.read("authorized_workers_dir", workers);
+  fields.refuse_unknown();
+  const auto required = [&](const char* key, const std::string& value, const char* what) {
+    if (value.empty()) fields.fail(key, fmt::format("is required ({})", what));
+    return fs::absolute(value).lexically_normal();
+  };
+  CurveConfig curve;
+  curve.secret_key_file =
+      required("secret_key_file", secret, "the master's NAME.key_secret, from h5io keygen");
+  curve.authorized_clients_dir = required("authorized_clients_dir", clients,
+                                          "a directory of the NAME.key files of allowed clients");
+  curve.authorized_workers_dir =
+      required("authorized_workers_dir", workers,
+               "a directory of the NAME.key files of allowed worker groups");
+  for (const auto& [key, dir] :
+       {std::pair{"authorized_clients_dir", &curve.authorized_clients_dir},
+        std::pair{"authorized_workers_dir", &curve.authorized_workers_dir}}) {
+    std::error_code ec;
+    if (!fs::is_directory(*dir, ec))
+      fields.fail(key, fmt::format("is '{}', which is not a directory{}", dir->string(),
+                                   fs::exists(*dir, ec) ? "" : " (it does not exist)"));
+  }
+  if (curve.authorized_clients_dir == curve.authorized_workers_dir)
+    fields.fail("authorized_workers_dir",
+                "must differ from authorized_clients_dir: a client's key must not let it "
+                "register as a worker group");
+  return curve;
+}
+
 } // namespace
 
 MasterConfig parse_config(const nlohmann::json& document, const std::string& origin) {
@@ -135,12 +169,15 @@ MasterConfig parse_config(const nlohmann::json& document, const std::string& ori
   fields.read("unit_mb", config.unit_mb);
   fields.read("min_units", config.min_units);
   fields.read("keep_finished_jobs", config.keep_finished_jobs);
+  fields.read_ms("check_timeout_ms", config.check_timeout, 100);
   if (const nlohmann::json* watch = fields.child("watch")) {
     if (!watch->is_array()) fields.fail("watch", "must be a list of rules");
     for (size_t i = 0; i < watch->size(); ++i)
       config.watch.push_back(
           parse_watch_rule((*watch)[i], fmt::format("{}: watch[{}]", origin, i)));
   }
+  if (const nlohmann::json* curve = fields.child("curve"))
+    config.curve = parse_curve(*curve, origin + ": curve");
   fields.refuse_unknown();
   if (journal.empty()) fields.fail("journal_dir", "is required (where accepted jobs are recorded)");
   config.journal_dir = fs::absolute(journal).lexically_normal();

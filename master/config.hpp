@@ -33,6 +33,14 @@ struct WatchRule {
   FinishedRule finished;
 };
 
+// CURVE authentication (PROTOCOL.md section 4): the master's secret key and
+// the public keys (NAME.key files) allowed on each endpoint.
+struct CurveConfig {
+  std::filesystem::path secret_key_file;
+  std::filesystem::path authorized_clients_dir; // the client and status endpoints
+  std::filesystem::path authorized_workers_dir; // the worker endpoint
+};
+
 struct MasterConfig {
   std::string client_endpoint = "tcp://127.0.0.1:5555";
   std::string status_endpoint = "tcp://127.0.0.1:5556";
@@ -50,7 +58,11 @@ struct MasterConfig {
   int64_t unit_mb = 64;
   int min_units = 8; // small jobs are still cut into this many units (or one per chunk)
   size_t keep_finished_jobs = 1000;
+  // Longest a submission's check may take (the library's h5io_init runs in
+  // a child process, which is killed after this).
+  std::chrono::milliseconds check_timeout{60000};
   std::vector<WatchRule> watch;
+  std::optional<CurveConfig> curve; // none: no authentication, as before
 };
 
 // Throws h5io::Error naming the file and the offending key.

@@ -39,7 +39,6 @@ Journal::Journal(const fs::path& dir, const std::function<void(const nlohmann::j
   if (ec)
     throw Error(
         fmt::format("cannot create the journal directory '{}': {}", dir.string(), ec.message()));
-  const auto start = std::chrono::steady_clock::now();
   off_t good_end = 0;
   {
     std::ifstream in(path_, std::ios::binary);
@@ -77,7 +76,6 @@ Journal::Journal(const fs::path& dir, const std::function<void(const nlohmann::j
       good_end = static_cast<off_t>(in.tellg());
     }
   }
-  replay_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   fd_ = FileDescriptor(::open(path_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0640));
   if (!fd_.valid())

@@ -32,7 +32,6 @@ public:
 
   const std::filesystem::path& path() const { return path_; }
   size_t records() const { return records_; }
-  double replay_seconds() const { return replay_seconds_; }
 
 private:
   std::filesystem::path path_;
@@ -40,7 +39,6 @@ private:
   std::string queued_;
   size_t queued_count_ = 0;
   size_t records_ = 0;
-  double replay_seconds_ = 0;
 };
 
 } // namespace h5io::master

@@ -5,8 +5,10 @@
 #include "common/version.hpp"
 #include "master/sockets.hpp"
 #include "master/submit_check.hpp"
+#include "proto/curve_keys.hpp"
 
 #include <fmt/format.h>
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
@@ -50,6 +52,17 @@ std::vector<zmq::message_t> receive_waiting(zmq::socket_t& socket) {
   return frames;
 }
 
+// Without CURVE, an endpoint off the loopback interface lets anyone who can
+// reach it in: say so once at start.
+void warn_if_exposed(const std::string& endpoint, const char* role, const char* what) {
+  if (!endpoint.starts_with("tcp://")) return; // ipc: file permissions; inproc: this process
+  const std::string host = endpoint.substr(6, endpoint.rfind(':') - 6);
+  if (host.starts_with("127.") || host == "localhost" || host == "[::1]" || host == "::1") return;
+  spdlog::warn("the {} endpoint {} is not on the loopback interface and the configuration has no "
+               "\"curve\" block: anyone who can reach it can {} (deploy/README.md, Keys)",
+               role, endpoint, what);
+}
+
 std::string quoted_roots(const std::vector<fs::path>& roots) {
   std::string text;
   for (const fs::path& root : roots) text += (text.empty() ? "" : ", ") + root.string();
@@ -61,15 +74,36 @@ std::string quoted_roots(const std::vector<fs::path>& roots) {
 MasterServer::MasterServer(MasterConfig config)
     : config_(std::move(config)), context_(1), client_(context_, zmq::socket_type::router),
       worker_(context_, zmq::socket_type::router), scheduler_(scheduler_settings(config_)) {
+  // Keys first: a bad key file stops the start before a long journal replay.
+  std::function<void(zmq::socket_t&)> secure_status;
+  if (config_.curve) {
+    CurveSetup curve = load_curve_setup(*config_.curve);
+    // Bound before any socket below: libzmq lets every CURVE peer in while
+    // no ZAP handler is there.
+    zap_.emplace(context_, std::move(curve.domains));
+    proto::set_curve_server(client_, curve.secret_key, zap_domain::clients);
+    proto::set_curve_server(worker_, curve.secret_key, zap_domain::workers);
+    secure_status = [secret = curve.secret_key](zmq::socket_t& socket) {
+      proto::set_curve_server(socket, secret, zap_domain::status);
+    };
+  } else {
+    warn_if_exposed(config_.client_endpoint, "client", "submit and cancel jobs");
+    warn_if_exposed(config_.status_endpoint, "status", "follow every job");
+    warn_if_exposed(config_.worker_endpoint, "worker", "join as a worker group and be handed jobs");
+  }
+  const auto replay_start = std::chrono::steady_clock::now();
   journal_.emplace(config_.journal_dir,
                    [this](const nlohmann::json& record) { scheduler_.replay(record); });
   const int resumed = scheduler_.resume_after_replay();
+  // Reading the records and rebuilding the job table: the whole restart cost.
+  const double replay_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - replay_start).count();
   scheduler_.hold_resumed_jobs(Clock::now() + config_.heartbeat * config_.heartbeat_liveness);
   journal_->append({{"rec", "start"}, {"time", unix_now()}, {"version", std::string(version())}});
   journal_->commit();
   spdlog::info("journal {}: {} records replayed in {:.3f} s; {} unfinished job{} resumed",
-               journal_->path().string(), journal_->records() - 1, journal_->replay_seconds(),
-               resumed, resumed == 1 ? "" : "s");
+               journal_->path().string(), journal_->records() - 1, replay_seconds, resumed,
+               resumed == 1 ? "" : "s");
   if (config_.input_roots.empty())
     spdlog::warn("no input_roots configured: jobs may read any file this user can read");
   else
@@ -83,11 +117,11 @@ MasterServer::MasterServer(MasterConfig config)
   limit_listener(worker_);
   bind_endpoint(client_, config_.client_endpoint, "client");
   bind_endpoint(worker_, config_.worker_endpoint, "worker");
-  status_.emplace(context_, config_.status_endpoint);
+  status_.emplace(context_, config_.status_endpoint, secure_status);
   if (!config_.watch.empty()) watcher_.emplace(config_.watch, config_.rescan);
-  spdlog::info("h5io-master {} ready: clients {}, status {}, workers {} (epoch {})", version(),
+  spdlog::info("h5io-master {} ready: clients {}, status {}, workers {} (epoch {}{})", version(),
                config_.client_endpoint, config_.status_endpoint, config_.worker_endpoint,
-               status_->epoch());
+               status_->epoch(), config_.curve ? ", CURVE" : "");
   status_->publish(proto::topic::master_started,
                    {{"version", std::string(version())}, {"jobs_resumed", resumed}});
 }
@@ -267,6 +301,13 @@ void MasterServer::run(const std::atomic<bool>& stop, const std::function<void()
                  {"workers", scheduler_.groups()}});
     }
     deliver(out, replies);
+    if (now >= next_trim_) {
+      // glibc keeps freed memory in per-thread caches (ZeroMQ's I/O thread
+      // frees what the loop allocated) and gives it back only when asked: a
+      // master that runs for months would otherwise creep (bench/soak.py).
+      next_trim_ = now + std::chrono::minutes(1);
+      malloc_trim(0);
+    }
     // Snapshots last: they include every event published before them.
     for (Reply& reply : snapshots)
       reply.body = status_->snapshot(scheduler_.jobs_json(), scheduler_.workers_json(wall, now));

@@ -9,6 +9,7 @@
 #include "master/scan_watcher.hpp"
 #include "master/scheduler.hpp"
 #include "master/status_publisher.hpp"
+#include "master/zap_handler.hpp"
 
 #include <zmq.hpp>
 
@@ -52,6 +53,7 @@ private:
 
   MasterConfig config_;
   zmq::context_t context_;
+  std::optional<ZapHandler> zap_; // with "curve" in the config; before the sockets it guards
   zmq::socket_t client_;
   zmq::socket_t worker_;
   Scheduler scheduler_;
@@ -59,6 +61,7 @@ private:
   std::optional<StatusPublisher> status_;
   std::optional<ScanWatcher> watcher_;
   Clock::time_point next_heartbeat_{};
+  Clock::time_point next_trim_{}; // of the allocator's caches
 };
 
 } // namespace h5io::master

@@ -71,7 +71,12 @@ void Scheduler::replay(const nlohmann::json& record) {
     target->state = record.at("state").get<std::string>();
     target->error = optional_text(record, "error");
     target->finished = record.value("finished", 0.0);
+    target->pending.clear();
     finished_order_.push_back(target->id);
+    // As the jobs end, not all at the end: a journal of years holds far more
+    // jobs than the table keeps, and later records of a forgotten job are
+    // ignored anyway.
+    forget_old_jobs();
   } else {
     spdlog::warn("journal: ignoring a record of unknown kind '{}'", kind);
   }
@@ -228,6 +233,9 @@ void Scheduler::on_worker(const std::string& id, const proto::WorkerMessage& mes
           if (lease_matches(group, m.job, m.lease)) job_finished(group, jobs_.at(m.job), wall, out);
         } else if constexpr (std::is_same_v<M, proto::Disconnect>) {
           lose_group(id, "it disconnected", false, wall, out);
+        } else if constexpr (std::is_same_v<M, proto::Heartbeat>) {
+          // The answer tells the group its lease still stands (fencing).
+          if (m.probe) send(group, proto::Heartbeat{m.probe}, now, out);
         }
       },
       message);
@@ -375,7 +383,7 @@ void Scheduler::end_job(Job& job, const char* state, double wall, Outbox& out) {
 void Scheduler::forget_old_jobs() {
   while (finished_order_.size() > settings_.keep_finished_jobs) {
     jobs_.erase(finished_order_.front()); // client_refs_ keeps answering for it
-    finished_order_.erase(finished_order_.begin());
+    finished_order_.pop_front();
   }
 }
 
@@ -429,6 +437,8 @@ void Scheduler::lease_units(WorkerGroup& group, Job& job, Clock::time_point now,
     message.unit_slices = job.unit_slices;
     message.resume = job.units_done > 0;
     message.units = std::move(units);
+    message.group_timeout_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(group.silence_limit).count();
     send(group, std::move(message), now, out);
   } else if (!units.empty()) {
     send(group, proto::MoreUnits{job.id, group.lease, std::move(units)}, now, out);

@@ -9,6 +9,7 @@
 #include "master/job.hpp"
 #include "master/outbox.hpp"
 
+#include <deque>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -118,7 +119,7 @@ private:
   std::map<std::string, Job> jobs_;
   std::map<std::string, std::string> client_refs_; // ref -> job id
   std::map<std::string, WorkerGroup> groups_;
-  std::vector<std::string> finished_order_; // ended jobs, oldest first
+  std::deque<std::string> finished_order_; // ended jobs, oldest first
   uint64_t next_order_ = 1;
   int64_t next_job_ = 1;
   int64_t next_lease_ = 1;

@@ -13,13 +13,15 @@ double unix_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-StatusPublisher::StatusPublisher(zmq::context_t& context, const std::string& endpoint)
+StatusPublisher::StatusPublisher(zmq::context_t& context, const std::string& endpoint,
+                                 const std::function<void(zmq::socket_t&)>& secure)
     : socket_(context, zmq::socket_type::pub),
       epoch_(fmt::format("m-{}-{}", static_cast<int64_t>(unix_now()), ::getpid())) {
   // Watchers that fall behind lose events (they see the gap and resync);
   // the master never blocks on them.
   socket_.set(zmq::sockopt::sndhwm, 100000);
   socket_.set(zmq::sockopt::linger, 500);
+  if (secure) secure(socket_);
   bind_endpoint(socket_, endpoint, "status");
 }
 

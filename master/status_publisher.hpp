@@ -9,6 +9,7 @@
 #include <zmq.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace h5io::master {
@@ -18,7 +19,9 @@ double unix_now();
 
 class StatusPublisher {
 public:
-  StatusPublisher(zmq::context_t& context, const std::string& endpoint);
+  // `secure`, when given, sets the socket's security options before it binds.
+  StatusPublisher(zmq::context_t& context, const std::string& endpoint,
+                  const std::function<void(zmq::socket_t&)>& secure = {});
 
   void publish(const std::string& topic, nlohmann::json fields);
   // The reply to a status request: reflects every event published so far.

@@ -1,5 +1,7 @@
 #include "master/submit_check.hpp"
 
+#include "master/child_check.hpp"
+
 #include "common/error.hpp"
 #include "common/job_preflight.hpp"
 #include "common/plugin_host.hpp"
@@ -92,9 +94,22 @@ CheckedJob check_submit(const proto::SubmitRequest& request, const MasterConfig&
   spec.params = JobParams::from_json(request.job.params);
   spec.plan.target_unit_bytes = config.unit_mb << 20;
   spec.plan.ranks = config.min_units;
-  const PreflightResult preflight = preflight_job(spec);
-  checked.unit_slices = preflight.plan.slices_per_unit;
-  for (const Unit& unit : preflight.plan.units) checked.units.emplace_back(unit.first, unit.count);
+  // The library's own code runs here: in a child, so that a crash or a hang
+  // costs this submission only.
+  const std::string plan_text = run_in_child(
+      [&] {
+        const PreflightResult preflight = preflight_job(spec);
+        nlohmann::json plan = {{"unit_slices", preflight.plan.slices_per_unit},
+                               {"units", nlohmann::json::array()}};
+        for (const Unit& unit : preflight.plan.units)
+          plan["units"].push_back({unit.first, unit.count});
+        return plan.dump();
+      },
+      config.check_timeout, fmt::format("library '{}'", spec.plugin));
+  const nlohmann::json plan = nlohmann::json::parse(plan_text);
+  checked.unit_slices = plan.at("unit_slices").get<int64_t>();
+  for (const nlohmann::json& unit : plan.at("units"))
+    checked.units.emplace_back(unit.at(0).get<int64_t>(), unit.at(1).get<int64_t>());
   return checked;
 }
 

@@ -19,7 +19,8 @@ struct CheckedJob {
   std::vector<std::pair<int64_t, int64_t>> units; // first, count
 };
 
-// Throws h5io::Error with the reason. Runs the library's init in this process.
+// Throws h5io::Error with the reason. Runs the library's init in a child
+// process (at most config.check_timeout).
 CheckedJob check_submit(const proto::SubmitRequest& request, const MasterConfig& config);
 
 // Whether `path` (absolute, normalised) lies under one of `roots` (an empty

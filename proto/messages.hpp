@@ -45,7 +45,13 @@ struct JobRequest {
   nlohmann::json params = nlohmann::json::object(); // KEY: string|number|bool
 };
 
-struct Heartbeat {};
+// Both ways. A worker's heartbeat may carry a `probe` number, which the
+// master sends straight back in a heartbeat of its own: the group then knows
+// the master heard it after the probe left, which is what its lease needs
+// (see Assign::group_timeout_ms).
+struct Heartbeat {
+  std::optional<int64_t> probe;
+};
 struct Disconnect {};
 
 // ---------------------------------------------------------------- client endpoint
@@ -147,6 +153,10 @@ struct Assign {
   int64_t unit_slices = 0;
   bool resume = false;
   std::vector<UnitRange> units;
+  // The master forgets the group, and re-leases its units, after this long
+  // without a message from it; 0: not said. The group writes only while a
+  // probe answered within this time (less a margin) vouches for its lease.
+  int64_t group_timeout_ms = 0;
 };
 struct MoreUnits {
   std::string job;

@@ -63,6 +63,11 @@ WorkerMessage read_ready(const json& object) {
   return ready;
 }
 
+template <class Variant> Variant read_heartbeat(const json& object) {
+  const FieldReader fields(object, "heartbeat", {"probe"});
+  return Heartbeat{fields.optional_integer("probe", 0, INT64_MAX)};
+}
+
 template <class Message, class Variant> Variant read_empty(const json& object) {
   const FieldReader fields(object, object.at("type").get<std::string>(), {});
   return Message{};
@@ -88,16 +93,16 @@ WorkerMessage read_finished(const json& object) {
 }
 
 constexpr detail::MessageParser<WorkerMessage> kWorkerMessages[] = {
-    {"ready", read_ready},       {"heartbeat", read_empty<Heartbeat, WorkerMessage>},
+    {"ready", read_ready},       {"heartbeat", read_heartbeat<WorkerMessage>},
     {"done", read_done},         {"failed", read_failed},
     {"finished", read_finished}, {"disconnect", read_empty<Disconnect, WorkerMessage>}};
 
 // ---- master -> worker
 
 MasterMessage read_assign(const json& object) {
-  const FieldReader fields(
-      object, "assign",
-      {"job", "lease", "input", "output", "plugin", "params", "unit_slices", "resume", "units"});
+  const FieldReader fields(object, "assign",
+                           {"job", "lease", "input", "output", "plugin", "params", "unit_slices",
+                            "resume", "units", "group_timeout_ms"});
   auto [job, lease] = read_lease(fields);
   Assign assign;
   assign.job = std::move(job);
@@ -107,6 +112,7 @@ MasterMessage read_assign(const json& object) {
   assign.resume = fields.boolean("resume");
   // May be empty: the group opens the job and gets units as credit allows.
   assign.units = read_ranges(fields, 0);
+  assign.group_timeout_ms = fields.optional_integer("group_timeout_ms", 1, INT64_MAX).value_or(0);
   return assign;
 }
 
@@ -132,7 +138,7 @@ constexpr detail::MessageParser<MasterMessage> kMasterMessages[] = {
     {"units", read_units},
     {"finish", read_finish},
     {"release", read_release},
-    {"heartbeat", read_empty<Heartbeat, MasterMessage>},
+    {"heartbeat", read_heartbeat<MasterMessage>},
     {"disconnect", read_empty<Disconnect, MasterMessage>}};
 
 // ---- encoding: one to_json per message
@@ -148,8 +154,10 @@ json ranges(const std::vector<UnitRange>& units) {
   return array;
 }
 
-json to_json(const Heartbeat&) {
-  return {{"type", "heartbeat"}};
+json to_json(const Heartbeat& m) {
+  json message = {{"type", "heartbeat"}};
+  if (m.probe) message["probe"] = *m.probe;
+  return message;
 }
 json to_json(const Disconnect&) {
   return {{"type", "disconnect"}};
@@ -181,6 +189,7 @@ json to_json(const Assign& m) {
   message["unit_slices"] = m.unit_slices;
   message["resume"] = m.resume;
   message["units"] = ranges(m.units);
+  if (m.group_timeout_ms > 0) message["group_timeout_ms"] = m.group_timeout_ms;
   return message;
 }
 json to_json(const MoreUnits& m) {

@@ -128,6 +128,56 @@ LeasedSchedule::Round LeasedSchedule::plan_round() {
   return round;
 }
 
+bool LeasedSchedule::may_write() {
+  std::string verdict;
+  if (group_.is_root() && lease_vouched()) verdict.push_back('1');
+  // The other ranks wait here while rank 0 waits for the master's answer.
+  return !group_.broadcast_patiently(verdict, 0).empty();
+}
+
+bool LeasedSchedule::lease_vouched() {
+  using Clock = std::chrono::steady_clock;
+  // The margin covers the trip of the answer and the two clocks' rates.
+  const Clock::duration window = lease_.group_timeout - lease_.group_timeout / 4;
+  bool waited = false;
+  try {
+    for (;;) {
+      while (std::optional<LinkEvent> event = channel_->next_event(milliseconds(0)))
+        handle(std::move(*event));
+      if (ending_ == JobEnding::released || ending_ == JobEnding::link_lost) {
+        spdlog::warn("lease {}: not writing what this group computed: the lease has ended ({}), "
+                     "so those units may be another group's now",
+                     lease_.lease, ending_name(ending_));
+        return false;
+      }
+      const Clock::duration age = Clock::now() - channel_->confirmed();
+      if (lease_.group_timeout.count() == 0 || age < window) {
+        if (waited) spdlog::info("lease {}: the master answered; writing", lease_.lease);
+        return true;
+      }
+      if (stop_.load()) {
+        ending_ = JobEnding::stopping;
+        spdlog::warn("lease {}: stopping without writing the last round: the master has not "
+                     "vouched for the lease lately",
+                     lease_.lease);
+        return false;
+      }
+      if (!waited)
+        spdlog::warn("lease {}: holding back a write: the master last answered this group {:.1f} "
+                     "s ago and forgets a group after {:.1f} s; waiting for it to answer",
+                     lease_.lease, std::chrono::duration<double>(age).count(),
+                     std::chrono::duration<double>(lease_.group_timeout).count());
+      waited = true;
+      if (std::optional<LinkEvent> event = channel_->next_event(kMasterPoll))
+        handle(std::move(*event));
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("lease {}: not writing: {}", lease_.lease, e.what());
+    ending_ = JobEnding::link_lost;
+    return false;
+  }
+}
+
 void LeasedSchedule::handle(LinkEvent event) {
   if (const auto* reset = std::get_if<LinkReset>(&event)) {
     spdlog::warn("dropping the job: {}", reset->reason);

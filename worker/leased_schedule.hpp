@@ -41,6 +41,9 @@ const char* ending_name(JobEnding ending);
 struct Lease {
   std::string job;
   int64_t lease = 0;
+  // The assignment's group_timeout_ms: the master re-leases the units of a
+  // group it has not heard from for this long. Zero: not said (no fencing).
+  std::chrono::milliseconds group_timeout{0};
 };
 
 struct ScheduleSettings {
@@ -59,6 +62,10 @@ public:
 
   bool next_round(std::optional<Unit>& mine) override;
   void round_written(const std::function<void()>& flush_output, bool last) override;
+  // Yes while the lease holds: not released, the link not lost, and a probe
+  // the master answered less than 3/4 of the group timeout ago. Otherwise it
+  // waits for an answer (or news that the lease is gone) rather than write.
+  bool may_write() override;
 
   // Every rank, after run(): why it ended.
   JobEnding ending() const { return ending_; }
@@ -81,6 +88,8 @@ private:
   };
   // Rank 0. Never throws: an error travels in the round to every rank.
   Round plan_round();
+  // Rank 0: may_write's answer. Never throws.
+  bool lease_vouched();
   void handle(LinkEvent event);
   void accept(const std::vector<proto::UnitRange>& units);
   // Units handed out and not yet reported (empty rounds in flight owe

@@ -8,6 +8,7 @@
 #include "common/job_log.hpp"
 #include "common/mpi_group.hpp"
 #include "common/plugin_host.hpp"
+#include "proto/curve_keys.hpp"
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
@@ -27,6 +28,8 @@ struct Options {
   int credit = 0;
   int heartbeat_ms = 1000;
   int liveness = 3;
+  std::string key;        // the group's CURVE secret key file
+  std::string master_key; // the master's CURVE public key file
   bool verbose = false;
 };
 
@@ -56,6 +59,10 @@ std::string host_name() {
 }
 
 int serve(const Options& options, int& argc, char**& argv) {
+  // A file-size limit (a quota, `ulimit -f`) would otherwise kill the rank
+  // with SIGXFSZ mid-write; ignored, the write fails with EFBIG, the job
+  // fails with "File too large" and the group lives on.
+  std::signal(SIGXFSZ, SIG_IGN);
   h5io::MpiSession mpi(argc, argv);
   h5io::Group group;
   h5io::hdf5::silence_error_printing();
@@ -78,6 +85,19 @@ int serve(const Options& options, int& argc, char**& argv) {
   // travels and the master tops the lease up.
   settings.credit = options.credit > 0 ? options.credit : 3 * group.size();
 
+  // Rank 0 alone talks to the master, so only its host needs the key files;
+  // a bad one stops every rank, with rank 0's message.
+  std::optional<h5io::proto::CurveClientKeys> curve;
+  try {
+    h5io::collectively(group, [&] {
+      if (group.is_root() && !options.key.empty())
+        curve = h5io::proto::read_client_keys(options.key, options.master_key);
+    });
+  } catch (const std::exception& e) {
+    if (group.is_root()) spdlog::critical("{}", e.what());
+    return 1;
+  }
+
   std::optional<h5io::worker::MasterLink> link;
   if (group.is_root()) {
     h5io::worker::LinkOptions link_options;
@@ -91,6 +111,10 @@ int serve(const Options& options, int& argc, char**& argv) {
     link_options.heartbeat = std::chrono::milliseconds(options.heartbeat_ms);
     link_options.ready.heartbeat_ms = options.heartbeat_ms;
     link_options.liveness = options.liveness;
+    if (curve)
+      spdlog::info("CURVE: this group's public key is {} ({}); the master's is {} ({})",
+                   curve->own.public_key, options.key, curve->server_key, options.master_key);
+    link_options.curve = std::move(curve);
     link.emplace(std::move(link_options));
   }
   try {
@@ -125,6 +149,16 @@ int main(int argc, char** argv) {
                  "Heartbeat periods of silence after which the master counts as dead")
       ->capture_default_str()
       ->check(CLI::Range(1, 100));
+  CLI::Option* key =
+      app.add_option("--key", options.key,
+                     "This group's CURVE secret key file (NAME.key_secret from h5io keygen; its "
+                     "NAME.key must be in the master's authorized_workers_dir). Read on rank 0's "
+                     "host only");
+  CLI::Option* master_key =
+      app.add_option("--master-key", options.master_key,
+                     "The master's CURVE public key file (the NAME.key of its secret_key_file)");
+  key->needs(master_key);
+  master_key->needs(key);
   app.add_flag("--verbose,-v", options.verbose, "Print debugging detail");
   try {
     app.parse(argc, argv);

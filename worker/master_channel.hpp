@@ -31,6 +31,11 @@ public:
   virtual void send(proto::WorkerMessage message) = 0;
   // The next event, waiting at most `wait` for one.
   virtual std::optional<LinkEvent> next_event(std::chrono::milliseconds wait) = 0;
+  // When the newest probe the master has answered on the present connection
+  // was sent (the epoch if none): the master heard the group after that, so
+  // it counted the group alive, and its lease valid, until at least then
+  // plus its group timeout.
+  virtual std::chrono::steady_clock::time_point confirmed() const = 0;
 };
 
 } // namespace h5io::worker

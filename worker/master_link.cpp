@@ -98,6 +98,16 @@ bool MasterLink::stopping() {
   return stopping_;
 }
 
+std::chrono::steady_clock::time_point MasterLink::confirmed() const {
+  const std::lock_guard lock(mutex_);
+  return confirmed_;
+}
+
+void MasterLink::set_confirmed(Clock::time_point when) {
+  const std::lock_guard lock(mutex_);
+  confirmed_ = when;
+}
+
 void MasterLink::loop() {
   zmq::context_t context(1);
   milliseconds pause = kFirstBackOff;
@@ -116,29 +126,50 @@ MasterLink::Conversation MasterLink::converse(zmq::context_t& context) {
   zmq::socket_t socket(context, zmq::socket_type::dealer);
   socket.set(zmq::sockopt::linger, kLingerMs);
   socket.set(zmq::sockopt::maxmsgsize, proto::kSocketMaxMessageBytes);
+  // A master that refuses the key drops the connection: the group hears
+  // nothing and retries with back-off (the master's log names the key).
+  if (options_.curve) proto::set_curve_client(socket, *options_.curve);
   socket.connect(options_.endpoint);
 
   const milliseconds heartbeat = options_.heartbeat;
   const milliseconds silence_limit = heartbeat * options_.liveness;
-  Clock::time_point last_sent = Clock::now();
   Clock::time_point last_heard = Clock::now();
   bool heard = false;
+  // Probes sent on this connection and not yet answered, oldest first. An
+  // answer vouches only for the time its probe left: one that waited in a
+  // buffer while the group was stopped vouches for nothing recent.
+  std::deque<std::pair<int64_t, Clock::time_point>> probes;
+  Clock::time_point last_probe{};
+  set_confirmed({}); // a new connection: nothing confirmed yet
   const auto transmit = [&](const proto::WorkerMessage& message) {
     const std::string frame = proto::encode(message);
     if (!socket.send(zmq::buffer(frame), zmq::send_flags::dontwait))
       spdlog::warn("the queue to the master is full; a message was dropped");
-    last_sent = Clock::now();
+  };
+  // Every heartbeat period, busy or not: the answers keep the lease vouched for.
+  const auto probe = [&] {
+    last_probe = Clock::now();
+    probes.emplace_back(next_probe_, last_probe);
+    if (probes.size() > 64) probes.pop_front(); // a master that never answers
+    transmit(proto::Heartbeat{next_probe_++});
+  };
+  const auto answered = [&](int64_t number) {
+    while (!probes.empty() && probes.front().first <= number) {
+      if (probes.front().first == number) set_confirmed(probes.front().second);
+      probes.pop_front();
+    }
   };
   spdlog::info("connecting to the master at {} as group '{}' ({} ranks, credit {})",
                options_.endpoint, options_.ready.group, options_.ready.ranks,
                options_.ready.credit);
   transmit(options_.ready);
+  probe();
 
   for (;;) {
     std::vector<zmq::pollitem_t> items = {{socket.handle(), 0, ZMQ_POLLIN, 0},
                                           {nullptr, wake_fd_.get(), ZMQ_POLLIN, 0}};
     const milliseconds wait =
-        std::min(until(last_sent + heartbeat), until(last_heard + silence_limit));
+        std::min(until(last_probe + heartbeat), until(last_heard + silence_limit));
     zmq::poll(items, wait);
     if ((items[1].revents & ZMQ_POLLIN) != 0) drain_wake_fd();
 
@@ -153,8 +184,13 @@ MasterLink::Conversation MasterLink::converse(zmq::context_t& context) {
         if (std::holds_alternative<proto::Disconnect>(message)) {
           spdlog::info("the master does not know this group; announcing it again");
           deliver(LinkReset{"the master does not know this group"});
+          probes.clear();
+          set_confirmed({});
           transmit(options_.ready);
-        } else if (!std::holds_alternative<proto::Heartbeat>(message)) {
+          probe();
+        } else if (const auto* beat = std::get_if<proto::Heartbeat>(&message)) {
+          if (beat->probe) answered(*beat->probe);
+        } else {
           spdlog::debug("from the master: {}", type_name(message));
           deliver(std::move(message));
         }
@@ -168,7 +204,7 @@ MasterLink::Conversation MasterLink::converse(zmq::context_t& context) {
     const bool ending = stopping();
     for (const proto::WorkerMessage& message : take_outbound()) transmit(message);
     if (ending) return Conversation::stopped;
-    if (Clock::now() - last_sent >= heartbeat) transmit(proto::Heartbeat{});
+    if (Clock::now() - last_probe >= heartbeat) probe();
     if (Clock::now() - last_heard >= silence_limit) {
       spdlog::warn("the master has been silent for {} ms; reconnecting",
                    (Clock::now() - last_heard) / milliseconds(1));

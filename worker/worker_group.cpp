@@ -77,10 +77,12 @@ void WorkerGroup::run_job(const proto::Assign& assign) {
     JobSpec spec;
     collectively(group_, [&] { spec = job_spec_for(assign, settings_.plugin_dirs); });
     pipeline.emplace(group_, std::move(spec));
-    schedule.emplace(group_, pipeline->plan(), channel_, Lease{assign.job, assign.lease},
-                     assign.units, ScheduleSettings{settings_.credit, {}}, stop_);
+    const Lease lease{assign.job, assign.lease, std::chrono::milliseconds(assign.group_timeout_ms)};
+    schedule.emplace(group_, pipeline->plan(), channel_, lease, assign.units,
+                     ScheduleSettings{settings_.credit, {}}, stop_);
     pipeline->run(*schedule);
-    if (schedule->ending() == JobEnding::finished) {
+    // Finishing writes too (provenance, the rename): only under a live lease.
+    if (schedule->ending() == JobEnding::finished && schedule->may_write()) {
       const JobReport report = pipeline->finish();
       if (root) {
         channel_->send(proto::JobFinished{assign.job, assign.lease});

@@ -5,9 +5,13 @@
         --plugin tomo_fbp --output /data/recon.h5 [--param center=128.5 ...]
     submit_and_follow.py --master tcp://host:5555 --job j000042   # follow a submitted job
 
+For a master that requires CURVE (PROTOCOL.md section 4) add --key NAME.key_secret
+--master-key MASTER.key (or set $H5IO_KEY and $H5IO_MASTER_KEY); `h5io keygen` and
+pyzmq's zmq.auth.create_certificates write such files.
+
 Exit 0 only when the job completed. Needs pyzmq (Debian: python3-zmq)."""
 import argparse, json, os, sys, time
-import zmq
+import zmq, zmq.auth
 
 p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 p.add_argument("--master", default="tcp://127.0.0.1:5555")
@@ -16,23 +20,37 @@ p.add_argument("--input"); p.add_argument("--plugin"); p.add_argument("--output"
 p.add_argument("--param", action="append", default=[], help="KEY=VALUE")
 p.add_argument("--job", help="follow this job (submitted earlier) instead of submitting one")
 p.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for a reply")
+p.add_argument("--key", default=os.environ.get("H5IO_KEY"), help="this client's secret key file")
+p.add_argument("--master-key", default=os.environ.get("H5IO_MASTER_KEY"),
+               help="the master's public key file")
 args = p.parse_args()
 if not args.job and not (args.input and args.plugin and args.output):
     p.error("--input, --plugin and --output are needed to submit (or --job to follow one)")
+if bool(args.key) != bool(args.master_key):
+    p.error("CURVE needs both --key and --master-key (or neither)")
+curve = None
+if args.key:   # (public, secret) of this client, then the master's public key
+    curve = (*zmq.auth.load_certificate(args.key), zmq.auth.load_certificate(args.master_key)[0])
+    if curve[1] is None: p.error(f"{args.key} holds no secret-key: give NAME.key_secret")
 host, port = args.master.rsplit(":", 1)
 status_endpoint = args.status or f"{host}:{int(port) + 1}"
 ctx = zmq.Context()
 
+def secure(s):
+    """CURVE, when keys are given; a master that refuses them stays silent."""
+    if curve: s.curve_publickey, s.curve_secretkey, s.curve_serverkey = curve
+    return s
+
 def request(message):
     """One request on a fresh REQ socket (a timed-out REQ socket is stuck)."""
-    with ctx.socket(zmq.REQ) as s:
+    with secure(ctx.socket(zmq.REQ)) as s:
         s.setsockopt(zmq.LINGER, 0); s.setsockopt(zmq.RCVTIMEO, int(args.timeout * 1000))
         s.connect(args.master); s.send_json(message)
         try: return s.recv_json()
         except zmq.Again: sys.exit(f"no reply from the master at {args.master}")
 
 # 1. Subscribe first (to everything: seq counts all topics), so no event is lost.
-sub = ctx.socket(zmq.SUB); sub.setsockopt(zmq.LINGER, 0)
+sub = secure(ctx.socket(zmq.SUB)); sub.setsockopt(zmq.LINGER, 0)
 sub.setsockopt(zmq.SUBSCRIBE, b""); sub.connect(status_endpoint)
 # 2. Submit (absolute paths: the master may run elsewhere; values as text),
 #    or join a job submitted earlier: the snapshot below says where it is.

@@ -26,7 +26,12 @@ def main():
                     "--overwrite", "--frames", "8", "--rows", "16", "--columns", "8"], check=True,
                    capture_output=True)
 
-    master = Master(args, input_roots=[indir], output_roots=[outdir])
+    # Ways out of the roots that look like ways in.
+    link_in = os.path.join(indir, "link.h5")
+    os.symlink(outside_in, link_in)
+    os.symlink(args.workdir, os.path.join(outdir, "escape"))
+
+    master = Master(args, input_roots=[indir], output_roots=[outdir], check_timeout_ms=2000)
     try:
         ok = {"type": "submit", "input": scan, "plugin": "benchmark",
               "output": os.path.join(outdir, "ok.h5")}
@@ -42,7 +47,23 @@ def main():
             ("relative input", {**ok, "input": "scan.h5"}, "must be an absolute path"),
             ("input outside the roots", {**ok, "input": outside_in},
              "outside the allowed input directories"),
+            ("input by a symbolic link out of the roots", {**ok, "input": link_in},
+             "outside the allowed input directories"),
+            ("input by .. out of the roots", {**ok, "input": indir + "/../outside.h5"},
+             "outside the allowed input directories"),
+            ("output in a symbolic link to a directory out of the roots",
+             {**ok, "output": out("escape/x.h5")}, "outside the allowed output directories"),
+            ("output by .. out of the roots", {**ok, "output": out("../x.h5")},
+             "outside the allowed output directories"),
             ("missing dataset", {**ok, "input": plain}, "/entry/data/data"),
+            ("library crashing in its init",
+             {**ok, "plugin": "configurable",
+              "params": {"inputs": "/entry/data/data:1", "crash_in": "h5io_init"}},
+             "library 'configurable' crashed while the master checked the job (segmentation"),
+            ("library hanging in its init",
+             {**ok, "plugin": "configurable",
+              "params": {"inputs": "/entry/data/data:1", "hang_in": "h5io_init"}},
+             "took longer than 2 s: library 'configurable' did not finish"),
             ("library refuses a parameter", {**ok, "params": {"axis": 7}}, "axis"),
             ("unknown parameter", {**ok, "params": {"axsi": 1}}, "unknown parameter 'axsi'"),
             ("output outside the roots", {**ok, "output": "/tmp/elsewhere.h5"},

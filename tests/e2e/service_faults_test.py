@@ -5,6 +5,12 @@
   master   kill -9 of the master mid-job, then a restart on the same journal
   crash    a library that segfaults on one slice, its group restarted by a
            supervising loop (as systemd's Restart=on-failure would)
+  stop     SIGSTOP of a whole group mid-job (hung, not dead): another group
+           finishes the job; the stopped group, continued afterwards, must not
+           write into it (fencing), which a poisoned library would show
+  diskfull the output outgrows a file-size limit (RLIMIT_FSIZE on the ranks):
+           the job fails saying so, no file under its name, the master and
+           the group go on to complete a small job
 
 For each trial: is every accepted job completed, bitwise equal to `h5io run`
 of the same job, with no job lost and no duplicated event (two
@@ -54,11 +60,11 @@ def wait_event(watcher, predicate, timeout, what):
     check(False, f"{what} within {timeout} s")
 
 
-def identical(output, reference):
+def identical(output, reference, paths=(RECON, CENTER)):
     if not os.path.exists(output):
         return False
     with h5py.File(output, "r") as a, h5py.File(reference, "r") as b:
-        return all(np.array_equal(a[p][...], b[p][...]) for p in (RECON, CENTER))
+        return all(np.array_equal(a[p][...], b[p][...]) for p in paths)
 
 
 class Tally:
@@ -232,15 +238,141 @@ class Supervisor(threading.Thread):
         self.group.stop()
 
 
+def partial(output):
+    """Where the service writes OUTPUT until it is complete."""
+    return output + ".partial"
+
+
+def small_scan(args, rows):
+    """An `h5io example` scan of ROWS sinogram rows (slices for `configurable`)."""
+    scan = os.path.join(args.workdir, f"small_scan_{rows}.h5")
+    if not os.path.exists(scan):
+        subprocess.run([os.path.join(args.bin, "h5io"), "example", "--output", scan,
+                        "--overwrite", "--frames", "16", "--rows", str(rows), "--columns", "16"],
+                       check=True, capture_output=True)
+    return scan
+
+
+def stopped_group(args, outdir, trial, tally):
+    """SIGSTOP of every process of the group holding a job, once it has
+    reported units: the master forgets the group after its silence limit and
+    a second group finishes the job. Only then is the stopped group poisoned
+    (the library's results turn to -1 from now on) and continued: if it
+    wrote what it had computed, or anything else, into the job's file (which
+    is the finished output now, the same file), the output would differ."""
+    scan = small_scan(args, 128)
+    params = {"inputs": "/entry/data/data:1", "sleep_ms": 60}
+    reference = os.path.join(args.workdir, "stop_reference.h5")
+    if not os.path.exists(reference):
+        h5io(args, "run", "--plugin", "configurable", "--input", scan, "--output", reference,
+             "--overwrite", *sum((["--plugin-dir", d] for d in args.plugin_dir), []),
+             *sum((["--param", f"{k}={v}"] for k, v in params.items()), []), ranks=2)
+    poison = os.path.join(args.workdir, f"poison_{trial}")
+    if os.path.exists(poison):
+        os.remove(poison)
+    master = Master(args, name=f"master_stop_{trial}", output_roots=[outdir], min_units=32)
+    watcher = StatusWatcher(master)
+    victim = WorkerGroup(args, master, 2, name=f"stopped_{trial}")
+    spare = None
+    try:
+        wait_for_groups(master, 1)
+        output = os.path.join(outdir, f"stop_{trial}.h5")
+        reply = master.submit(input=scan, plugin="configurable", output=output,
+                              params={**params, "poison_file": poison})
+        check(reply["type"] == "accepted", f"accepted: {reply}")
+        job = reply["job"]
+        wait_event(watcher, lambda t, e: t == "job.progress" and e["job"] == job, 60,
+                   "the victim reports units")
+        # mpirun puts each rank in a process group of its own: stop them all.
+        frozen = [victim.process.pid, *victim.ranks()]
+        check(len(frozen) == 3, f"mpirun and its two ranks found ({frozen})")
+        for pid in frozen:
+            os.kill(pid, signal.SIGSTOP)
+        stopped_at = time.time()
+        spare = WorkerGroup(args, master, 2, name=f"spare_stop_{trial}")
+        wait_event(watcher, lambda t, e: t == "worker.lost" and e.get("group") == f"stopped_{trial}",
+                   30, "the master gives the stopped group up")
+        noticed = time.time() - stopped_at
+        final = master.wait_for([job], timeout=120)
+        state = final[job]["state"]
+        check(state == "completed", f"the spare group completed the job ({final[job]})")
+        # The job is done and its file renamed; now the stopped group wakes up
+        # with a poisoned library and whatever it had in hand.
+        open(poison, "w").close()
+        for pid in frozen:
+            os.kill(pid, signal.SIGCONT)
+        wait_event(watcher, lambda t, e: sum(
+            1 for t2, e2 in watcher.snapshot_events()
+            if t2 == "worker.joined" and e2.get("group") == f"stopped_{trial}") >= 2, 30,
+                   "the continued group rejoins the master")
+        time.sleep(1.0)  # anything it would still write, it has written by now
+        check(victim.process.poll() is None, "the continued group is still running")
+        log = victim.log()
+        fenced = "not writing what this group computed" in log or "holding back a write" in log
+        time.sleep(0.3)
+        events = watcher.snapshot_events()
+        completed, nlost, dup = account(events, [job], {job: state})
+        same = identical(output, reference, paths=("/result/out0",))
+        check(not os.path.exists(partial(output)), "no partial file is left")
+        print(f"stop trial {trial}: lost after {noticed:.1f} s, state {state}, identical {same}, "
+              f"late write refused by the stopped group: {fenced}")
+        tally.add("stop", completed, same, nlost, dup)
+    finally:
+        for pid in [victim.process.pid, *victim.ranks()]:
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+        watcher.close()
+        cleanup(*(g for g in (victim, spare) if g), master)
+
+
+def disk_full(args, outdir, trial, tally):
+    """The ranks may write files of at most 16 MiB (RLIMIT_FSIZE, as a full
+    disk or a quota would stop them); a tomo_fbp volume of 32 MiB cannot fit.
+    The job must fail saying why, leave no file under its name or a partial
+    one, and the master and the group must go on to complete a small job."""
+    scan = args.phantom
+    master = Master(args, name=f"master_full_{trial}", output_roots=[outdir], max_attempts=2)
+    watcher = StatusWatcher(master)
+    limit = 16 << 20
+    group = WorkerGroup(args, master, 2, name=f"full_{trial}",
+                        launcher=["prlimit", f"--fsize={limit}"])
+    try:
+        wait_for_groups(master, 1)
+        big = os.path.join(outdir, f"full_{trial}.h5")
+        reply = master.submit(input=scan, plugin="tomo_fbp", output=big)
+        check(reply["type"] == "accepted", f"accepted: {reply}")
+        final = master.wait_for([reply["job"]], timeout=120)[reply["job"]]
+        error = final.get("error", "")
+        print(f"diskfull trial {trial}: {final['state']}: {error}")
+        check(final["state"] == "failed", f"the job that cannot fit failed ({final})")
+        check("File too large" in error or "No space left" in error,
+              f"the failure says the output did not fit: {error}")
+        check(not os.path.exists(big) and not os.path.exists(partial(big)),
+              "no file under the failed job's name, and no partial file")
+        check(master.alive(), "the master is up")
+        small = os.path.join(outdir, f"full_small_{trial}.h5")
+        reply = master.submit(input=small_scan(args, 64), plugin="configurable", output=small,
+                              params={"inputs": "/entry/data/data:1"})
+        done = master.wait_for([reply["job"]], timeout=60)[reply["job"]]
+        check(done["state"] == "completed" and os.path.exists(small),
+              f"the same group completes a job that fits ({done})")
+        time.sleep(0.3)
+        events = watcher.snapshot_events()
+        _, nlost, dup = account(events, [reply["job"]], {reply["job"]: done["state"]})
+        # "completed" here: the big job failed as it should and the small one completed.
+        tally.add("diskfull", True, True, nlost, dup)
+    finally:
+        watcher.close()
+        cleanup(group, master)
+
+
 def crashing_library(args, outdir, trial, tally):
     """A library that segfaults on slice 40: each crash takes the group down,
     the supervisor restarts it, and after max_attempts (3) the unit is
     quarantined and the job fails naming the lost group; another job completes."""
-    scan = os.path.join(args.workdir, "crash_scan.h5")
-    if not os.path.exists(scan):
-        subprocess.run([os.path.join(args.bin, "h5io"), "example", "--output", scan,
-                        "--overwrite", "--frames", "16", "--rows", "64", "--columns", "16"],
-                       check=True, capture_output=True)
+    scan = small_scan(args, 64)
     master = Master(args, name=f"master_crash_{trial}", output_roots=[outdir], max_attempts=3,
                     lease_ms=LEASE_MS)
     watcher = StatusWatcher(master)
@@ -281,7 +413,7 @@ def crashing_library(args, outdir, trial, tally):
 def main():
     pre = argparse.ArgumentParser(add_help=False)
     pre.add_argument("--trials", type=int, default=1)
-    pre.add_argument("--faults", default="rank0,rankN,master,crash")
+    pre.add_argument("--faults", default="rank0,rankN,master,crash,stop,diskfull")
     pre.add_argument("--table", help="also write the table as JSON here")
     own, rest = pre.parse_known_args()
     sys.argv = [sys.argv[0], *rest]
@@ -292,6 +424,7 @@ def main():
     # be mid-way when the fault strikes, short enough for CI.
     h5io(args, "phantom", "--output", scan, "--size", "256", "--rows", "128", "--angles", "360",
          "--overwrite")
+    args.phantom = scan
     reference = os.path.join(refdir, "reference.h5")
     h5io(args, "run", "--plugin", "tomo_fbp", "--input", scan, "--output", reference,
          "--overwrite", *sum((["--plugin-dir", d] for d in args.plugin_dir), []), ranks=2)
@@ -308,6 +441,10 @@ def main():
             kill_master(args, scan, reference, outdir, trial, tally)
         if "crash" in faults:
             crashing_library(args, outdir, trial, tally)
+        if "stop" in faults:
+            stopped_group(args, outdir, trial, tally)
+        if "diskfull" in faults:
+            disk_full(args, outdir, trial, tally)
         print(f"trial {trial}: {time.time() - started:.1f} s")
     tally.print()
     if own.table:

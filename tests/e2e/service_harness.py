@@ -49,11 +49,20 @@ def free_port():
         return s.getsockname()[1]
 
 
-class Master:
-    """One h5io-master process. `config` entries override the defaults."""
+def curve_client(sock, keys):
+    """CURVE on a client socket: keys = (public, secret, master's public),
+    Z85 bytes as zmq.auth.load_certificate returns them; None: plain."""
+    if keys:
+        sock.curve_publickey, sock.curve_secretkey, sock.curve_serverkey = keys
 
-    def __init__(self, args, name="master", **config):
+
+class Master:
+    """One h5io-master process. `config` entries override the defaults;
+    `client_keys` (see curve_client) are what its own requests use."""
+
+    def __init__(self, args, name="master", client_keys=None, **config):
         self.args = args
+        self.client_keys = client_keys
         self.dir = os.path.join(args.workdir, name)
         shutil.rmtree(self.dir, ignore_errors=True)  # a fresh journal: no earlier run's jobs
         os.makedirs(self.dir)
@@ -103,6 +112,7 @@ class Master:
         """One request on a fresh REQ socket; the decoded reply."""
         s = self.context.socket(zmq.REQ)
         s.setsockopt(zmq.LINGER, 0)
+        curve_client(s, self.client_keys)
         s.connect(self.client_endpoint)
         try:
             s.send(message if isinstance(message, bytes) else
@@ -158,9 +168,10 @@ class Master:
 class WorkerGroup:
     """mpirun -np RANKS h5io-worker, in its own process group."""
 
-    def __init__(self, args, master, ranks=2, name="group", extra=()):
+    def __init__(self, args, master, ranks=2, name="group", extra=(), launcher=()):
+        """LAUNCHER: a command each rank runs h5io-worker through (e.g. prlimit)."""
         self.log_file = os.path.join(args.workdir, f"{name}.log")
-        command = [args.mpiexec, "-n", str(ranks), "--oversubscribe",
+        command = [args.mpiexec, "-n", str(ranks), "--oversubscribe", *launcher,
                    os.path.join(args.bin, "h5io-worker"), "--master", master.worker_endpoint,
                    "--heartbeat-ms", "250", "--name", name, *extra]
         for d in args.plugin_dir:
@@ -226,12 +237,14 @@ def wait_for_groups(master, count, timeout=60):
 
 
 class StatusWatcher(threading.Thread):
-    """Subscribes to every topic and records (topic, event) in order."""
+    """Subscribes to every topic and records (topic, event) in order. `keys`
+    (see curve_client): the master's client keys unless given (None: plain)."""
 
-    def __init__(self, master):
+    def __init__(self, master, keys=Ellipsis):
         super().__init__(daemon=True)
         self.socket = master.context.socket(zmq.SUB)
         self.socket.setsockopt(zmq.SUBSCRIBE, b"")
+        curve_client(self.socket, master.client_keys if keys is Ellipsis else keys)
         self.socket.connect(master.status_endpoint)
         self.events = []
         self.lock = threading.Lock()
@@ -263,5 +276,5 @@ def cleanup(*things):
             print(f"warning: stopping {thing}: {e}")
 
 
-__all__ = ["arguments", "check", "Master", "WorkerGroup", "StatusWatcher", "wait_for_groups",
-           "cleanup", "free_port", "fresh_dirs", "example_scan"]
+__all__ = ["arguments", "check", "curve_client", "Master", "WorkerGroup", "StatusWatcher",
+           "wait_for_groups", "cleanup", "free_port", "fresh_dirs", "example_scan"]

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "scratch_dir.hpp"
+
 namespace h5io::master {
 namespace {
 
@@ -27,6 +29,7 @@ TEST(MasterConfig, DefaultsNeedOnlyAJournal) {
   EXPECT_EQ(config.worker_endpoint, "tcp://127.0.0.1:5557");
   EXPECT_EQ(config.heartbeat.count(), 1000);
   EXPECT_EQ(config.max_attempts, 3);
+  EXPECT_EQ(config.check_timeout.count(), 60000);
   EXPECT_TRUE(config.watch.empty());
 }
 
@@ -52,6 +55,8 @@ TEST(MasterConfig, MistakesAreRefusedByName) {
   EXPECT_NE(with("heartbeat_ms", 1).find("at least 10 ms"), std::string::npos);
   EXPECT_NE(with("heartbeat_liveness", 1).find("heartbeat_liveness"), std::string::npos);
   EXPECT_NE(with("max_attempts", 0).find("max_attempts"), std::string::npos);
+  EXPECT_NE(with("check_timeout_ms", 5).find("'check_timeout_ms'"), std::string::npos);
+  EXPECT_NE(with("check_timeout_ms", 5).find("at least 100 ms"), std::string::npos);
   EXPECT_NE(with("input_roots", "/data").find("input_roots"), std::string::npos);
   EXPECT_NE(with("watch", json::object()).find("list of rules"), std::string::npos);
   EXPECT_NE(refusal(json::array()).find("must be a JSON object"), std::string::npos);
@@ -88,6 +93,52 @@ TEST(MasterConfig, UnreadableOrInvalidFile) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("cannot read the configuration file"), std::string::npos);
   }
+}
+
+TEST(MasterConfig, CurveIsOffByDefault) {
+  EXPECT_FALSE(parse_config({{"journal_dir", "/j"}}, "test.json").curve);
+}
+
+TEST(MasterConfig, CurveBlock) {
+  const test::ScratchDir dir;
+  std::filesystem::create_directory(dir / "clients");
+  std::filesystem::create_directory(dir / "workers");
+  const json curve = {{"secret_key_file", (dir / "master.key_secret").string()},
+                      {"authorized_clients_dir", (dir / "clients").string()},
+                      {"authorized_workers_dir", (dir / "workers").string()}};
+  const MasterConfig config = parse_config({{"journal_dir", "/j"}, {"curve", curve}}, "test.json");
+  ASSERT_TRUE(config.curve);
+  EXPECT_EQ(config.curve->secret_key_file, dir / "master.key_secret");
+  EXPECT_EQ(config.curve->authorized_clients_dir, dir / "clients");
+  EXPECT_EQ(config.curve->authorized_workers_dir, dir / "workers");
+
+  const auto with = [&](const char* key, json value) {
+    json block = curve;
+    if (value.is_null())
+      block.erase(key);
+    else
+      block[key] = std::move(value);
+    return refusal({{"journal_dir", "/j"}, {"curve", block}});
+  };
+  EXPECT_NE(
+      with("secret_key_file", nullptr).find("test.json: curve: 'secret_key_file' is required"),
+      std::string::npos);
+  EXPECT_NE(with("authorized_clients_dir", nullptr).find("'authorized_clients_dir' is required"),
+            std::string::npos);
+  EXPECT_NE(with("authorized_workers_dir", nullptr).find("'authorized_workers_dir' is required"),
+            std::string::npos);
+  EXPECT_NE(with("authorised_clients_dir", "x").find("curve: unknown key 'authorised_clients_dir'"),
+            std::string::npos);
+  EXPECT_NE(with("authorized_workers_dir", (dir / "nowhere").string())
+                .find("which is not a directory (it does not exist)"),
+            std::string::npos);
+  EXPECT_NE(with("authorized_workers_dir", (dir / "clients").string())
+                .find("must differ from authorized_clients_dir"),
+            std::string::npos);
+  EXPECT_NE(with("secret_key_file", 5).find("'secret_key_file' has the wrong type"),
+            std::string::npos);
+  EXPECT_NE(refusal({{"journal_dir", "/j"}, {"curve", true}}).find("curve must be a JSON object"),
+            std::string::npos);
 }
 
 } // namespace

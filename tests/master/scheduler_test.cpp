@@ -258,6 +258,31 @@ TEST_F(SchedulerTest, HeartbeatIntervalsNeedNotMatch) {
   EXPECT_TRUE(has_topic(proto::topic::worker_lost));
 }
 
+TEST_F(SchedulerTest, ProbesAreAnsweredAndAssignmentsSayWhenAGroupIsForgotten) {
+  // Fencing rests on these two: the group learns how long the master waits
+  // for it, and when the master last heard it.
+  const std::string job = submit("/o/a.h5", 2);
+  join("g1", 2);
+  out = {};
+  worker("g1", proto::Heartbeat{41});
+  const auto answers = sent_to<proto::Heartbeat>("g1");
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0].probe, 41);
+  worker("g1", proto::Heartbeat{}); // a plain heartbeat needs no answer
+  EXPECT_EQ(sent_to<proto::Heartbeat>("g1").size(), 1u);
+  dispatch();
+  const auto assign = sent_to<proto::Assign>("g1");
+  ASSERT_EQ(assign.size(), 1u);
+  EXPECT_EQ(assign[0].job, job);
+  EXPECT_EQ(assign[0].group_timeout_ms, 3000) << "liveness 3 x heartbeat 1 s";
+  // A group the master has forgotten gets no answer to its probe, but is
+  // told to register again: its lease is gone.
+  out = {};
+  worker("ghost", proto::Heartbeat{7});
+  EXPECT_TRUE(sent_to<proto::Heartbeat>("ghost").empty());
+  EXPECT_EQ(sent_to<proto::Disconnect>("ghost").size(), 1u);
+}
+
 TEST_F(SchedulerTest, UnknownGroupIsAskedToRegister) {
   worker("ghost", proto::Heartbeat{});
   EXPECT_EQ(sent_to<proto::Disconnect>("ghost").size(), 1u);

@@ -12,6 +12,13 @@
  *   fail_at=SLICE                  with fail_in=process: the failing slice
  *   fail_rank=R                    only rank R fails (default: every rank)
  *   crash_at=SLICE                 die of SIGSEGV on that slice
+ *   crash_in=ENTRY, hang_in=ENTRY  die of SIGSEGV in, or never return from,
+ *                                  that entry point (as fail_in names them)
+ *   sleep_ms=N                     take N ms over each slice (a slow library)
+ *   poison_file=PATH               from the moment PATH exists, every slice's
+ *                                  result is -1: a test that stops a group and
+ *                                  creates PATH before continuing it sees any
+ *                                  result the group writes afterwards
  *   message=TEXT                   the error text (default "configured failure")
  *   describe=ok|many|repeat        describe_output gives three attributes
  *                                  (units, scale, bins), 300, or a repeated name
@@ -19,12 +26,15 @@
  * Output j holds, per slice, the sum of input 0's slice in its first element.
  * Built three times: as is, with WRONG_ABI (claims ABI 999) and with
  * NO_PROCESS (exports neither process nor process_batch). */
+#define _POSIX_C_SOURCE 200809L /* nanosleep, access, pause */
 #include "h5io_plugin.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #ifdef WRONG_ABI
 int h5io_abi_version(void) {
@@ -48,8 +58,12 @@ typedef struct {
   int num_outputs;
   char out_location[8][64];
   char fail_in[32];
+  char crash_in[32];
+  char hang_in[32];
   int64_t fail_at;
   int64_t crash_at;
+  int64_t sleep_ms;
+  char poison_file[256];
   int fails_here;
   char message[256];
   char error[512];
@@ -63,6 +77,8 @@ static int failure(context_t* ctx, const char* text) {
 }
 
 static int configured_failure(context_t* ctx, const char* entry) {
+  if (strcmp(ctx->crash_in, entry) == 0) raise(SIGSEGV);
+  while (strcmp(ctx->hang_in, entry) == 0) pause();
   if (ctx->fails_here && strcmp(ctx->fail_in, entry) == 0) return failure(ctx, ctx->message);
   return 0;
 }
@@ -79,8 +95,12 @@ int h5io_init(void** context, const h5io_global_params_t* g, int* num_inputs, in
   snprintf(ctx->message, sizeof(ctx->message), "%s",
            text_param(g, "message", "configured failure"));
   snprintf(ctx->fail_in, sizeof(ctx->fail_in), "%s", text_param(g, "fail_in", ""));
+  snprintf(ctx->crash_in, sizeof(ctx->crash_in), "%s", text_param(g, "crash_in", ""));
+  snprintf(ctx->hang_in, sizeof(ctx->hang_in), "%s", text_param(g, "hang_in", ""));
   ctx->fail_at = atoll(text_param(g, "fail_at", "0"));
   ctx->crash_at = atoll(text_param(g, "crash_at", "-1"));
+  ctx->sleep_ms = atoll(text_param(g, "sleep_ms", "0"));
+  snprintf(ctx->poison_file, sizeof(ctx->poison_file), "%s", text_param(g, "poison_file", ""));
   snprintf(ctx->describe, sizeof(ctx->describe), "%s", text_param(g, "describe", ""));
   const h5io_param_t* rank = h5io_find_param(g, "fail_rank");
   ctx->fails_here = rank == NULL || rank->int_value == g->rank;
@@ -167,7 +187,14 @@ int process(void* context, int64_t slice, int num_inputs, const h5io_buffer_t* i
   }
   if (ctx->fails_here && strcmp(ctx->fail_in, "process") == 0 && slice == ctx->fail_at)
     return failure(ctx, ctx->message);
-  const double s = sum_of(&inputs[0]);
+  if (ctx->sleep_ms > 0) {
+    const struct timespec nap = {(time_t)(ctx->sleep_ms / 1000),
+                                 (long)(ctx->sleep_ms % 1000) * 1000000L};
+    nanosleep(&nap, NULL);
+  }
+  /* Looked at after the sleep: a group stopped mid-slice sees it on waking. */
+  const int poisoned = ctx->poison_file[0] != '\0' && access(ctx->poison_file, F_OK) == 0;
+  const double s = poisoned ? -1.0 : sum_of(&inputs[0]);
   for (int j = 0; j < num_outputs; ++j) {
     if (outputs[j].space.dtype == H5IO_FLOAT64 && outputs[j].slice_bytes >= sizeof(double))
       memcpy(outputs[j].data, &s, sizeof(double));

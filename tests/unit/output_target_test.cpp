@@ -36,12 +36,36 @@ TEST(OutputTarget, DiscardRemovesOnlyTheTemporaryFile) {
   std::ofstream(dir / "out.h5") << "old result";
   OutputTarget target(dir / "out.h5", true, dir / "in.h5");
   std::ofstream(target.partial_path()) << "half a result";
+  target.claim_partial();
   target.discard();
   EXPECT_FALSE(std::filesystem::exists(target.partial_path()));
   std::ifstream old(dir / "out.h5");
   std::string text;
   std::getline(old, text);
   EXPECT_EQ(text, "old result") << "a failed --overwrite run keeps the old output";
+}
+
+TEST(OutputTarget, DiscardLeavesAPartialFileANewerLeaseCreated) {
+  // A group that lost its lease while stopped must not delete the partial
+  // output the group that took over created under the same name.
+  test::ScratchDir dir;
+  OutputTarget stale(dir / "out.h5", false, dir / "in.h5");
+  std::ofstream(stale.partial_path()) << "stale";
+  stale.claim_partial();
+  std::ifstream still_open(stale.partial_path()); // as the stale group holds it
+  OutputTarget newer(dir / "out.h5", false, dir / "in.h5");
+  newer.clear_partial();
+  EXPECT_FALSE(std::filesystem::exists(newer.partial_path()));
+  std::ofstream(newer.partial_path()) << "newer";
+  newer.claim_partial();
+  stale.discard();
+  ASSERT_TRUE(std::filesystem::exists(newer.partial_path()));
+  std::string text;
+  std::getline(std::ifstream(newer.partial_path()) >> std::ws, text);
+  EXPECT_EQ(text, "newer");
+  newer.discard();
+  EXPECT_FALSE(std::filesystem::exists(newer.partial_path()));
+  newer.clear_partial(); // nothing there: not an error
 }
 
 TEST(OutputTarget, RefusesWhatWouldLoseDataOrCannotWork) {

@@ -106,6 +106,7 @@ void worker_samples() {
   };
   from_worker("ready", proto::Ready{"w-host1-3120", "host1", 2, 4});
   from_worker("heartbeat", proto::Heartbeat{});
+  from_worker("heartbeat", proto::Heartbeat{17});
   from_worker("done", proto::UnitsDone{"j1", 3, {0, 1}});
   from_worker("failed", proto::UnitsFailed{"j1", 3, {2}, "library failed"});
   from_worker("failed", proto::UnitsFailed{"j1", 3, {}, "cannot open"});
@@ -114,10 +115,15 @@ void worker_samples() {
   const std::vector<proto::UnitRange> units{{0, 0, 16}, {1, 16, 16}};
   from_master("assign",
               proto::Assign{"j1", 3, {"/i.h5", "tomo_fbp", "/o.h5", {{"a", 1}}}, 16, false, units});
+  proto::Assign timed{"j1", 4,    {"/i.h5", "tomo_fbp", "/o.h5", nlohmann::json::object()},
+                      16,   true, units};
+  timed.group_timeout_ms = 3000;
+  from_master("assign", timed);
   from_master("units", proto::MoreUnits{"j1", 3, units});
   from_master("finish", proto::Finish{"j1", 3});
   from_master("release", proto::Release{"j1", 3, "cancelled"});
   from_master("heartbeat", proto::Heartbeat{});
+  from_master("heartbeat", proto::Heartbeat{17});
   from_master("disconnect", proto::Disconnect{});
 }
 

@@ -122,7 +122,8 @@ TEST(ProtoRoundTrip, WorkerMessages) {
   EXPECT_EQ(ready.host, "host1");
   EXPECT_EQ(ready.ranks, 4);
   EXPECT_EQ(ready.credit, 8);
-  holds<proto::Heartbeat>(round(proto::Heartbeat{}));
+  EXPECT_FALSE(holds<proto::Heartbeat>(round(proto::Heartbeat{})).probe);
+  EXPECT_EQ(holds<proto::Heartbeat>(round(proto::Heartbeat{12})).probe, 12);
   holds<proto::Disconnect>(round(proto::Disconnect{}));
   const auto& done = holds<proto::UnitsDone>(round(proto::UnitsDone{"j1", 3, {0, 5, 9}}));
   EXPECT_EQ(done.job, "j1");
@@ -152,11 +153,15 @@ TEST(ProtoRoundTrip, MasterMessages) {
   EXPECT_EQ(assign.unit_slices, 16);
   EXPECT_TRUE(assign.resume);
   EXPECT_EQ(assign.units, units);
+  EXPECT_EQ(assign.group_timeout_ms, 0) << "not said";
+  proto::Assign timed{"j1", 9, sample_job(), 16, false, units};
+  timed.group_timeout_ms = 3000;
+  EXPECT_EQ(holds<proto::Assign>(round(timed)).group_timeout_ms, 3000);
   EXPECT_EQ(holds<proto::MoreUnits>(round(proto::MoreUnits{"j1", 9, units})).units, units);
   EXPECT_EQ(holds<proto::Finish>(round(proto::Finish{"j1", 9})).job, "j1");
   const auto& release = holds<proto::Release>(round(proto::Release{"j1", 9, "cancelled"}));
   EXPECT_EQ(release.reason, "cancelled");
-  holds<proto::Heartbeat>(round(proto::Heartbeat{}));
+  EXPECT_EQ(holds<proto::Heartbeat>(round(proto::Heartbeat{12})).probe, 12);
   holds<proto::Disconnect>(round(proto::Disconnect{}));
 }
 

@@ -2,6 +2,8 @@
 
 #include "master_connection.hpp"
 
+#include "common/error.hpp"
+
 #include <fmt/format.h>
 
 #include <csignal>
@@ -24,6 +26,17 @@ std::string MasterOptions::status_endpoint() const {
   return status.empty() ? default_status_endpoint(master) : status;
 }
 
+std::optional<proto::CurveClientKeys> MasterOptions::curve() const {
+  if (key.empty() && master_key.empty()) return std::nullopt;
+  if (key.empty() || master_key.empty())
+    throw Error(fmt::format("{} given without {}: CURVE needs this client's secret key file "
+                            "(--key or $H5IO_KEY) and the master's public key file (--master-key "
+                            "or $H5IO_MASTER_KEY)",
+                            key.empty() ? "--master-key" : "--key",
+                            key.empty() ? "--key" : "--master-key"));
+  return proto::read_client_keys(key, master_key);
+}
+
 void add_master_options(CLI::App& command, MasterOptions& options) {
   command.add_option("--master,-m", options.master, "The master's client endpoint")
       ->envname("H5IO_MASTER")
@@ -33,6 +46,13 @@ void add_master_options(CLI::App& command, MasterOptions& options) {
   command.add_option("--timeout", options.timeout, "Seconds to wait for each reply of the master")
       ->capture_default_str()
       ->check(CLI::Range(0.001, 86400.0));
+  command
+      .add_option("--key", options.key,
+                  "This client's CURVE secret key file (NAME.key_secret from h5io keygen), for a "
+                  "master that requires CURVE")
+      ->envname("H5IO_KEY");
+  command.add_option("--master-key", options.master_key, "The master's CURVE public key file")
+      ->envname("H5IO_MASTER_KEY");
 }
 
 int run_client(const std::function<int()>& body) {

@@ -3,10 +3,13 @@
 // the master is, error reporting with the clients' exit statuses, and
 // Ctrl-C that ends a follow loop cleanly.
 
+#include "proto/curve_keys.hpp"
+
 #include <CLI/CLI.hpp>
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace h5io::cli {
@@ -15,12 +18,18 @@ struct MasterOptions {
   std::string master = "tcp://127.0.0.1:5555";
   std::string status; // empty: default_status_endpoint(master)
   double timeout = 10.0;
+  std::string key;        // this client's CURVE secret key file
+  std::string master_key; // the master's CURVE public key file
 
   std::chrono::milliseconds timeout_ms() const;
   std::string status_endpoint() const;
+  // The CURVE keys read from `key` and `master_key`, or none when neither
+  // is given. Throws Error when only one is, or a file is not a key file.
+  std::optional<proto::CurveClientKeys> curve() const;
 };
 
-// --master (or $H5IO_MASTER), --status, --timeout.
+// --master (or $H5IO_MASTER), --status, --timeout, --key (or $H5IO_KEY),
+// --master-key (or $H5IO_MASTER_KEY).
 void add_master_options(CLI::App& command, MasterOptions& options);
 
 // Runs a client command: exceptions become "h5io: error: TEXT" on stderr and

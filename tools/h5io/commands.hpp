@@ -25,6 +25,9 @@ Command add_submit_command(CLI::App& app);
 // h5io status: the master's jobs and worker groups (--follow: live).
 Command add_status_command(CLI::App& app);
 
+// h5io keygen: writes a CURVE key pair for the service.
+Command add_keygen_command(CLI::App& app);
+
 // h5io preview: a PNG of a volume's three central slices.
 Command add_preview_command(CLI::App& app);
 

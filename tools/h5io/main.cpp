@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   const h5io::cli::Command status = h5io::cli::add_status_command(app);
   const h5io::cli::Command preview = h5io::cli::add_preview_command(app);
   const h5io::cli::Command inspect = h5io::cli::add_inspect_command(app);
+  const h5io::cli::Command keygen = h5io::cli::add_keygen_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -31,5 +32,6 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("status")) return status();
   if (app.got_subcommand("preview")) return preview();
   if (app.got_subcommand("inspect")) return inspect();
+  if (app.got_subcommand("keygen")) return keygen();
   return 2;
 }

@@ -8,20 +8,24 @@
 
 namespace h5io::cli {
 
-void configure_client_socket(zmq::socket_t& socket) {
+void configure_client_socket(zmq::socket_t& socket,
+                             const std::optional<proto::CurveClientKeys>& curve) {
   socket.set(zmq::sockopt::linger, 0);
   socket.set(zmq::sockopt::maxmsgsize, proto::kSocketMaxMessageBytes);
+  if (curve) proto::set_curve_client(socket, *curve);
 }
 
 MasterConnection::MasterConnection(zmq::context_t& context, std::string endpoint,
-                                   std::chrono::milliseconds timeout)
-    : context_(context), endpoint_(std::move(endpoint)), timeout_(timeout) {}
+                                   std::chrono::milliseconds timeout,
+                                   std::optional<proto::CurveClientKeys> curve)
+    : context_(context), endpoint_(std::move(endpoint)), timeout_(timeout),
+      curve_(std::move(curve)) {}
 
 std::string MasterConnection::request(const std::string& frame) const {
   // A fresh REQ socket per request: after a timeout a REQ socket is stuck
   // waiting for its reply and can send nothing else.
   zmq::socket_t socket(context_, zmq::socket_type::req);
-  configure_client_socket(socket);
+  configure_client_socket(socket, curve_);
   socket.set(zmq::sockopt::rcvtimeo, static_cast<int>(timeout_.count()));
   try {
     socket.connect(endpoint_);
@@ -31,8 +35,13 @@ std::string MasterConnection::request(const std::string& frame) const {
   socket.send(zmq::buffer(frame), zmq::send_flags::none);
   zmq::message_t reply;
   if (!socket.recv(reply))
-    throw NoReply(fmt::format("no reply from the master at {} within {:g} s", endpoint_,
-                              std::chrono::duration<double>(timeout_).count()));
+    // A master refuses an unknown CURVE key by dropping the connection: to
+    // this client that is silence, like a master that is down.
+    throw NoReply(fmt::format("no reply from the master at {} within {:g} s{}", endpoint_,
+                              std::chrono::duration<double>(timeout_).count(),
+                              curve_ ? " (if it is up: is this client's public key in its "
+                                       "authorized_clients_dir, and --master-key its key?)"
+                                     : ""));
   return reply.to_string();
 }
 

@@ -2,11 +2,13 @@
 // The client side of the master's client endpoint: one request, one reply,
 // with a deadline, so a client never hangs on a master that is not there.
 
+#include "proto/curve_keys.hpp"
 #include "proto/messages.hpp"
 
 #include <zmq.hpp>
 
 #include <chrono>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -21,8 +23,9 @@ public:
 
 class MasterConnection {
 public:
-  MasterConnection(zmq::context_t& context, std::string endpoint,
-                   std::chrono::milliseconds timeout);
+  // `curve`: this client's keys for a master that requires CURVE.
+  MasterConnection(zmq::context_t& context, std::string endpoint, std::chrono::milliseconds timeout,
+                   std::optional<proto::CurveClientKeys> curve = std::nullopt);
 
   // Sends `frame`, returns the reply's frame. Throws NoReply.
   std::string request(const std::string& frame) const;
@@ -32,11 +35,13 @@ public:
   std::string snapshot_frame() const;
 
   const std::string& endpoint() const { return endpoint_; }
+  const std::optional<proto::CurveClientKeys>& curve() const { return curve_; }
 
 private:
   zmq::context_t& context_;
   std::string endpoint_;
   std::chrono::milliseconds timeout_;
+  std::optional<proto::CurveClientKeys> curve_;
 };
 
 // The status endpoint that goes with a client endpoint by default: the same
@@ -44,8 +49,9 @@ private:
 // when `client_endpoint` is not tcp://HOST:PORT.
 std::string default_status_endpoint(const std::string& client_endpoint);
 
-// Sockets our clients open: no lingering on exit, and nothing larger than
-// the protocol allows is ever read.
-void configure_client_socket(zmq::socket_t& socket);
+// Sockets our clients open: no lingering on exit, nothing larger than the
+// protocol allows is ever read, and CURVE when keys are given.
+void configure_client_socket(zmq::socket_t& socket,
+                             const std::optional<proto::CurveClientKeys>& curve = std::nullopt);
 
 } // namespace h5io::cli

@@ -61,7 +61,7 @@ int follow(const StatusOptions& options, zmq::context_t& context, const MasterCo
   catch_interrupts();
   StatusFollower follower(
       context, options.where.status_endpoint(), [&master] { return master.snapshot(); },
-      options.where.timeout_ms());
+      options.where.timeout_ms(), master.curve());
   if (!options.json && isatty(STDOUT_FILENO) == 1) {
     follow_live(options, follower);
     return 0;
@@ -85,7 +85,8 @@ int follow(const StatusOptions& options, zmq::context_t& context, const MasterCo
 
 int status(const StatusOptions& options) {
   zmq::context_t context;
-  const MasterConnection master(context, options.where.master, options.where.timeout_ms());
+  const MasterConnection master(context, options.where.master, options.where.timeout_ms(),
+                                options.where.curve());
   if (options.follow) return follow(options, context, master);
   if (options.json) {
     const std::string frame = master.snapshot_frame();

@@ -7,9 +7,10 @@
 namespace h5io::cli {
 
 StatusFollower::StatusFollower(zmq::context_t& context, const std::string& status_endpoint,
-                               SnapshotSource snapshot, std::chrono::milliseconds silence)
+                               SnapshotSource snapshot, std::chrono::milliseconds silence,
+                               const std::optional<proto::CurveClientKeys>& curve)
     : socket_(context, zmq::socket_type::sub), snapshot_(std::move(snapshot)), silence_(silence) {
-  configure_client_socket(socket_);
+  configure_client_socket(socket_, curve);
   socket_.set(zmq::sockopt::subscribe, "");
   socket_.connect(status_endpoint);
 }

@@ -7,6 +7,7 @@
 // `h5io status --follow`.
 
 #include "job_table.hpp"
+#include "proto/curve_keys.hpp"
 #include "proto/messages.hpp"
 
 #include <zmq.hpp>
@@ -28,8 +29,10 @@ public:
   // without any event (the master heartbeats every second or so) it takes a
   // snapshot, which says whether the master is still there (the snapshot
   // source throws when it is not).
+  // `curve`: this client's keys for a master that requires CURVE.
   StatusFollower(zmq::context_t& context, const std::string& status_endpoint,
-                 SnapshotSource snapshot, std::chrono::milliseconds silence);
+                 SnapshotSource snapshot, std::chrono::milliseconds silence,
+                 const std::optional<proto::CurveClientKeys>& curve = std::nullopt);
 
   // Takes a snapshot now (the first one, or to be sure of the table).
   void resync();

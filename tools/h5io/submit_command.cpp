@@ -100,14 +100,15 @@ int follow_job(StatusFollower& follower, const std::string& job, const MasterOpt
 int submit(const SubmitOptions& options) {
   const proto::SubmitRequest request = make_request(options);
   zmq::context_t context;
-  const MasterConnection master(context, options.where.master, options.where.timeout_ms());
+  const MasterConnection master(context, options.where.master, options.where.timeout_ms(),
+                                options.where.curve());
   std::unique_ptr<StatusFollower> follower;
   if (options.wait) {
     // Subscribed before the submit, so the job's events are buffered from
     // the start; the snapshot after the reply says where the job stands.
     follower = std::make_unique<StatusFollower>(
         context, options.where.status_endpoint(), [&master] { return master.snapshot(); },
-        options.where.timeout_ms());
+        options.where.timeout_ms(), master.curve());
     catch_interrupts();
   }
   const std::string job = proto::parse_accepted(master.request(proto::encode(request)));
