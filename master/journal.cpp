@@ -23,6 +23,20 @@ std::string errno_text() {
   return std::strerror(errno);
 }
 
+void write_all(int fd, const std::string& text, const fs::path& path) {
+  const char* data = text.data();
+  size_t left = text.size();
+  while (left > 0) {
+    const ssize_t written = ::write(fd, data, left);
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      throw Error(fmt::format("cannot write the journal '{}': {}", path.string(), errno_text()));
+    }
+    data += written;
+    left -= static_cast<size_t>(written);
+  }
+}
+
 // Makes the file's new directory entry durable too (a journal created just
 // before a crash must still be found).
 void sync_directory(const fs::path& dir) {
@@ -86,6 +100,36 @@ Journal::Journal(const fs::path& dir, const std::function<void(const nlohmann::j
   sync_directory(dir);
 }
 
+void Journal::rewrite(const std::vector<nlohmann::json>& records) {
+  if (!queued_.empty()) throw Error("the journal cannot be rewritten with records queued");
+  fs::path temporary = path_;
+  temporary += ".compacting";
+  {
+    const FileDescriptor out(
+        ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640));
+    if (!out.valid())
+      throw Error(fmt::format("cannot create '{}' to compact the journal: {}", temporary.string(),
+                              errno_text()));
+    std::string text;
+    for (const nlohmann::json& record : records) {
+      text += record.dump();
+      text += '\n';
+    }
+    write_all(out.get(), text, temporary);
+    if (::fdatasync(out.get()) != 0)
+      throw Error(fmt::format("cannot sync '{}': {}", temporary.string(), errno_text()));
+  }
+  if (::rename(temporary.c_str(), path_.c_str()) != 0)
+    throw Error(fmt::format("cannot rename '{}' to '{}': {}", temporary.string(), path_.string(),
+                            errno_text()));
+  sync_directory(path_.parent_path());
+  fd_ = FileDescriptor(::open(path_.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd_.valid() || ::lseek(fd_.get(), 0, SEEK_END) < 0)
+    throw Error(
+        fmt::format("cannot open the journal '{}' for writing: {}", path_.string(), errno_text()));
+  records_ = records.size();
+}
+
 void Journal::append(nlohmann::json record) {
   queued_ += record.dump();
   queued_ += '\n';
@@ -94,17 +138,7 @@ void Journal::append(nlohmann::json record) {
 
 void Journal::commit() {
   if (queued_.empty()) return;
-  const char* data = queued_.data();
-  size_t left = queued_.size();
-  while (left > 0) {
-    const ssize_t written = ::write(fd_.get(), data, left);
-    if (written < 0) {
-      if (errno == EINTR) continue;
-      throw Error(fmt::format("cannot write the journal '{}': {}", path_.string(), errno_text()));
-    }
-    data += written;
-    left -= static_cast<size_t>(written);
-  }
+  write_all(fd_.get(), queued_, path_);
   if (::fdatasync(fd_.get()) != 0)
     throw Error(fmt::format("cannot sync the journal '{}': {}", path_.string(), errno_text()));
   records_ += queued_count_;

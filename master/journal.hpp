@@ -29,6 +29,10 @@ public:
   // Writes the queued records and waits until they are on disk.
   void commit();
   bool pending() const { return !queued_.empty(); }
+  // Replaces the whole journal by `records` (written to a temporary file,
+  // synced, renamed over the journal: a crash leaves the old one or the new
+  // one, whole). Nothing may be queued.
+  void rewrite(const std::vector<nlohmann::json>& records);
 
   const std::filesystem::path& path() const { return path_; }
   size_t records() const { return records_; }

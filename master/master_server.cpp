@@ -98,11 +98,13 @@ MasterServer::MasterServer(MasterConfig config)
   // Reading the records and rebuilding the job table: the whole restart cost.
   const double replay_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - replay_start).count();
+  const size_t replayed = journal_->records();
+  compact_journal();
   scheduler_.hold_resumed_jobs(Clock::now() + config_.heartbeat * config_.heartbeat_liveness);
   journal_->append({{"rec", "start"}, {"time", unix_now()}, {"version", std::string(version())}});
   journal_->commit();
   spdlog::info("journal {}: {} records replayed in {:.3f} s; {} unfinished job{} resumed",
-               journal_->path().string(), journal_->records() - 1, replay_seconds, resumed,
+               journal_->path().string(), replayed, replay_seconds, resumed,
                resumed == 1 ? "" : "s");
   if (config_.input_roots.empty())
     spdlog::warn("no input_roots configured: jobs may read any file this user can read");
@@ -264,6 +266,22 @@ std::string MasterServer::status_line() const {
   return fmt::format("{} jobs queued, {} running; {} worker groups",
                      scheduler_.jobs_in(proto::state::queued),
                      scheduler_.jobs_in(proto::state::running), scheduler_.groups());
+}
+
+void MasterServer::compact_journal() {
+  // Jobs the table has forgotten (keep_finished_jobs) still fill the
+  // journal; a service that runs for years would replay them all at every
+  // start. When they are most of it, the journal is rewritten from the
+  // table: what replay rebuilt, nothing else.
+  const size_t before = journal_->records();
+  std::vector<nlohmann::json> records = scheduler_.journal_records();
+  if (before <= 2 * records.size() + 100) return;
+  const auto start = std::chrono::steady_clock::now();
+  journal_->rewrite(records);
+  spdlog::info("journal compacted from {} to {} records in {:.3f} s (jobs no longer listed keep "
+               "only their client_ref)",
+               before, records.size(),
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 }
 
 void MasterServer::run(const std::atomic<bool>& stop, const std::function<void()>& each_turn) {

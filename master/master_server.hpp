@@ -40,6 +40,9 @@ private:
     std::string body;
   };
 
+  // At start, after replay: rewrites the journal from the job table when
+  // forgotten jobs make up most of it.
+  void compact_journal();
   void receive_clients(Outbox& out, std::vector<Reply>& replies, std::vector<Reply>& snapshots);
   void receive_workers(Outbox& out);
   void handle_client(const std::string& body, Outbox& out, std::string& reply,

@@ -14,10 +14,24 @@ double seconds(Clock::duration d) {
   return std::chrono::duration<double>(d).count();
 }
 
-nlohmann::json unit_pairs(const std::vector<std::pair<int64_t, int64_t>>& units) {
-  nlohmann::json pairs = nlohmann::json::array();
-  for (const auto& [first, count] : units) pairs.push_back({first, count});
-  return pairs;
+// The journal's record of an accepted job, as replay reads it.
+nlohmann::json accepted_record(const Job& job) {
+  nlohmann::json units = nlohmann::json::array();
+  for (const UnitState& unit : job.units) units.push_back({unit.first, unit.count});
+  const proto::SubmitRequest submit{job.request, job.client_ref, job.priority};
+  return {{"rec", "accepted"},
+          {"job", job.id},
+          {"submit", nlohmann::json::parse(proto::encode(submit))},
+          {"unit_slices", job.unit_slices},
+          {"units", std::move(units)},
+          {"submitted", job.submitted}};
+}
+
+nlohmann::json ended_record(const Job& job) {
+  nlohmann::json record = {
+      {"rec", "ended"}, {"job", job.id}, {"state", job.state}, {"finished", job.finished}};
+  if (!job.error.empty() && job.state != proto::state::completed) record["error"] = job.error;
+  return record;
 }
 
 // A journal field that may be absent.
@@ -34,6 +48,12 @@ void Scheduler::replay(const nlohmann::json& record) {
   const std::string kind = optional_text(record, "rec");
   if (kind == "start") {
     ++starts_;
+  } else if (kind == "compacted") {
+    // What the records a compaction left out had counted.
+    starts_ += record.at("starts").get<int64_t>();
+    next_job_ = std::max(next_job_, record.at("next_job").get<int64_t>());
+  } else if (kind == "ref") {
+    client_refs_[record.at("client_ref").get<std::string>()] = record.at("job").get<std::string>();
   } else if (kind == "accepted") {
     Job job;
     job.id = record.at("job").get<std::string>();
@@ -80,6 +100,27 @@ void Scheduler::replay(const nlohmann::json& record) {
   } else {
     spdlog::warn("journal: ignoring a record of unknown kind '{}'", kind);
   }
+}
+
+std::vector<nlohmann::json> Scheduler::journal_records() const {
+  std::vector<nlohmann::json> records;
+  records.push_back({{"rec", "compacted"}, {"starts", starts_}, {"next_job", next_job_}});
+  for (const auto& [ref, id] : client_refs_)
+    if (!jobs_.contains(id)) records.push_back({{"rec", "ref"}, {"client_ref", ref}, {"job", id}});
+  std::vector<const Job*> held;
+  for (const auto& [id, job] : jobs_) held.push_back(&job);
+  std::sort(held.begin(), held.end(),
+            [](const Job* a, const Job* b) { return a->order < b->order; });
+  for (const Job* job : held) {
+    records.push_back(accepted_record(*job));
+    nlohmann::json done = nlohmann::json::array();
+    for (size_t i = 0; i < job->units.size(); ++i)
+      if (job->units[i].status == UnitStatus::done) done.push_back(i);
+    if (!done.empty()) records.push_back({{"rec", "done"}, {"job", job->id}, {"units", done}});
+  }
+  // In the order the jobs ended: the order in which they are forgotten.
+  for (const std::string& id : finished_order_) records.push_back(ended_record(jobs_.at(id)));
+  return records;
 }
 
 int Scheduler::resume_after_replay() {
@@ -142,12 +183,7 @@ std::string Scheduler::accept(const proto::SubmitRequest& request, int64_t unit_
     job.units.push_back(UnitState{first, count, UnitStatus::pending, 0});
     job.total_slices += count;
   }
-  out.journal.push_back({{"rec", "accepted"},
-                         {"job", job.id},
-                         {"submit", nlohmann::json::parse(proto::encode(request))},
-                         {"unit_slices", unit_slices},
-                         {"units", unit_pairs(units)},
-                         {"submitted", now}});
+  out.journal.push_back(accepted_record(job));
   out.event(proto::topic::job_queued, {{"job", job.id},
                                        {"input", job.request.input},
                                        {"output", job.request.output},
@@ -360,9 +396,7 @@ void Scheduler::end_job(Job& job, const char* state, double wall, Outbox& out) {
   job.state = state;
   job.finished = wall;
   job.pending.clear();
-  nlohmann::json record = {{"rec", "ended"}, {"job", job.id}, {"state", state}, {"finished", wall}};
-  if (!job.error.empty() && job.state != proto::state::completed) record["error"] = job.error;
-  out.journal.push_back(std::move(record));
+  out.journal.push_back(ended_record(job));
   if (job.state == proto::state::completed) {
     out.event(proto::topic::job_completed,
               {{"job", job.id}, {"output", job.request.output}, {"wall", wall - job.submitted}});

@@ -55,6 +55,11 @@ public:
   // After replay: every unfinished job is queued again (leases died with the
   // previous master); returns how many.
   int resume_after_replay();
+  // The records that rebuild, through replay, what replay has built: the
+  // counters (starts, job ids), the client_refs of jobs no longer held, and
+  // every held job (accepted, its done units, its end), in the order they
+  // were accepted and ended. A journal of them replaces a long one.
+  std::vector<nlohmann::json> journal_records() const;
   // Resumed jobs wait until `until` before any group gets them: a group that
   // held one under the previous master must first hear that this master
   // does not know it, and close the job's output (one writer per file).

@@ -50,6 +50,27 @@ TEST_F(JournalTest, CommittedRecordsReplayInOrder) {
   EXPECT_EQ(records[1]["rec"], "b");
 }
 
+TEST_F(JournalTest, RewriteReplacesEverythingAndAppendsGoOnAfterIt) {
+  {
+    Journal journal(dir, [](const nlohmann::json&) {});
+    for (int i = 0; i < 5; ++i) journal.append({{"rec", "old"}, {"i", i}});
+    journal.commit();
+    journal.rewrite({{{"rec", "kept"}, {"i", 0}}, {{"rec", "kept"}, {"i", 1}}});
+    EXPECT_EQ(journal.records(), 2u);
+    journal.append({{"rec", "after"}});
+    journal.commit();
+    EXPECT_EQ(journal.records(), 3u);
+    journal.append({{"rec", "queued"}});
+    EXPECT_THROW(journal.rewrite({}), Error) << "a queued record would be lost";
+  }
+  EXPECT_FALSE(fs::exists(dir / "journal.jsonl.compacting"));
+  const auto records = replayed();
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[0], (nlohmann::json{{"rec", "kept"}, {"i", 0}}));
+  EXPECT_EQ(records[1]["i"], 1);
+  EXPECT_EQ(records[2]["rec"], "after");
+}
+
 TEST_F(JournalTest, TornLastRecordIsDroppedAndOverwritten) {
   {
     Journal journal(dir, [](const nlohmann::json&) {});

@@ -3,9 +3,11 @@
 
 #include "master/scheduler.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <memory>
 
 namespace h5io::master {
 namespace {
@@ -325,6 +327,75 @@ TEST_F(SchedulerTest, ReplayResumesUnfinishedJobsWithoutRedoingDurableUnits) {
   const std::string next = restarted.accept(proto::SubmitRequest{{"/i", "p", "/o/x.h5", {}}, {}, 0},
                                             4, {{0, 4}}, wall, fresh);
   EXPECT_GT(next, open_job) << "job ids never repeat";
+}
+
+TEST_F(SchedulerTest, CompactedJournalRebuildsTheSameState) {
+  // Five jobs end (one failed), one is half done; the table keeps two ended.
+  SchedulerSettings keep_two = settings();
+  keep_two.keep_finished_jobs = 2;
+  scheduler = Scheduler(keep_two);
+  scheduler.replay({{"rec", "start"}});
+  std::vector<std::string> ended;
+  join("g1", 1);
+  for (int i = 0; i < 5; ++i) {
+    ended.push_back(submit(fmt::format("/o/{}.h5", i), 1, 0, fmt::format("ref-{}", i)));
+    dispatch();
+    const int64_t lease = sent_to<proto::Assign>("g1").back().lease;
+    if (i == 3) {
+      worker("g1", proto::UnitsFailed{ended[i], lease, {0}, "disk on fire"});
+      for (int retry = 0; retry < 2; ++retry) {
+        dispatch();
+        worker("g1", proto::UnitsFailed{
+                         ended[i], sent_to<proto::Assign>("g1").back().lease, {0}, "disk on fire"});
+      }
+      continue;
+    }
+    worker("g1", proto::UnitsDone{ended[i], lease, {0}});
+    worker("g1", proto::JobFinished{ended[i], lease});
+  }
+  const std::string open_job = submit("/o/open.h5", 3, 4, "ref-open");
+  dispatch();
+  worker("g1", proto::UnitsDone{open_job, sent_to<proto::Assign>("g1").back().lease, {0}});
+  ASSERT_EQ(scheduler.find(ended[3])->state, proto::state::failed);
+
+  const auto replayed = [&](const std::vector<nlohmann::json>& records) {
+    auto rebuilt = std::make_unique<Scheduler>(keep_two);
+    for (const auto& record : records) rebuilt->replay(record);
+    rebuilt->resume_after_replay();
+    return rebuilt;
+  };
+  std::vector<nlohmann::json> journal = {{{"rec", "start"}}};
+  journal.insert(journal.end(), out.journal.begin(), out.journal.end());
+  const auto original = replayed(journal);
+  const std::vector<nlohmann::json> compacted = original->journal_records();
+  EXPECT_LT(compacted.size(), journal.size());
+  const auto again = replayed(compacted);
+
+  EXPECT_EQ(again->jobs_json(), original->jobs_json());
+  EXPECT_EQ(again->find(ended[0]), nullptr) << "forgotten, as before";
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(again->job_for_client_ref(fmt::format("ref-{}", i)), ended[i]);
+  EXPECT_EQ(again->find(ended[3])->error, original->find(ended[3])->error);
+  EXPECT_EQ(again->find(open_job)->units_done, 1);
+  // A compaction of the compacted journal changes nothing.
+  EXPECT_EQ(again->journal_records(), compacted);
+  // Ids and leases go on where they would have.
+  Outbox a, b;
+  const proto::SubmitRequest next{{"/i", "p", "/o/next.h5", {}}, {}, 0};
+  EXPECT_EQ(again->accept(next, 4, {{0, 4}}, wall, b),
+            original->accept(next, 4, {{0, 4}}, wall, a));
+  for (Scheduler* s : {original.get(), again.get()}) {
+    Outbox& o = s == original.get() ? a : b;
+    s->on_worker("g9", proto::Ready{"g9", "h", 2, 8}, now, wall, o);
+    s->dispatch(now, wall, o);
+  }
+  const auto lease_of = [](const Outbox& o) {
+    for (const auto& [to, message] : o.to_workers)
+      if (const auto* assign = std::get_if<proto::Assign>(&message)) return assign->lease;
+    return int64_t{-1};
+  };
+  EXPECT_EQ(lease_of(b), lease_of(a));
+  EXPECT_GT(lease_of(b), 0);
 }
 
 } // namespace
