@@ -87,8 +87,11 @@ void Pipeline::abandon() noexcept {
   input_file_.reset();
   // A resumed partial output holds units finished earlier: it outlives any
   // failure. A check never created one, and must not delete someone's.
-  const bool created_output = purpose_ == PipelinePurpose::process && !spec_.resume;
-  if (group_.is_root() && target_ && created_output) target_->discard();
+  if (group_.is_root() && target_ && created_output()) target_->discard();
+}
+
+void Pipeline::delete_partial() const noexcept {
+  if (target_ && created_output()) target_->discard();
 }
 
 void Pipeline::release() {

@@ -153,6 +153,11 @@ public:
   // twice. Throws an agreed Error if closing the output fails; the pipeline
   // is released regardless.
   void release();
+  // Rank 0, after release(): deletes the partial output, for a job that has
+  // ended without it (cancelled, failed) and so will never resume it. Only
+  // a file this pipeline created, and only while the path still names it; a
+  // resumed one is left to whoever ended the job.
+  void delete_partial() const noexcept;
 
 private:
   struct Input {
@@ -186,6 +191,9 @@ private:
   void write_unit(const Slot& slot);
   nlohmann::json provenance() const;
   void abandon() noexcept;
+  // This pipeline made the partial output (a check makes none; a resumed
+  // job reopened someone else's).
+  bool created_output() const { return purpose_ == PipelinePurpose::process && !spec_.resume; }
 
   const Group& group_;
   JobSpec spec_;

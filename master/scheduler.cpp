@@ -203,6 +203,12 @@ std::string Scheduler::cancel(const std::string& id, double now, Outbox& out) {
   Job* target = job(id);
   if (target == nullptr) return fmt::format("there is no job '{}'", id);
   if (target->ended()) return fmt::format("job {} has already ended ({})", id, target->state);
+  // Once every unit is durably written the output is complete and being
+  // given its final name: a cancel now would race that rename.
+  if (target->all_done())
+    return fmt::format("job {} can no longer be cancelled: every slice is written and its output "
+                       "is being finished; delete '{}' once it completes if it is not wanted",
+                       id, target->request.output);
   spdlog::info("[{}] cancelled by a client", id);
   end_job(*target, proto::state::cancelled, now, out);
   return "";
@@ -387,7 +393,7 @@ void Scheduler::end_job(Job& job, const char* state, double wall, Outbox& out) {
     // The holder must stop writing: tell it, and refuse its lease from now on.
     const auto it = groups_.find(job.holder);
     if (it != groups_.end()) {
-      out.send(it->first, proto::Release{job.id, job.lease, fmt::format("job {}", state)});
+      out.send(it->first, proto::Release{job.id, job.lease, fmt::format("job {}", state), true});
       it->second.job.clear();
       it->second.leased.clear();
     }

@@ -140,6 +140,11 @@ std::optional<int64_t> FieldReader::optional_integer(std::string_view key, int64
   return integer(key, min, max);
 }
 
+std::optional<bool> FieldReader::optional_boolean(std::string_view key) const {
+  if (!find(key)) return std::nullopt;
+  return boolean(key);
+}
+
 bool FieldReader::boolean(std::string_view key) const {
   const nlohmann::json& value = required(key);
   if (!value.is_boolean())

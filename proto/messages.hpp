@@ -171,6 +171,10 @@ struct Release {
   std::string job;
   int64_t lease = 0;
   std::string reason;
+  // The job itself has ended (cancelled or failed), not just this lease:
+  // nothing will resume its partial output, so the holder deletes the one
+  // it created. Absent (false) from masters before this field existed.
+  bool job_ended = false;
 };
 using MasterMessage = std::variant<Assign, MoreUnits, Finish, Release, Heartbeat, Disconnect>;
 

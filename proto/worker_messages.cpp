@@ -128,9 +128,10 @@ MasterMessage read_finish(const json& object) {
 }
 
 MasterMessage read_release(const json& object) {
-  const FieldReader fields(object, "release", {"job", "lease", "reason"});
+  const FieldReader fields(object, "release", {"job", "lease", "reason", "job_ended"});
   auto [job, lease] = read_lease(fields);
-  return Release{std::move(job), lease, fields.text("reason")};
+  return Release{std::move(job), lease, fields.text("reason"),
+                 fields.optional_boolean("job_ended").value_or(false)};
 }
 
 constexpr detail::MessageParser<MasterMessage> kMasterMessages[] = {
@@ -203,6 +204,7 @@ json to_json(const Finish& m) {
 json to_json(const Release& m) {
   json message = leased("release", m.job, m.lease);
   message["reason"] = detail::clip_text(m.reason);
+  message["job_ended"] = m.job_ended;
   return message;
 }
 

@@ -205,6 +205,7 @@ void LeasedSchedule::handle(LinkEvent event) {
     if (!ours(release->job, release->lease)) return;
     spdlog::info("released by the master: {}", release->reason);
     ending_ = JobEnding::released;
+    job_ended_ = release->job_ended;
   }
 }
 

@@ -69,6 +69,9 @@ public:
 
   // Every rank, after run(): why it ended.
   JobEnding ending() const { return ending_; }
+  // Rank 0: the master's `release` said the job itself ended (cancelled or
+  // failed), so no later lease will resume its partial output.
+  bool job_ended() const { return job_ended_; }
   // Rank 0: the units leased and not reported done.
   std::vector<int64_t> unfinished_units() const;
   // Rank 0, after run() threw: the units to charge with the failure (what
@@ -105,6 +108,7 @@ private:
   JobEnding ending_ = JobEnding::running;
 
   // Rank 0 only.
+  bool job_ended_ = false;
   std::deque<int64_t> queued_;                 // leased, not handed out
   std::deque<std::vector<int64_t>> in_flight_; // rounds handed out, not written
   std::vector<int64_t> written_;               // written, not reported

@@ -91,8 +91,15 @@ void WorkerGroup::run_job(const proto::Assign& assign) {
       }
     } else {
       pipeline->release();
-      if (root)
+      if (root && schedule->job_ended()) {
+        // The master deleted the partial file when the job ended, but this
+        // group may have created it after that: it is this group's to delete.
+        pipeline->delete_partial();
+        spdlog::info("dropped ({}); the job has ended, so its partial output is deleted",
+                     ending_name(schedule->ending()));
+      } else if (root) {
         spdlog::info("dropped ({}); its partial output is kept", ending_name(schedule->ending()));
+      }
     }
   } catch (const std::exception& e) {
     // Errors are agreed before they are thrown: every rank is here.

@@ -1,7 +1,9 @@
 """A library that fails on one slice, through the service: the failing
 units are retried, quarantined after 3 attempts, and the job fails with the
 library's own error text, with no file under the output name; meanwhile
-another job completes, and the worker group stays in service."""
+another job completes, and the worker group stays in service. A job
+cancelled while its group is still starting it (before the partial file
+exists) leaves no partial file behind either."""
 import os
 import subprocess
 import time
@@ -44,11 +46,29 @@ def main():
         check(jobs[good["job"]]["state"] == "completed" and os.path.exists(good_output),
               "the other job completed")
 
+        # Cancelled while the group is still in the library's init, before it
+        # creates the partial file: the master's own deletion comes too
+        # early, so the group must delete the file it then creates.
+        slow_output = os.path.join(outdir, "slow_start.h5")
+        slow = master.submit(input=scan, plugin="configurable", output=slow_output,
+                             params={"inputs": "/entry/data/data:1", "init_sleep_ms": 1500})
+        check(slow["type"] == "accepted", f"the slow-starting job is accepted ({slow})")
+        deadline = time.time() + 30
+        while master.job(slow["job"])["state"] != "running" and time.time() < deadline:
+            time.sleep(0.05)
+        check(master.job(slow["job"])["state"] == "running", "the group started it")
+        reply = master.request({"type": "cancel", "job": slow["job"]})
+        check(reply == {"type": "accepted", "job": slow["job"]}, f"cancelled ({reply})")
+
         # The group stays in service: one more job runs on it.
         again = master.submit(input=scan, plugin="benchmark",
                               output=os.path.join(outdir, "again.h5"))
         check(master.wait_for([again["job"]], timeout=120)[again["job"]]["state"] == "completed",
-              "the group takes more work after the failure")
+              "the group takes more work after the failure and the cancel")
+        check(not os.path.exists(slow_output) and not os.path.exists(slow_output + ".partial"),
+              "the job cancelled while starting left no file (nor its partial)")
+        check("the job has ended, so its partial output is deleted" in group.log(),
+              "the group deleted the partial file it created after the cancel")
         check(len(master.snapshot()["workers"]) == 1, "and is still registered")
         log = master.log()
         check(log.count("back in the queue") >= 2, "the failed unit was retried (see master log)")

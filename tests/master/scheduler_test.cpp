@@ -222,6 +222,7 @@ TEST_F(SchedulerTest, LeaseExpiresWhenNoUnitCompletes) {
   ASSERT_EQ(release.size(), 1u);
   EXPECT_EQ(release[0].lease, lease);
   EXPECT_NE(release[0].reason.find("lease expired"), std::string::npos);
+  EXPECT_FALSE(release[0].job_ended) << "the next lease resumes the partial file";
   EXPECT_EQ(scheduler.find(job)->units[0].attempts, 1);
   EXPECT_EQ(scheduler.find(job)->state, proto::state::queued);
 }
@@ -232,10 +233,24 @@ TEST_F(SchedulerTest, CancelReleasesTheHolder) {
   dispatch();
   out = {};
   EXPECT_EQ(scheduler.cancel(job, wall, out), "");
-  EXPECT_EQ(sent_to<proto::Release>("g1").size(), 1u);
+  ASSERT_EQ(sent_to<proto::Release>("g1").size(), 1u);
+  EXPECT_TRUE(sent_to<proto::Release>("g1")[0].job_ended) << "the holder deletes its partial file";
   EXPECT_TRUE(has_topic(proto::topic::job_cancelled));
   EXPECT_NE(scheduler.cancel(job, wall, out).find("already ended"), std::string::npos);
   EXPECT_NE(scheduler.cancel("j999999", wall, out).find("no job"), std::string::npos);
+}
+
+TEST_F(SchedulerTest, AJobWhoseUnitsAreAllWrittenCannotBeCancelled) {
+  const std::string job = submit("/o/a.h5", 2);
+  join("g1", 2);
+  dispatch();
+  const int64_t lease = sent_to<proto::Assign>("g1")[0].lease;
+  worker("g1", proto::UnitsDone{job, lease, {0, 1}});
+  out = {};
+  // The group may be renaming the output right now: a cancel would race it.
+  EXPECT_NE(scheduler.cancel(job, wall, out).find("can no longer be cancelled"), std::string::npos);
+  EXPECT_TRUE(sent_to<proto::Release>("g1").empty());
+  EXPECT_EQ(scheduler.find(job)->state, proto::state::running);
 }
 
 TEST_F(SchedulerTest, ClientRefNamesTheFirstJob) {

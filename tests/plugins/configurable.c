@@ -15,6 +15,8 @@
  *   crash_in=ENTRY, hang_in=ENTRY  die of SIGSEGV in, or never return from,
  *                                  that entry point (as fail_in names them)
  *   sleep_ms=N                     take N ms over each slice (a slow library)
+ *   init_sleep_ms=N                take N ms in h5io_init (a library slow to
+ *                                  start, e.g. loading a model)
  *   poison_file=PATH               from the moment PATH exists, every slice's
  *                                  result is -1: a test that stops a group and
  *                                  creates PATH before continuing it sees any
@@ -88,6 +90,12 @@ static const char* text_param(const h5io_global_params_t* g, const char* key, co
   return p ? p->text : def;
 }
 
+static void sleep_for_ms(int64_t ms) {
+  if (ms <= 0) return;
+  const struct timespec nap = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+  nanosleep(&nap, NULL);
+}
+
 int h5io_init(void** context, const h5io_global_params_t* g, int* num_inputs, int* num_outputs) {
   context_t* ctx = calloc(1, sizeof(context_t));
   *context = ctx;
@@ -100,6 +108,7 @@ int h5io_init(void** context, const h5io_global_params_t* g, int* num_inputs, in
   ctx->fail_at = atoll(text_param(g, "fail_at", "0"));
   ctx->crash_at = atoll(text_param(g, "crash_at", "-1"));
   ctx->sleep_ms = atoll(text_param(g, "sleep_ms", "0"));
+  sleep_for_ms(atoll(text_param(g, "init_sleep_ms", "0")));
   snprintf(ctx->poison_file, sizeof(ctx->poison_file), "%s", text_param(g, "poison_file", ""));
   snprintf(ctx->describe, sizeof(ctx->describe), "%s", text_param(g, "describe", ""));
   const h5io_param_t* rank = h5io_find_param(g, "fail_rank");
@@ -187,11 +196,7 @@ int process(void* context, int64_t slice, int num_inputs, const h5io_buffer_t* i
   }
   if (ctx->fails_here && strcmp(ctx->fail_in, "process") == 0 && slice == ctx->fail_at)
     return failure(ctx, ctx->message);
-  if (ctx->sleep_ms > 0) {
-    const struct timespec nap = {(time_t)(ctx->sleep_ms / 1000),
-                                 (long)(ctx->sleep_ms % 1000) * 1000000L};
-    nanosleep(&nap, NULL);
-  }
+  sleep_for_ms(ctx->sleep_ms);
   /* Looked at after the sleep: a group stopped mid-slice sees it on waking. */
   const int poisoned = ctx->poison_file[0] != '\0' && access(ctx->poison_file, F_OK) == 0;
   const double s = poisoned ? -1.0 : sum_of(&inputs[0]);

@@ -121,7 +121,8 @@ void worker_samples() {
   from_master("assign", timed);
   from_master("units", proto::MoreUnits{"j1", 3, units});
   from_master("finish", proto::Finish{"j1", 3});
-  from_master("release", proto::Release{"j1", 3, "cancelled"});
+  from_master("release", proto::Release{"j1", 3, "lease expired"});
+  from_master("release", proto::Release{"j1", 3, "job cancelled", true});
   from_master("heartbeat", proto::Heartbeat{});
   from_master("heartbeat", proto::Heartbeat{17});
   from_master("disconnect", proto::Disconnect{});

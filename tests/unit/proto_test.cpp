@@ -161,6 +161,13 @@ TEST(ProtoRoundTrip, MasterMessages) {
   EXPECT_EQ(holds<proto::Finish>(round(proto::Finish{"j1", 9})).job, "j1");
   const auto& release = holds<proto::Release>(round(proto::Release{"j1", 9, "cancelled"}));
   EXPECT_EQ(release.reason, "cancelled");
+  EXPECT_FALSE(release.job_ended);
+  EXPECT_TRUE(
+      holds<proto::Release>(round(proto::Release{"j1", 9, "job cancelled", true})).job_ended);
+  // A master from before `job_ended` existed leaves it out: the lease ended.
+  EXPECT_FALSE(holds<proto::Release>(proto::parse_master_message(
+                                         R"({"type":"release","job":"j","lease":1,"reason":"x"})"))
+                   .job_ended);
   EXPECT_EQ(holds<proto::Heartbeat>(round(proto::Heartbeat{12})).probe, 12);
   holds<proto::Disconnect>(round(proto::Disconnect{}));
 }
@@ -305,6 +312,9 @@ std::vector<BadFrame> bad_frames() {
        "assign: field 'resume' must be true or false, got string"},
       {"release reason type", master, R"({"type":"release","job":"j","lease":1,"reason":null})",
        "release: field 'reason' must be a string, got null"},
+      {"release job_ended type", master,
+       R"({"type":"release","job":"j","lease":1,"reason":"x","job_ended":1})",
+       "release: field 'job_ended' must be true or false, got number"},
       {"malformed accepted", reply, R"({"type":"accepted"})", "accepted: missing field 'job'"},
       {"snapshot rejected", snapshot, R"({"type":"rejected","error":"busy"})", "busy"},
       {"snapshot bad job row", snapshot,
