@@ -16,9 +16,14 @@
 namespace {
 
 std::atomic<bool> stop_requested{false};
+std::atomic<bool> reload_requested{false};
 
 extern "C" void request_stop(int) {
   stop_requested.store(true);
+}
+
+extern "C" void request_reload(int) {
+  reload_requested.store(true);
 }
 
 } // namespace
@@ -41,6 +46,11 @@ int main(int argc, char** argv) {
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
+  // SIGHUP (systemctl reload): read the authorised keys again.
+  struct sigaction reload {};
+  reload.sa_handler = request_reload;
+  sigemptyset(&reload.sa_mask);
+  sigaction(SIGHUP, &reload, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
   // Under systemd (Type=notify) the unit is "active" only after READY=1:
@@ -51,6 +61,11 @@ int main(int argc, char** argv) {
     h5io::master::MasterServer server(h5io::master::load_config(config_file));
     systemd.ready(server.status_line());
     server.run(stop_requested, [&] {
+      if (reload_requested.exchange(false)) {
+        systemd.reloading();
+        server.reload_keys();
+        systemd.ready(server.status_line());
+      }
       systemd.watchdog();
       systemd.status(server.status_line());
     });

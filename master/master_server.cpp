@@ -262,6 +262,32 @@ void MasterServer::deliver(Outbox& out, std::vector<Reply>& replies) {
   out = Outbox{};
 }
 
+void MasterServer::reload_keys() {
+  if (!zap_) {
+    spdlog::info("SIGHUP: no \"curve\" block in the configuration, so no keys to reload (the "
+                 "configuration file is read only at start)");
+    return;
+  }
+  ZapDomains fresh;
+  try {
+    fresh = load_authorized_domains(*config_.curve);
+  } catch (const std::exception& e) {
+    spdlog::error("SIGHUP: CURVE keys not reloaded: {}; the keys loaded before stay in force",
+                  e.what());
+    return;
+  }
+  const std::vector<std::string> changes = key_changes(zap_->domains(), fresh);
+  zap_->replace_domains(std::move(fresh));
+  if (changes.empty()) {
+    spdlog::info("SIGHUP: CURVE keys reloaded, unchanged");
+    return;
+  }
+  for (const std::string& line : changes) spdlog::info("SIGHUP: CURVE keys reloaded: {}", line);
+  spdlog::info("CURVE: the new keys apply to every connection from now on; connections already "
+               "made with a removed key stay open until they drop (restart the master to close "
+               "them at once)");
+}
+
 std::string MasterServer::status_line() const {
   return fmt::format("{} jobs queued, {} running; {} worker groups",
                      scheduler_.jobs_in(proto::state::queued),

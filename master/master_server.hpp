@@ -33,6 +33,10 @@ public:
 
   // One line for `systemctl status`: queued and running jobs, worker groups.
   [[nodiscard]] std::string status_line() const;
+  // SIGHUP: reads the authorised key directories again (the configuration
+  // file is not re-read). A bad key file leaves the keys in force as they
+  // were; the error is logged.
+  void reload_keys();
 
 private:
   struct Reply {

@@ -3,7 +3,10 @@
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
 
+#include <fmt/format.h>
+
 #include <cstdint>
+#include <ctime>
 #include <string>
 
 namespace h5io::master {
@@ -44,6 +47,17 @@ void SystemdNotifier::watchdog() {
   if (now < next_watchdog_) return;
   next_watchdog_ = now + *watchdog_interval_;
   notify("WATCHDOG=1");
+}
+
+void SystemdNotifier::reloading() {
+  // MONOTONIC_USEC lets systemd (253+, Type=notify-reload) match this
+  // RELOADING=1 to its own signal; older systemd ignores it.
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  const uint64_t usec =
+      static_cast<uint64_t>(now.tv_sec) * 1000000u + static_cast<uint64_t>(now.tv_nsec) / 1000u;
+  last_status_ = "reloading keys";
+  notify(fmt::format("RELOADING=1\nMONOTONIC_USEC={}\nSTATUS={}", usec, last_status_));
 }
 
 void SystemdNotifier::stopping() {

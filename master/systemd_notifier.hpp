@@ -1,7 +1,8 @@
 #pragma once
 // The master's side of systemd's service protocol (sd_notify(3)): READY=1
 // once the journal is replayed and the endpoints are bound, STATUS= lines,
-// WATCHDOG=1 from the event loop, STOPPING=1 on the way out. Outside systemd
+// WATCHDOG=1 from the event loop, RELOADING=1 then READY=1 around a SIGHUP,
+// STOPPING=1 on the way out. Outside systemd
 // (no NOTIFY_SOCKET) every call is a cheap no-op.
 
 #include <chrono>
@@ -24,6 +25,9 @@ public:
   // Called every loop turn; pings the watchdog at half its timeout, as
   // sd_watchdog_enabled(3) recommends, so one slow turn is not a restart.
   void watchdog();
+  // SIGHUP is being handled; ready() follows when it is done (systemctl
+  // reload waits for it).
+  void reloading();
   void stopping();
 
   [[nodiscard]] bool watchdog_enabled() const { return watchdog_interval_.has_value(); }

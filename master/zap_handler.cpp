@@ -4,6 +4,7 @@
 #include "proto/curve_keys.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 #include <zmq_addon.hpp>
 
@@ -31,8 +32,8 @@ std::map<std::string, std::string> load_keys(const fs::path& dir, const char* pe
                    key.file.string(), it->second, it->second);
   }
   if (keys.empty())
-    spdlog::warn("CURVE: no keys in {}: no {} can connect (add NAME.key files from h5io keygen "
-                 "and restart the master)",
+    spdlog::warn("CURVE: no keys in {}: no {} can connect (add NAME.key files from h5io keygen, "
+                 "then send the master SIGHUP: systemctl reload h5io-master)",
                  dir.string(), peers);
   else
     spdlog::info("CURVE: {} {} key{} from {}", keys.size(), peers, keys.size() == 1 ? "" : "s",
@@ -47,16 +48,49 @@ CurveSetup load_curve_setup(const CurveConfig& config) {
   const proto::CurveKeyPair own = proto::read_secret_key(config.secret_key_file);
   setup.secret_key = own.secret_key;
   setup.public_key = own.public_key;
-  auto clients = load_keys(config.authorized_clients_dir, "client");
-  auto workers = load_keys(config.authorized_workers_dir, "worker group");
-  setup.domains[zap_domain::clients] = {"client", config.authorized_clients_dir, clients};
-  setup.domains[zap_domain::status] = {"status", config.authorized_clients_dir, std::move(clients)};
-  setup.domains[zap_domain::workers] = {"worker", config.authorized_workers_dir,
-                                        std::move(workers)};
+  setup.domains = load_authorized_domains(config);
   spdlog::info("CURVE authentication on every endpoint; the master's public key is {} (the "
                "public half of {}: clients and worker groups need that NAME.key as --master-key)",
                setup.public_key, config.secret_key_file.string());
   return setup;
+}
+
+ZapDomains load_authorized_domains(const CurveConfig& config) {
+  ZapDomains domains;
+  auto clients = load_keys(config.authorized_clients_dir, "client");
+  auto workers = load_keys(config.authorized_workers_dir, "worker group");
+  domains[zap_domain::clients] = {"client", config.authorized_clients_dir, clients};
+  domains[zap_domain::status] = {"status", config.authorized_clients_dir, std::move(clients)};
+  domains[zap_domain::workers] = {"worker", config.authorized_workers_dir, std::move(workers)};
+  return domains;
+}
+
+std::vector<std::string> key_changes(const ZapDomains& before, const ZapDomains& after) {
+  const auto names_not_in = [](const ZapDomain& from, const ZapDomain* other) {
+    std::vector<std::string> names;
+    for (const auto& [key, name] : from.keys)
+      if (other == nullptr || !other->keys.contains(key)) names.push_back(name);
+    return names;
+  };
+  std::vector<std::string> lines;
+  for (const char* domain : {zap_domain::clients, zap_domain::workers}) {
+    const auto now = after.find(domain);
+    const auto was = before.find(domain);
+    const ZapDomain* now_domain = now == after.end() ? nullptr : &now->second;
+    const ZapDomain* was_domain = was == before.end() ? nullptr : &was->second;
+    const std::vector<std::string> added =
+        now_domain ? names_not_in(*now_domain, was_domain) : std::vector<std::string>{};
+    const std::vector<std::string> removed =
+        was_domain ? names_not_in(*was_domain, now_domain) : std::vector<std::string>{};
+    if (added.empty() && removed.empty()) continue;
+    std::string line = fmt::format("{} keys:", now_domain ? now_domain->endpoint : domain);
+    if (!added.empty()) line.append(fmt::format(" added {}", fmt::join(added, ", ")));
+    if (!added.empty() && !removed.empty()) line.push_back(';');
+    if (!removed.empty()) line.append(fmt::format(" removed {}", fmt::join(removed, ", ")));
+    line.append(fmt::format(" ({} now)", now_domain ? now_domain->keys.size() : 0));
+    lines.push_back(std::move(line));
+  }
+  return lines;
 }
 
 ZapAnswer decide(const ZapDomains& domains, const std::string& domain, const std::string& mechanism,
@@ -124,6 +158,16 @@ ZapHandler::ZapHandler(zmq::context_t& context, ZapDomains domains)
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
 }
 
+ZapDomains ZapHandler::domains() const {
+  const std::lock_guard lock(domains_mutex_);
+  return domains_;
+}
+
+void ZapHandler::replace_domains(ZapDomains domains) {
+  const std::lock_guard lock(domains_mutex_);
+  domains_ = std::move(domains);
+}
+
 ZapHandler::~ZapHandler() {
   const uint64_t one = 1;
   static_cast<void>(::write(stop_fd_.get(), &one, sizeof(one)));
@@ -165,6 +209,7 @@ void ZapHandler::answer(std::vector<zmq::message_t>& request) {
   const auto text = [&](size_t i) { return i < request.size() ? request[i].to_string() : ""; };
   const std::string version = text(0), request_id = text(1), domain = text(2), address = text(3),
                     mechanism = text(5);
+  const std::lock_guard lock(domains_mutex_);
   ZapAnswer reply;
   std::string key;
   if (version != "1.0" || request.size() < 6) {

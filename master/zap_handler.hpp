@@ -6,8 +6,10 @@
 // every CURVE peer of a socket that has a zap_domain, and drops the
 // connection unless the answer is 200. The peer sees silence.
 //
-// One thread owns the REP socket; the key sets are fixed at start (read from
-// the authorised directories). Refusals are logged once per key and domain
+// One thread owns the REP socket. The key sets are read from the authorised
+// directories at start and again on SIGHUP (replace_domains): a new set
+// applies to every handshake after it, while connections already made stay
+// open (ZAP is asked only once per connection). Refusals are logged once per key and domain
 // (again at most every 10 minutes, with the number of repeats), and at most
 // 20 lines a minute in all, so a reconnecting peer cannot flood the log.
 
@@ -21,6 +23,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -52,6 +55,14 @@ struct CurveSetup {
   ZapDomains domains;
 };
 CurveSetup load_curve_setup(const CurveConfig& config);
+// The domains alone, from the authorised directories (logs how many keys
+// came from each). Throws Error naming a bad file.
+ZapDomains load_authorized_domains(const CurveConfig& config);
+
+// For the reload log: one line per endpoint whose keys changed, naming the
+// keys added and removed ("client keys: added carol; removed bob (2 now)").
+// The status endpoint shares the client keys and is not listed separately.
+std::vector<std::string> key_changes(const ZapDomains& before, const ZapDomains& after);
 
 struct ZapAnswer {
   std::string status_code; // "200" or "400"
@@ -99,10 +110,16 @@ public:
   ZapHandler(const ZapHandler&) = delete;
   ZapHandler& operator=(const ZapHandler&) = delete;
 
+  // The key sets in force (a copy), and a new set for every handshake from
+  // now on; connections already made are not asked again.
+  ZapDomains domains() const;
+  void replace_domains(ZapDomains domains);
+
 private:
   void loop();
   void answer(std::vector<zmq::message_t>& request);
 
+  mutable std::mutex domains_mutex_; // domains_: the handler thread reads, SIGHUP replaces
   ZapDomains domains_;
   zmq::socket_t socket_;
   FileDescriptor stop_fd_; // eventfd: the destructor's "stop"

@@ -3,8 +3,9 @@
 
 The test plays systemd: it owns the NOTIFY_SOCKET datagram socket, sets
 WATCHDOG_USEC, starts the master and checks READY=1 (after the endpoints are
-bound: a client can connect), STATUS=, WATCHDOG=1 arriving steadily, and
-STOPPING=1 on SIGTERM. Negative cases: without WATCHDOG_USEC no WATCHDOG=1
+bound: a client can connect), STATUS=, WATCHDOG=1 arriving steadily,
+RELOADING=1 then READY=1 on SIGHUP (systemctl reload), and STOPPING=1 on
+SIGTERM. Negative cases: without WATCHDOG_USEC no WATCHDOG=1
 may come, and without NOTIFY_SOCKET the master still serves and stops.
 
     sd_notify_test.py --master BIN/h5io-master
@@ -116,6 +117,14 @@ def main():
         check(bool(gaps) and max(gaps) < 1.0,
               f"no gap reaches WATCHDOG_USEC (largest {max(gaps, default=0):.3f} s)")
         check(proc.poll() is None, "the master is still running")
+        receive(sock, 0.1)
+        proc.send_signal(signal.SIGHUP)
+        reload = [l for l in lines(receive(sock, 1.0)) if l != "WATCHDOG=1"]
+        check("RELOADING=1" in reload and "READY=1" in reload and
+              reload.index("RELOADING=1") < reload.index("READY=1") and
+              any(l.startswith("MONOTONIC_USEC=") for l in reload),
+              f"SIGHUP: RELOADING=1 (with MONOTONIC_USEC), then READY=1 ({reload})")
+        check(proc.poll() is None, "the master runs on after SIGHUP")
         rc, out = stop(proc)
         last = receive(sock, 1.0)
         check("STOPPING=1" in lines(last), f"STOPPING=1 on SIGTERM ({lines(last)})")

@@ -9,8 +9,10 @@ subscriber hears the events. Refused, all of them met with silence and named
 in the master's log (once, however often they reconnect): a client with
 valid CURVE keys not in authorized_clients_dir, a worker group's key used as
 a client, a plain (NULL) client, a subscriber with an unknown key, and a
-worker group holding a client's key (it never registers). The master keeps
-serving throughout and stops cleanly on SIGTERM."""
+worker group holding a client's key (it never registers). SIGHUP reloads
+the key directories: a key added is let in, a key removed is refused on its
+next connection, and a broken key file leaves the keys in force as they
+were. The master keeps serving throughout and stops cleanly on SIGTERM."""
 import os
 import shutil
 import signal
@@ -77,7 +79,7 @@ def main():
     key = lambda name, secret=True: os.path.join(keys, name + (".key_secret" if secret else ".key"))
 
     # ---- h5io keygen ----------------------------------------------------------
-    for name in ("master", "alice", "gpu", "mallory"):
+    for name in ("master", "alice", "gpu", "mallory", "carol"):
         result, detail = run([h5io, "keygen", name, "--dir", keys])
         check(result.returncode == 0 and key(name) in result.stdout and
               "authorized_clients_dir" in result.stdout and "--master-key" in result.stdout,
@@ -224,6 +226,28 @@ def main():
               "subscribers with an unknown key or none hear nothing")
         check(f"the status endpoint from 127.0.0.1: CURVE public key {key_text('mallory')}"
               in master.log(), "the master names the refused subscriber's key")
+
+        # ---- SIGHUP: the key directories are read again ----------------------
+        check(no_replies(master, [("carol", client_keys("carol"))]) == [],
+              "carol is not authorised yet")
+        shutil.copy(key("carol", secret=False), clients)
+        os.remove(os.path.join(clients, "bob.key"))
+        master.process.send_signal(signal.SIGHUP)
+        check(logged(master, "SIGHUP: CURVE keys reloaded: client keys: added carol; removed bob "
+                             "(2 now)"),
+              f"the master logs which keys the reload added and removed\n{master.log()[-2000:]}")
+        check(no_replies(master, [("carol", client_keys("carol")), ("bob", client_keys("bob")),
+                                  ("alice", client_keys("alice"))]) == ["carol", "alice"],
+              "after the reload carol gets answers, bob (removed) does not, alice still does")
+        with open(os.path.join(clients, "broken.key"), "w") as f:
+            f.write("curve\n    public-key = \"not a key\"\n")
+        master.process.send_signal(signal.SIGHUP)
+        check(logged(master, "SIGHUP: CURVE keys not reloaded:") and
+              "broken.key" in master.log().split("SIGHUP: CURVE keys not reloaded:")[-1],
+              f"a broken key file is named and the reload refused\n{master.log()[-2000:]}")
+        check(no_replies(master, [("carol", client_keys("carol")), ("bob", client_keys("bob"))])
+              == ["carol"], "the keys in force before the broken reload still apply")
+        os.remove(os.path.join(clients, "broken.key"))
 
         # ---- still serving; a clean stop ------------------------------------
         check(master.alive() and master.snapshot()["type"] == "snapshot",

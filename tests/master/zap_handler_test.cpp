@@ -72,6 +72,21 @@ TEST(ZapHandler, RefusalLinesAreRateLimited) {
   EXPECT_EQ(lines[0], "80 more refused connections were not logged in the last minute");
 }
 
+TEST(ZapHandler, KeyChangesNameWhatAReloadAddedAndRemoved) {
+  ZapDomains before = domains_for("A", "W");
+  EXPECT_TRUE(key_changes(before, before).empty());
+  ZapDomains after = before;
+  after[zap_domain::clients].keys = {{"A", "alice"}, {"C", "carol"}};
+  after[zap_domain::status].keys = after[zap_domain::clients].keys;
+  EXPECT_EQ(key_changes(before, after),
+            std::vector<std::string>{"client keys: added carol (2 now)"});
+  after[zap_domain::clients].keys = {{"C", "carol"}};
+  after[zap_domain::workers].keys = {};
+  EXPECT_EQ(key_changes(before, after),
+            (std::vector<std::string>{"client keys: added carol; removed alice (1 now)",
+                                      "worker keys: removed gpu (0 now)"}));
+}
+
 // A CURVE server socket guarded by the handler, and peers to try on it.
 class ZapSockets : public ::testing::Test {
 protected:
@@ -117,6 +132,12 @@ TEST_F(ZapSockets, OnlyAuthorisedKeysOfTheDomainGetThrough) {
     EXPECT_FALSE(gets_through(context, server, gpu)); // a worker's key on the client socket
     EXPECT_FALSE(gets_through(context, server, std::nullopt));
     EXPECT_TRUE(gets_through(context, server, alice)); // still serving
+
+    // SIGHUP's reload: mallory authorised, alice revoked, for new connections.
+    handler->replace_domains(domains_for(mallory.public_key, gpu.public_key));
+    EXPECT_TRUE(gets_through(context, server, mallory));
+    EXPECT_FALSE(gets_through(context, server, alice));
+    EXPECT_EQ(handler->domains().at(zap_domain::clients).keys.count(mallory.public_key), 1u);
   }
   // A second handler in the same context is refused with a clear error.
   try {
