@@ -81,10 +81,14 @@ MasterServer::MasterServer(MasterConfig config)
     // Bound before any socket below: libzmq lets every CURVE peer in while
     // no ZAP handler is there.
     zap_.emplace(context_, std::move(curve.domains));
+    handshakes_.emplace(context_, curve.public_key);
     proto::set_curve_server(client_, curve.secret_key, zap_domain::clients);
     proto::set_curve_server(worker_, curve.secret_key, zap_domain::workers);
-    secure_status = [secret = curve.secret_key](zmq::socket_t& socket) {
+    handshakes_->watch(client_, "client");
+    handshakes_->watch(worker_, "worker");
+    secure_status = [this, secret = curve.secret_key](zmq::socket_t& socket) {
       proto::set_curve_server(socket, secret, zap_domain::status);
+      handshakes_->watch(socket, "status");
     };
   } else {
     warn_if_exposed(config_.client_endpoint, "client", "submit and cancel jobs");
@@ -345,6 +349,7 @@ void MasterServer::run(const std::atomic<bool>& stop, const std::function<void()
                  {"workers", scheduler_.groups()}});
     }
     deliver(out, replies);
+    if (handshakes_) handshakes_->drain();
     if (now >= next_trim_) {
       // glibc keeps freed memory in per-thread caches (ZeroMQ's I/O thread
       // frees what the loop allocated) and gives it back only when asked: a

@@ -4,6 +4,7 @@
 // journal, and only then replies, sends to groups and publishes status.
 
 #include "master/config.hpp"
+#include "master/handshake_monitor.hpp"
 #include "master/journal.hpp"
 #include "master/outbox.hpp"
 #include "master/scan_watcher.hpp"
@@ -61,6 +62,7 @@ private:
   MasterConfig config_;
   zmq::context_t context_;
   std::optional<ZapHandler> zap_; // with "curve" in the config; before the sockets it guards
+  std::optional<HandshakeMonitor> handshakes_; // with "curve": failures before ZAP
   zmq::socket_t client_;
   zmq::socket_t worker_;
   Scheduler scheduler_;

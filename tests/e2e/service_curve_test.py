@@ -178,11 +178,19 @@ def main():
         result, detail = run(status + ["--key", key("bob"), "--master-key", key("bob")])
         check(result.returncode == 2 and "authorized_clients_dir" in result.stderr,
               f"the wrong master key: no reply, with a hint\n{detail}")
+        check(logged(master, "a connection to the client endpoint failed its handshake: the peer "
+                             "encrypted for another public key: its --master-key must be this "
+                             f"master's, {master_public.decode()}"),
+              f"the master says a client holds a wrong master key\n{master.log()[-2000:]}")
 
         # ---- refused clients: silence, and a line in the log -----------------
         answered = no_replies(master, [("mallory", client_keys("mallory")),
                                        ("worker key", client_keys("gpu")), ("plain", None)])
         check(answered == [], f"no reply to unauthorised or plain clients (answered: {answered})")
+        for endpoint in ("client", "status"):
+            check(logged(master, f"a connection to the {endpoint} endpoint failed its handshake: "
+                                 "the peer does not use CURVE"),
+                  f"the master says a plain peer tried the {endpoint} endpoint")
         check(logged(master, f"refused a connection to the client endpoint from 127.0.0.1: "
                              f"CURVE public key {key_text('mallory')} is not authorised: no "
                              f"NAME.key in {clients} holds it"),
