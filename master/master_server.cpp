@@ -180,6 +180,7 @@ void MasterServer::receive_clients(Outbox& out, std::vector<Reply>& replies,
     if (frames.empty()) return;
     // ROUTER: [peer id, envelope (REQ's empty frame)..., body]. The envelope
     // goes back unchanged so REQ and DEALER clients both get their reply.
+    if (!still_authorised(frames.back(), zap_domain::clients, "client")) continue;
     Reply reply;
     const std::string body = frames.back().to_string();
     for (size_t f = 0; f + 1 < frames.size(); ++f) reply.envelope.push_back(std::move(frames[f]));
@@ -202,6 +203,7 @@ void MasterServer::receive_workers(Outbox& out) {
     std::vector<zmq::message_t> frames = receive_waiting(worker_);
     if (frames.empty()) return;
     const std::string peer = frames.front().to_string();
+    if (!still_authorised(frames.back(), zap_domain::workers, "worker")) continue;
     if (frames.size() != 2) {
       spdlog::warn("worker endpoint: dropped a message of {} frames (expected one JSON frame)",
                    frames.size() - 1);
@@ -214,6 +216,27 @@ void MasterServer::receive_workers(Outbox& out) {
       spdlog::warn("worker endpoint: dropped a bad message: {}", e.what());
     }
   }
+}
+
+bool MasterServer::still_authorised(zmq::message_t& frame, const char* domain,
+                                    const char* endpoint) {
+  if (!zap_) return true;
+  std::string key;
+  try {
+    key = frame.gets("User-Id");
+  } catch (const zmq::error_t&) {
+    // Every CURVE connection has one; without it there is nothing to vouch.
+  }
+  if (zap_->authorised(domain, key)) return true;
+  const std::string line =
+      fmt::format("dropped a message on the {} endpoint: its connection was let in with CURVE "
+                  "public key {}, which a reload has since removed; the connection stays open but "
+                  "is not served (restart the master to close it)",
+                  endpoint, key.empty() ? std::string("(none)") : key);
+  for (const std::string& out :
+       revoked_log_.refused(std::string(domain) + "/" + key, line, RefusalLog::Clock::now()))
+    spdlog::warn("{}", out);
+  return false;
 }
 
 void MasterServer::watcher_submissions(bool notified, Outbox& out) {
@@ -287,9 +310,9 @@ void MasterServer::reload_keys() {
     return;
   }
   for (const std::string& line : changes) spdlog::info("SIGHUP: CURVE keys reloaded: {}", line);
-  spdlog::info("CURVE: the new keys apply to every connection from now on; connections already "
-               "made with a removed key stay open until they drop (restart the master to close "
-               "them at once)");
+  spdlog::info("CURVE: the new keys apply to every connection from now on, and to every client "
+               "and worker message; a status subscriber connected with a removed key hears events "
+               "until it reconnects (restart the master to cut it off at once)");
 }
 
 std::string MasterServer::status_line() const {

@@ -57,12 +57,18 @@ private:
   std::string submit(const proto::SubmitRequest& request, Outbox& out);
   void watcher_submissions(bool notified, Outbox& out);
   void deliver(Outbox& out, std::vector<Reply>& replies);
+  // With CURVE: whether the connection `frame` came on is still authorised.
+  // ZAP vets a connection once, at its handshake, so a key a reload removed
+  // would otherwise go on working through a connection made before; its
+  // messages are dropped (and logged) instead.
+  bool still_authorised(zmq::message_t& frame, const char* domain, const char* endpoint);
   void send_replies(std::vector<Reply>& replies);
 
   MasterConfig config_;
   zmq::context_t context_;
   std::optional<ZapHandler> zap_; // with "curve" in the config; before the sockets it guards
   std::optional<HandshakeMonitor> handshakes_; // with "curve": failures before ZAP
+  RefusalLog revoked_log_;                     // messages from keys removed by a reload
   zmq::socket_t client_;
   zmq::socket_t worker_;
   Scheduler scheduler_;

@@ -96,11 +96,11 @@ std::vector<std::string> key_changes(const ZapDomains& before, const ZapDomains&
 ZapAnswer decide(const ZapDomains& domains, const std::string& domain, const std::string& mechanism,
                  const std::string& public_key_z85) {
   const auto it = domains.find(domain);
-  if (it == domains.end()) return {"400", "unknown ZAP domain", ""};
-  if (mechanism != "CURVE") return {"400", "CURVE authentication required", ""};
+  if (it == domains.end()) return {"400", "unknown ZAP domain", "", ""};
+  if (mechanism != "CURVE") return {"400", "CURVE authentication required", "", ""};
   const auto key = it->second.keys.find(public_key_z85);
-  if (key == it->second.keys.end()) return {"400", "public key not authorised", ""};
-  return {"200", "OK", key->second};
+  if (key == it->second.keys.end()) return {"400", "public key not authorised", "", ""};
+  return {"200", "OK", public_key_z85, key->second};
 }
 
 std::vector<std::string> RefusalLog::refused(const std::string& who, const std::string& line,
@@ -163,6 +163,12 @@ ZapDomains ZapHandler::domains() const {
   return domains_;
 }
 
+bool ZapHandler::authorised(const std::string& domain, const std::string& public_key) const {
+  const std::lock_guard lock(domains_mutex_);
+  const auto it = domains_.find(domain);
+  return it != domains_.end() && it->second.keys.contains(public_key);
+}
+
 void ZapHandler::replace_domains(ZapDomains domains) {
   const std::lock_guard lock(domains_mutex_);
   domains_ = std::move(domains);
@@ -213,7 +219,7 @@ void ZapHandler::answer(std::vector<zmq::message_t>& request) {
   ZapAnswer reply;
   std::string key;
   if (version != "1.0" || request.size() < 6) {
-    reply = {"500", "unsupported ZAP request", ""};
+    reply = {"500", "unsupported ZAP request", "", ""};
     spdlog::error("ZAP: a request of version '{}' with {} frames; refused", version,
                   request.size());
   } else {
@@ -221,7 +227,7 @@ void ZapHandler::answer(std::vector<zmq::message_t>& request) {
     reply = decide(domains_, domain, mechanism, key);
   }
   if (reply.status_code == "200") {
-    spdlog::debug("CURVE: accepted '{}' ({}) on the {} endpoint from {}", reply.user_id, key,
+    spdlog::debug("CURVE: accepted '{}' ({}) on the {} endpoint from {}", reply.name, key,
                   domains_.at(domain).endpoint, address);
   } else if (reply.status_code == "400") {
     const auto it = domains_.find(domain);

@@ -8,8 +8,10 @@
 //
 // One thread owns the REP socket. The key sets are read from the authorised
 // directories at start and again on SIGHUP (replace_domains): a new set
-// applies to every handshake after it, while connections already made stay
-// open (ZAP is asked only once per connection). Refusals are logged once per key and domain
+// applies to every handshake after it. ZAP is asked only once per
+// connection, so the 200 carries the peer's key as User-Id, for the master
+// to check each message of older connections (authorised()). Refusals are
+// logged once per key and domain
 // (again at most every 10 minutes, with the number of repeats), and at most
 // 20 lines a minute in all, so a reconnecting peer cannot flood the log.
 
@@ -67,7 +69,11 @@ std::vector<std::string> key_changes(const ZapDomains& before, const ZapDomains&
 struct ZapAnswer {
   std::string status_code; // "200" or "400"
   std::string status_text;
-  std::string user_id; // the key's name when accepted
+  // When accepted: the public key (Z85), which libzmq attaches to every
+  // message of the connection as "User-Id", so the master can check it
+  // again after a reload; and the key's name, for the log.
+  std::string user_id;
+  std::string name;
 };
 
 // The decision alone, for tests: 200 only for mechanism CURVE with a
@@ -114,6 +120,9 @@ public:
   // now on; connections already made are not asked again.
   ZapDomains domains() const;
   void replace_domains(ZapDomains domains);
+  // Whether `public_key` (Z85, a message's "User-Id") is in the domain's
+  // set now: for connections made before a reload removed their key.
+  bool authorised(const std::string& domain, const std::string& public_key) const;
 
 private:
   void loop();

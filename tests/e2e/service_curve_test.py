@@ -10,8 +10,10 @@ in the master's log (once, however often they reconnect): a client with
 valid CURVE keys not in authorized_clients_dir, a worker group's key used as
 a client, a plain (NULL) client, a subscriber with an unknown key, and a
 worker group holding a client's key (it never registers). SIGHUP reloads
-the key directories: a key added is let in, a key removed is refused on its
-next connection, and a broken key file leaves the keys in force as they
+the key directories: a key added is let in; a key removed is refused on its
+next connection, and its connections made before are no longer served (a
+client's requests go unanswered; a worker group is lost, and joins again
+once its key is back); a broken key file leaves the keys in force as they
 were. The master keeps serving throughout and stops cleanly on SIGTERM."""
 import os
 import shutil
@@ -238,6 +240,14 @@ def main():
         # ---- SIGHUP: the key directories are read again ----------------------
         check(no_replies(master, [("carol", client_keys("carol"))]) == [],
               "carol is not authorised yet")
+        # bob's connection, made before the reload that removes his key.
+        bob = master.context.socket(zmq.REQ)
+        bob.setsockopt(zmq.LINGER, 0)
+        curve_client(bob, client_keys("bob"))
+        bob.connect(master.client_endpoint)
+        bob.send_json({"type": "status"})
+        check(bob.poll(5000) and bob.recv_json()["type"] == "snapshot",
+              "bob is answered before the reload")
         shutil.copy(key("carol", secret=False), clients)
         os.remove(os.path.join(clients, "bob.key"))
         master.process.send_signal(signal.SIGHUP)
@@ -247,6 +257,25 @@ def main():
         check(no_replies(master, [("carol", client_keys("carol")), ("bob", client_keys("bob")),
                                   ("alice", client_keys("alice"))]) == ["carol", "alice"],
               "after the reload carol gets answers, bob (removed) does not, alice still does")
+        bob.send_json({"type": "status"})
+        check(not bob.poll(2000), "nor on bob's connection made before the reload")
+        bob.close()
+        check(logged(master, "dropped a message on the client endpoint: its connection was let in "
+                             f"with CURVE public key {key_text('bob')}, which a reload has since "
+                             "removed"),
+              f"the master says why it dropped bob's request\n{master.log()[-2000:]}")
+
+        # A worker group whose key is removed is lost; with its key back it joins again.
+        os.rename(os.path.join(workers, "gpu.key"), os.path.join(args.workdir, "gpu.key"))
+        master.process.send_signal(signal.SIGHUP)
+        check(logged(master, "worker keys: removed gpu (0 now)"), "the group's key is removed")
+        check(eventually(lambda: master.snapshot()["workers"] == [], timeout=20),
+              f"the master no longer hears the group and forgets it\n{master.log()[-2000:]}")
+        os.rename(os.path.join(args.workdir, "gpu.key"), os.path.join(workers, "gpu.key"))
+        master.process.send_signal(signal.SIGHUP)
+        check(eventually(lambda: [w["group"] for w in master.snapshot()["workers"]] == ["gpu"],
+                         timeout=60),
+              f"with its key back the group joins again\n{group.log()[-2000:]}")
         with open(os.path.join(clients, "broken.key"), "w") as f:
             f.write("curve\n    public-key = \"not a key\"\n")
         master.process.send_signal(signal.SIGHUP)

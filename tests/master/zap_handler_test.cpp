@@ -28,7 +28,9 @@ ZapDomains domains_for(const std::string& client_key, const std::string& worker_
 TEST(ZapHandler, Decision) {
   const ZapDomains domains = domains_for("A", "W");
   EXPECT_EQ(decide(domains, "clients", "CURVE", "A").status_code, "200");
-  EXPECT_EQ(decide(domains, "clients", "CURVE", "A").user_id, "alice");
+  EXPECT_EQ(decide(domains, "clients", "CURVE", "A").name, "alice");
+  EXPECT_EQ(decide(domains, "clients", "CURVE", "A").user_id, "A")
+      << "the key: checked again later";
   EXPECT_EQ(decide(domains, "status", "CURVE", "A").status_code, "200");
   EXPECT_EQ(decide(domains, "workers", "CURVE", "W").status_code, "200");
   // A client's key does not make a worker, nor a worker's a client.
@@ -138,6 +140,9 @@ TEST_F(ZapSockets, OnlyAuthorisedKeysOfTheDomainGetThrough) {
     EXPECT_TRUE(gets_through(context, server, mallory));
     EXPECT_FALSE(gets_through(context, server, alice));
     EXPECT_EQ(handler->domains().at(zap_domain::clients).keys.count(mallory.public_key), 1u);
+    EXPECT_TRUE(handler->authorised(zap_domain::clients, mallory.public_key));
+    EXPECT_FALSE(handler->authorised(zap_domain::clients, alice.public_key));
+    EXPECT_FALSE(handler->authorised(zap_domain::workers, mallory.public_key));
   }
   // A second handler in the same context is refused with a clear error.
   try {
@@ -163,7 +168,7 @@ TEST(ZapHandler, LoadCurveSetupReadsTheConfiguredFiles) {
   const CurveSetup setup = load_curve_setup(config);
   EXPECT_EQ(setup.secret_key, master.keys.secret_key);
   EXPECT_EQ(setup.public_key, master.keys.public_key);
-  EXPECT_EQ(decide(setup.domains, zap_domain::clients, "CURVE", alice.keys.public_key).user_id,
+  EXPECT_EQ(decide(setup.domains, zap_domain::clients, "CURVE", alice.keys.public_key).name,
             "alice");
   EXPECT_EQ(decide(setup.domains, zap_domain::status, "CURVE", alice.keys.public_key).status_code,
             "200");
