@@ -29,6 +29,9 @@ struct Job {
   proto::JobRequest request;
   std::optional<std::string> client_ref;
   int priority = 0;
+  // Who submitted it, for the record: the CURVE key's name, else the
+  // client's address; "scan watcher" for the master's own. Empty if unknown.
+  std::string submitted_by;
   uint64_t order = 0; // submission order, for FIFO within a priority
   std::string state = proto::state::queued;
   int64_t unit_slices = 0;

@@ -132,7 +132,8 @@ MasterServer::MasterServer(MasterConfig config)
                    {{"version", std::string(version())}, {"jobs_resumed", resumed}});
 }
 
-std::string MasterServer::submit(const proto::SubmitRequest& request, Outbox& out) {
+std::string MasterServer::submit(const proto::SubmitRequest& request, const std::string& submitter,
+                                 Outbox& out) {
   if (request.client_ref) {
     if (const auto job = scheduler_.job_for_client_ref(*request.client_ref)) {
       spdlog::info("[{}] submitted again with client_ref '{}': same job", *job,
@@ -144,15 +145,16 @@ std::string MasterServer::submit(const proto::SubmitRequest& request, Outbox& ou
   if (const Job* writer = scheduler_.writer_of(checked.request.job.output))
     throw Error(fmt::format("output '{}' is already being written by job {} ({})",
                             checked.request.job.output, writer->id, writer->state));
-  return scheduler_.accept(checked.request, checked.unit_slices, checked.units, unix_now(), out);
+  return scheduler_.accept(checked.request, checked.unit_slices, checked.units, unix_now(), out,
+                           submitter);
 }
 
-void MasterServer::handle_client(const std::string& body, Outbox& out, std::string& reply,
-                                 bool& wants_snapshot) {
+void MasterServer::handle_client(const std::string& body, const std::string& submitter, Outbox& out,
+                                 std::string& reply, bool& wants_snapshot) {
   try {
     const proto::ClientRequest request = proto::parse_client_request(body);
     if (const auto* submit_request = std::get_if<proto::SubmitRequest>(&request)) {
-      reply = proto::encode_accepted(submit(*submit_request, out));
+      reply = proto::encode_accepted(submit(*submit_request, submitter, out));
     } else if (const auto* cancel = std::get_if<proto::CancelRequest>(&request)) {
       const std::string refused = scheduler_.cancel(cancel->job, unix_now(), out);
       reply =
@@ -190,7 +192,7 @@ void MasterServer::receive_clients(Outbox& out, std::vector<Reply>& replies,
                                           "empty delimiter); got several");
       reply.envelope.resize(2);
     } else {
-      handle_client(body, out, reply.body, wants_snapshot);
+      handle_client(body, submitter_of(frames.back()), out, reply.body, wants_snapshot);
     }
     (wants_snapshot ? snapshots : replies).push_back(std::move(reply));
   }
@@ -216,6 +218,22 @@ void MasterServer::receive_workers(Outbox& out) {
       spdlog::warn("worker endpoint: dropped a bad message: {}", e.what());
     }
   }
+}
+
+std::string MasterServer::submitter_of(zmq::message_t& frame) const {
+  // Both are connection properties libzmq attaches to every message.
+  const auto property = [&](const char* name) -> std::string {
+    try {
+      return frame.gets(name);
+    } catch (const zmq::error_t&) {
+      return ""; // not a TCP or CURVE connection (inproc, ipc): nothing to record
+    }
+  };
+  if (zap_) {
+    const std::string key = property("User-Id");
+    return zap_->name_of(zap_domain::clients, key).value_or(key);
+  }
+  return property("Peer-Address");
 }
 
 bool MasterServer::still_authorised(zmq::message_t& frame, const char* domain,
@@ -255,7 +273,7 @@ void MasterServer::watcher_submissions(bool notified, Outbox& out) {
     request.client_ref = "watch:" + scan.path.string();
     request.priority = scan.rule->priority;
     try {
-      const std::string job = submit(request, out);
+      const std::string job = submit(request, "scan watcher", out);
       spdlog::info("[{}] watcher: scan {} finished; submitted", job, scan.path.string());
     } catch (const std::exception& e) {
       spdlog::error("watcher: scan {} not submitted: {}", scan.path.string(), e.what());

@@ -50,11 +50,15 @@ private:
   void compact_journal();
   void receive_clients(Outbox& out, std::vector<Reply>& replies, std::vector<Reply>& snapshots);
   void receive_workers(Outbox& out);
-  void handle_client(const std::string& body, Outbox& out, std::string& reply,
-                     bool& wants_snapshot);
+  void handle_client(const std::string& body, const std::string& submitter, Outbox& out,
+                     std::string& reply, bool& wants_snapshot);
   // The one path into the queue, for clients and the scan watcher alike.
   // Returns the job id; throws Error with the reason for rejecting.
-  std::string submit(const proto::SubmitRequest& request, Outbox& out);
+  std::string submit(const proto::SubmitRequest& request, const std::string& submitter,
+                     Outbox& out);
+  // Who sent `frame`, for the job's record: with CURVE the name of the
+  // client's key (its file's stem), else the client's address.
+  std::string submitter_of(zmq::message_t& frame) const;
   void watcher_submissions(bool notified, Outbox& out);
   void deliver(Outbox& out, std::vector<Reply>& replies);
   // With CURVE: whether the connection `frame` came on is still authorised.

@@ -19,12 +19,14 @@ nlohmann::json accepted_record(const Job& job) {
   nlohmann::json units = nlohmann::json::array();
   for (const UnitState& unit : job.units) units.push_back({unit.first, unit.count});
   const proto::SubmitRequest submit{job.request, job.client_ref, job.priority};
-  return {{"rec", "accepted"},
-          {"job", job.id},
-          {"submit", nlohmann::json::parse(proto::encode(submit))},
-          {"unit_slices", job.unit_slices},
-          {"units", std::move(units)},
-          {"submitted", job.submitted}};
+  nlohmann::json record = {{"rec", "accepted"},
+                           {"job", job.id},
+                           {"submit", nlohmann::json::parse(proto::encode(submit))},
+                           {"unit_slices", job.unit_slices},
+                           {"units", std::move(units)},
+                           {"submitted", job.submitted}};
+  if (!job.submitted_by.empty()) record["submitted_by"] = job.submitted_by;
+  return record;
 }
 
 nlohmann::json ended_record(const Job& job) {
@@ -62,6 +64,7 @@ void Scheduler::replay(const nlohmann::json& record) {
     job.request = submit.job;
     job.client_ref = submit.client_ref;
     job.priority = submit.priority;
+    job.submitted_by = optional_text(record, "submitted_by");
     job.unit_slices = record.at("unit_slices").get<int64_t>();
     for (const auto& pair : record.at("units")) {
       UnitState unit;
@@ -169,12 +172,13 @@ const Job* Scheduler::writer_of(const std::string& output) const {
 
 std::string Scheduler::accept(const proto::SubmitRequest& request, int64_t unit_slices,
                               const std::vector<std::pair<int64_t, int64_t>>& units, double now,
-                              Outbox& out) {
+                              Outbox& out, const std::string& submitted_by) {
   Job job;
   job.id = fmt::format("j{:06d}", next_job_++);
   job.request = request.job;
   job.client_ref = request.client_ref;
   job.priority = request.priority;
+  job.submitted_by = submitted_by;
   job.order = next_order_++;
   job.unit_slices = unit_slices;
   job.submitted = now;
@@ -184,15 +188,18 @@ std::string Scheduler::accept(const proto::SubmitRequest& request, int64_t unit_
     job.total_slices += count;
   }
   out.journal.push_back(accepted_record(job));
-  out.event(proto::topic::job_queued, {{"job", job.id},
-                                       {"input", job.request.input},
-                                       {"output", job.request.output},
-                                       {"plugin", job.request.plugin},
-                                       {"priority", job.priority},
-                                       {"total", job.total_slices}});
-  spdlog::info("[{}] accepted: {} over {} -> {} ({} slices in {} units, priority {})", job.id,
-               job.request.plugin, job.request.input, job.request.output, job.total_slices,
-               job.units.size(), job.priority);
+  nlohmann::json queued = {{"job", job.id},
+                           {"input", job.request.input},
+                           {"output", job.request.output},
+                           {"plugin", job.request.plugin},
+                           {"priority", job.priority},
+                           {"total", job.total_slices}};
+  if (!job.submitted_by.empty()) queued["submitted_by"] = job.submitted_by;
+  out.event(proto::topic::job_queued, std::move(queued));
+  spdlog::info("[{}] accepted{}: {} over {} -> {} ({} slices in {} units, priority {})", job.id,
+               job.submitted_by.empty() ? "" : " from " + job.submitted_by, job.request.plugin,
+               job.request.input, job.request.output, job.total_slices, job.units.size(),
+               job.priority);
   if (job.client_ref) client_refs_[*job.client_ref] = job.id;
   const std::string id = job.id;
   jobs_[id] = std::move(job);
@@ -566,6 +573,7 @@ nlohmann::json Scheduler::jobs_json() const {
                             {"units_total", job.units.size()},
                             {"submitted", job.submitted}};
     if (job.client_ref) entry["client_ref"] = *job.client_ref;
+    if (!job.submitted_by.empty()) entry["submitted_by"] = job.submitted_by;
     if (job.started > 0) entry["started"] = job.started;
     if (!job.holder.empty() && groups_.contains(job.holder))
       entry["group"] = groups_.at(job.holder).name;

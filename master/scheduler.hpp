@@ -71,10 +71,10 @@ public:
   std::optional<std::string> job_for_client_ref(const std::string& ref) const;
   // The unfinished job writing this output, if any.
   const Job* writer_of(const std::string& output) const;
-  // Takes a validated job; returns its id.
+  // Takes a validated job; returns its id. `submitted_by`: see Job.
   std::string accept(const proto::SubmitRequest& request, int64_t unit_slices,
-                     const std::vector<std::pair<int64_t, int64_t>>& units, double now,
-                     Outbox& out);
+                     const std::vector<std::pair<int64_t, int64_t>>& units, double now, Outbox& out,
+                     const std::string& submitted_by = {});
   // "" when cancelled, else why not.
   std::string cancel(const std::string& id, double now, Outbox& out);
 

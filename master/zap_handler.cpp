@@ -164,9 +164,17 @@ ZapDomains ZapHandler::domains() const {
 }
 
 bool ZapHandler::authorised(const std::string& domain, const std::string& public_key) const {
+  return name_of(domain, public_key).has_value();
+}
+
+std::optional<std::string> ZapHandler::name_of(const std::string& domain,
+                                               const std::string& public_key) const {
   const std::lock_guard lock(domains_mutex_);
   const auto it = domains_.find(domain);
-  return it != domains_.end() && it->second.keys.contains(public_key);
+  if (it == domains_.end()) return std::nullopt;
+  const auto key = it->second.keys.find(public_key);
+  if (key == it->second.keys.end()) return std::nullopt;
+  return key->second;
 }
 
 void ZapHandler::replace_domains(ZapDomains domains) {

@@ -123,6 +123,9 @@ public:
   // Whether `public_key` (Z85, a message's "User-Id") is in the domain's
   // set now: for connections made before a reload removed their key.
   bool authorised(const std::string& domain, const std::string& public_key) const;
+  // The name of that key in the domain's set now, if it is there.
+  std::optional<std::string> name_of(const std::string& domain,
+                                     const std::string& public_key) const;
 
 private:
   void loop();

@@ -165,6 +165,9 @@ def main():
                               "--key", key("bob"), "--master-key", key("master", False)])
         check(result.returncode == 0 and result.stdout.splitlines()[-1] == f"completed {output}",
               f"the Python example with pyzmq's keys completes a job\n{detail}")
+        by = {j["output"]: j.get("submitted_by") for j in master.snapshot()["jobs"]}
+        check(by == {os.path.join(outdir, "alice.h5"): "alice", output: "bob"},
+              f"each job records the name of the key that submitted it ({by})")
 
         # h5io reads pyzmq's secret file once it is private.
         status = [h5io, "status", "--json", "--master", master.client_endpoint, "--timeout", "1.5"]

@@ -158,6 +158,9 @@ def main():
         status = h5io(args, "status", "--master", master.client_endpoint)
         check(all(j in status.stdout for j in jobs) and "completed" in status.stdout,
               f"h5io status lists the jobs:\n{status.stdout}")
+        by = {j["job"]: j.get("submitted_by") for j in master.snapshot()["jobs"]}
+        check(all(by[j] == "127.0.0.1" for j in jobs) and "127.0.0.1" in status.stdout,
+              f"each job records who submitted it: the client's address without CURVE ({by})")
         check(master.alive(), "the master is still up")
     finally:
         if watcher:

@@ -85,6 +85,8 @@ def main():
         wait_until(lambda: len(watched_jobs(master)) == 4, "the rescan after restart submits b.h5")
         refs = sorted(j["client_ref"] for j in watched_jobs(master))
         check(len(set(refs)) == len(refs) == 4, f"each scan exactly once: {refs}")
+        check(all(j.get("submitted_by") == "scan watcher" for j in watched_jobs(master)),
+              "the jobs record that the scan watcher submitted them (replayed after a restart)")
         job_b = [j["job"] for j in watched_jobs(master) if j["client_ref"].endswith("/b.h5")][0]
         master.wait_for([job_b], timeout=120)
         check(master.job(job_b)["state"] == "completed",

@@ -300,6 +300,23 @@ TEST_F(SchedulerTest, ProbesAreAnsweredAndAssignmentsSayWhenAGroupIsForgotten) {
   EXPECT_EQ(sent_to<proto::Disconnect>("ghost").size(), 1u);
 }
 
+TEST_F(SchedulerTest, WhoSubmittedIsRecordedListedAndReplayed) {
+  proto::SubmitRequest request;
+  request.job = {"/data/in.h5", "benchmark", "/o/a.h5", nlohmann::json::object()};
+  const std::string job = scheduler.accept(request, 4, {{0, 4}}, wall, out, "alice");
+  const std::string anonymous = submit("/o/b.h5", 1);
+  ASSERT_EQ(out.events.size(), 2u);
+  EXPECT_EQ(out.events[0].second["submitted_by"], "alice");
+  EXPECT_FALSE(out.events[1].second.contains("submitted_by")) << "unknown: left out";
+  EXPECT_EQ(scheduler.jobs_json()[0]["submitted_by"], "alice");
+  EXPECT_FALSE(scheduler.jobs_json()[1].contains("submitted_by"));
+
+  Scheduler restarted(settings());
+  for (const auto& record : out.journal) restarted.replay(record);
+  EXPECT_EQ(restarted.find(job)->submitted_by, "alice");
+  EXPECT_EQ(restarted.find(anonymous)->submitted_by, "");
+}
+
 TEST_F(SchedulerTest, UnknownGroupIsAskedToRegister) {
   worker("ghost", proto::Heartbeat{});
   EXPECT_EQ(sent_to<proto::Disconnect>("ghost").size(), 1u);

@@ -34,6 +34,7 @@ void client_samples() {
                            {"plugin", "tomo_fbp"},
                            {"priority", 0},
                            {"client_ref", "scan-17"},
+                           {"submitted_by", "alice"},
                            {"done", 96},
                            {"total", 256},
                            {"units_done", 3},
@@ -82,6 +83,13 @@ void status_samples() {
                                    {"plugin", "tomo_fbp"},
                                    {"priority", 0},
                                    {"total", 256}});
+  event(proto::topic::job_queued, {{"job", "j2"},
+                                   {"input", "/i.h5"},
+                                   {"output", "/o2.h5"},
+                                   {"plugin", "tomo_fbp"},
+                                   {"priority", 0},
+                                   {"total", 256},
+                                   {"submitted_by", "scan watcher"}});
   event(proto::topic::job_started, {{"job", "j1"}, {"group", "w-h-1"}});
   event(proto::topic::job_progress,
         {{"job", "j1"}, {"done", 96}, {"total", 256}, {"rate", 12.5}, {"eta", 12.8}});

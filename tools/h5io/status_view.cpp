@@ -61,10 +61,11 @@ std::string format_tables(const JobTable& table) {
   if (table.jobs().empty()) {
     text += "no jobs\n";
   } else {
-    Rows rows{{"JOB", "STATE", "PROGRESS", "PLUGIN", "OUTPUT", "ERROR"}};
+    Rows rows{{"JOB", "STATE", "PROGRESS", "PLUGIN", "BY", "OUTPUT", "ERROR"}};
     for (const auto& [id, job] : table.jobs())
       rows.push_back({id, field<std::string>(job, "state", "?"), progress_cell(job),
                       field<std::string>(job, "plugin", ""),
+                      cell(field<std::string>(job, "submitted_by", "-"), 24),
                       cell(field<std::string>(job, "output", "")),
                       cell(field<std::string>(job, "error", ""))});
     text += format_columns(rows);
