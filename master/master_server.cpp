@@ -321,7 +321,9 @@ void MasterServer::reload_keys() {
                   e.what());
     return;
   }
-  const std::vector<std::string> changes = key_changes(zap_->domains(), fresh);
+  const ZapDomains before = zap_->domains();
+  const std::vector<std::string> changes = key_changes(before, fresh);
+  const bool clients_removed = removes_keys(before, fresh, zap_domain::status);
   zap_->replace_domains(std::move(fresh));
   if (changes.empty()) {
     spdlog::info("SIGHUP: CURVE keys reloaded, unchanged");
@@ -329,8 +331,17 @@ void MasterServer::reload_keys() {
   }
   for (const std::string& line : changes) spdlog::info("SIGHUP: CURVE keys reloaded: {}", line);
   spdlog::info("CURVE: the new keys apply to every connection from now on, and to every client "
-               "and worker message; a status subscriber connected with a removed key hears events "
-               "until it reconnects (restart the master to cut it off at once)");
+               "and worker message on connections made before");
+  if (!clients_removed) return;
+  // A PUB socket has no per-message check: every subscriber is cut off and
+  // must pass ZAP again to reconnect, which a removed key cannot.
+  try {
+    status_->drop_subscribers();
+    spdlog::info("CURVE: status subscribers were disconnected so that each is checked against "
+                 "the new keys; authorised ones reconnect by themselves");
+  } catch (const std::exception& e) {
+    spdlog::critical("{}", e.what());
+  }
 }
 
 std::string MasterServer::status_line() const {

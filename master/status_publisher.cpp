@@ -1,10 +1,13 @@
 #include "master/status_publisher.hpp"
 
+#include "common/error.hpp"
 #include "master/sockets.hpp"
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <chrono>
+#include <thread>
 #include <unistd.h>
 
 namespace h5io::master {
@@ -29,6 +32,27 @@ void StatusPublisher::publish(const std::string& topic, nlohmann::json fields) {
   const std::string body = proto::encode_event(std::move(fields), ++seq_, unix_now(), epoch_);
   socket_.send(zmq::buffer(topic), zmq::send_flags::sndmore);
   socket_.send(zmq::buffer(body), zmq::send_flags::dontwait);
+}
+
+void StatusPublisher::drop_subscribers() {
+  // The bound address, not the configured one: "tcp://*:0" names no port.
+  const std::string endpoint = socket_.get(zmq::sockopt::last_endpoint);
+  socket_.unbind(endpoint);
+  // libzmq closes the listener (and the connections it accepted) in its I/O
+  // thread: the port is free again moments later.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (;;) {
+    try {
+      socket_.bind(endpoint);
+      return;
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EADDRINUSE || std::chrono::steady_clock::now() > give_up)
+        throw Error(fmt::format("cannot bind the status endpoint {} again: {}; restart the "
+                                "master to serve status again",
+                                endpoint, e.what()));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 }
 
 std::string StatusPublisher::snapshot(nlohmann::json jobs, nlohmann::json workers) const {

@@ -27,6 +27,14 @@ public:
   // The reply to a status request: reflects every event published so far.
   std::string snapshot(nlohmann::json jobs, nlohmann::json workers) const;
 
+  // Closes every subscriber's connection (the endpoint is unbound and bound
+  // again), so that each must pass the ZAP handler anew: after a reload
+  // removed keys, since a PUB socket cannot vet messages per subscriber.
+  // Subscribers reconnect by themselves and see a gap in `seq` (they
+  // resync from a snapshot). Throws Error if the endpoint cannot be bound
+  // again within a few seconds.
+  void drop_subscribers();
+
   const std::string& epoch() const { return epoch_; }
   uint64_t seq() const { return seq_; }
 

@@ -93,6 +93,15 @@ std::vector<std::string> key_changes(const ZapDomains& before, const ZapDomains&
   return lines;
 }
 
+bool removes_keys(const ZapDomains& before, const ZapDomains& after, const std::string& domain) {
+  const auto was = before.find(domain);
+  if (was == before.end()) return false;
+  const auto now = after.find(domain);
+  for (const auto& [key, name] : was->second.keys)
+    if (now == after.end() || !now->second.keys.contains(key)) return true;
+  return false;
+}
+
 ZapAnswer decide(const ZapDomains& domains, const std::string& domain, const std::string& mechanism,
                  const std::string& public_key_z85) {
   const auto it = domains.find(domain);

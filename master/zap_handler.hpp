@@ -65,6 +65,8 @@ ZapDomains load_authorized_domains(const CurveConfig& config);
 // keys added and removed ("client keys: added carol; removed bob (2 now)").
 // The status endpoint shares the client keys and is not listed separately.
 std::vector<std::string> key_changes(const ZapDomains& before, const ZapDomains& after);
+// Whether a key of `domain` in `before` is missing from `after`.
+bool removes_keys(const ZapDomains& before, const ZapDomains& after, const std::string& domain);
 
 struct ZapAnswer {
   std::string status_code; // "200" or "400"

@@ -13,7 +13,9 @@ worker group holding a client's key (it never registers). SIGHUP reloads
 the key directories: a key added is let in; a key removed is refused on its
 next connection, and its connections made before are no longer served (a
 client's requests go unanswered; a worker group is lost, and joins again
-once its key is back); a broken key file leaves the keys in force as they
+once its key is back; every status subscriber is cut off and must pass ZAP
+again, so bob's stops hearing events while alice's reconnects); a broken
+key file leaves the keys in force as they
 were. The master keeps serving throughout and stops cleanly on SIGTERM."""
 import os
 import shutil
@@ -243,7 +245,11 @@ def main():
         # ---- SIGHUP: the key directories are read again ----------------------
         check(no_replies(master, [("carol", client_keys("carol"))]) == [],
               "carol is not authorised yet")
-        # bob's connection, made before the reload that removes his key.
+        # bob's connections, made before the reload that removes his key.
+        alice_watcher = StatusWatcher(master, keys=client_keys("alice"))
+        watchers.append(alice_watcher)
+        check(eventually(lambda: len(alice_watcher.snapshot_events()) > 0),
+              "alice's subscriber hears events")
         bob = master.context.socket(zmq.REQ)
         bob.setsockopt(zmq.LINGER, 0)
         curve_client(bob, client_keys("bob"))
@@ -260,8 +266,17 @@ def main():
         check(no_replies(master, [("carol", client_keys("carol")), ("bob", client_keys("bob")),
                                   ("alice", client_keys("alice"))]) == ["carol", "alice"],
               "after the reload carol gets answers, bob (removed) does not, alice still does")
+        check(logged(master, "status subscribers were disconnected"),
+              "the master cut off every status subscriber")
+        time.sleep(0.5)  # events sent before the cut may still be on their way
+        heard = len(good.snapshot_events()), len(alice_watcher.snapshot_events())
         bob.send_json({"type": "status"})
         check(not bob.poll(2000), "nor on bob's connection made before the reload")
+        check(len(good.snapshot_events()) == heard[0],
+              f"bob's subscriber hears nothing after the reload "
+              f"({len(good.snapshot_events()) - heard[0]} events)")
+        check(eventually(lambda: len(alice_watcher.snapshot_events()) > heard[1] + 2),
+              "alice's subscriber reconnected by itself and hears events again")
         bob.close()
         check(logged(master, "dropped a message on the client endpoint: its connection was let in "
                              f"with CURVE public key {key_text('bob')}, which a reload has since "

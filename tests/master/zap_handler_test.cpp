@@ -82,11 +82,15 @@ TEST(ZapHandler, KeyChangesNameWhatAReloadAddedAndRemoved) {
   after[zap_domain::status].keys = after[zap_domain::clients].keys;
   EXPECT_EQ(key_changes(before, after),
             std::vector<std::string>{"client keys: added carol (2 now)"});
+  EXPECT_FALSE(removes_keys(before, after, zap_domain::status)) << "only added";
   after[zap_domain::clients].keys = {{"C", "carol"}};
+  after[zap_domain::status].keys = after[zap_domain::clients].keys;
   after[zap_domain::workers].keys = {};
   EXPECT_EQ(key_changes(before, after),
             (std::vector<std::string>{"client keys: added carol; removed alice (1 now)",
                                       "worker keys: removed gpu (0 now)"}));
+  EXPECT_TRUE(removes_keys(before, after, zap_domain::status));
+  EXPECT_TRUE(removes_keys(before, after, zap_domain::workers));
 }
 
 // A CURVE server socket guarded by the handler, and peers to try on it.
