@@ -5,7 +5,6 @@
 #include "common/version.hpp"
 #include "master/sockets.hpp"
 #include "master/submit_check.hpp"
-#include "proto/curve_keys.hpp"
 
 #include <fmt/format.h>
 #include <malloc.h>
@@ -77,18 +76,13 @@ MasterServer::MasterServer(MasterConfig config)
   // Keys first: a bad key file stops the start before a long journal replay.
   std::function<void(zmq::socket_t&)> secure_status;
   if (config_.curve) {
-    CurveSetup curve = load_curve_setup(*config_.curve);
-    // Bound before any socket below: libzmq lets every CURVE peer in while
+    // Before any socket below binds: libzmq lets every CURVE peer in while
     // no ZAP handler is there.
-    zap_.emplace(context_, std::move(curve.domains));
-    handshakes_.emplace(context_, curve.public_key);
-    proto::set_curve_server(client_, curve.secret_key, zap_domain::clients);
-    proto::set_curve_server(worker_, curve.secret_key, zap_domain::workers);
-    handshakes_->watch(client_, "client");
-    handshakes_->watch(worker_, "worker");
-    secure_status = [this, secret = curve.secret_key](zmq::socket_t& socket) {
-      proto::set_curve_server(socket, secret, zap_domain::status);
-      handshakes_->watch(socket, "status");
+    curve_.emplace(context_, *config_.curve);
+    curve_->secure(client_, zap_domain::clients, "client");
+    curve_->secure(worker_, zap_domain::workers, "worker");
+    secure_status = [this](zmq::socket_t& socket) {
+      curve_->secure(socket, zap_domain::status, "status");
     };
   } else {
     warn_if_exposed(config_.client_endpoint, "client", "submit and cancel jobs");
@@ -182,7 +176,7 @@ void MasterServer::receive_clients(Outbox& out, std::vector<Reply>& replies,
     if (frames.empty()) return;
     // ROUTER: [peer id, envelope (REQ's empty frame)..., body]. The envelope
     // goes back unchanged so REQ and DEALER clients both get their reply.
-    if (!still_authorised(frames.back(), zap_domain::clients, "client")) continue;
+    if (!admitted(frames.back(), zap_domain::clients, "client")) continue;
     Reply reply;
     const std::string body = frames.back().to_string();
     for (size_t f = 0; f + 1 < frames.size(); ++f) reply.envelope.push_back(std::move(frames[f]));
@@ -205,7 +199,7 @@ void MasterServer::receive_workers(Outbox& out) {
     std::vector<zmq::message_t> frames = receive_waiting(worker_);
     if (frames.empty()) return;
     const std::string peer = frames.front().to_string();
-    if (!still_authorised(frames.back(), zap_domain::workers, "worker")) continue;
+    if (!admitted(frames.back(), zap_domain::workers, "worker")) continue;
     if (frames.size() != 2) {
       spdlog::warn("worker endpoint: dropped a message of {} frames (expected one JSON frame)",
                    frames.size() - 1);
@@ -221,40 +215,11 @@ void MasterServer::receive_workers(Outbox& out) {
 }
 
 std::string MasterServer::submitter_of(zmq::message_t& frame) const {
-  // Both are connection properties libzmq attaches to every message.
-  const auto property = [&](const char* name) -> std::string {
-    try {
-      return frame.gets(name);
-    } catch (const zmq::error_t&) {
-      return ""; // not a TCP or CURVE connection (inproc, ipc): nothing to record
-    }
-  };
-  if (zap_) {
-    const std::string key = property("User-Id");
-    return zap_->name_of(zap_domain::clients, key).value_or(key);
-  }
-  return property("Peer-Address");
+  return curve_ ? curve_->client_name(frame) : connection_property(frame, "Peer-Address");
 }
 
-bool MasterServer::still_authorised(zmq::message_t& frame, const char* domain,
-                                    const char* endpoint) {
-  if (!zap_) return true;
-  std::string key;
-  try {
-    key = frame.gets("User-Id");
-  } catch (const zmq::error_t&) {
-    // Every CURVE connection has one; without it there is nothing to vouch.
-  }
-  if (zap_->authorised(domain, key)) return true;
-  const std::string line =
-      fmt::format("dropped a message on the {} endpoint: its connection was let in with CURVE "
-                  "public key {}, which a reload has since removed; the connection stays open but "
-                  "is not served (restart the master to close it)",
-                  endpoint, key.empty() ? std::string("(none)") : key);
-  for (const std::string& out :
-       revoked_log_.refused(std::string(domain) + "/" + key, line, RefusalLog::Clock::now()))
-    spdlog::warn("{}", out);
-  return false;
+bool MasterServer::admitted(zmq::message_t& frame, const char* domain, const char* endpoint_name) {
+  return !curve_ || curve_->still_authorised(frame, domain, endpoint_name);
 }
 
 void MasterServer::watcher_submissions(bool notified, Outbox& out) {
@@ -308,33 +273,14 @@ void MasterServer::deliver(Outbox& out, std::vector<Reply>& replies) {
 }
 
 void MasterServer::reload_keys() {
-  if (!zap_) {
+  if (!curve_) {
     spdlog::info("SIGHUP: no \"curve\" block in the configuration, so no keys to reload (the "
                  "configuration file is read only at start)");
     return;
   }
-  ZapDomains fresh;
-  try {
-    fresh = load_authorized_domains(*config_.curve);
-  } catch (const std::exception& e) {
-    spdlog::error("SIGHUP: CURVE keys not reloaded: {}; the keys loaded before stay in force",
-                  e.what());
-    return;
-  }
-  const ZapDomains before = zap_->domains();
-  const std::vector<std::string> changes = key_changes(before, fresh);
-  const bool clients_removed = removes_keys(before, fresh, zap_domain::status);
-  zap_->replace_domains(std::move(fresh));
-  if (changes.empty()) {
-    spdlog::info("SIGHUP: CURVE keys reloaded, unchanged");
-    return;
-  }
-  for (const std::string& line : changes) spdlog::info("SIGHUP: CURVE keys reloaded: {}", line);
-  spdlog::info("CURVE: the new keys apply to every connection from now on, and to every client "
-               "and worker message on connections made before");
-  if (!clients_removed) return;
-  // A PUB socket has no per-message check: every subscriber is cut off and
-  // must pass ZAP again to reconnect, which a removed key cannot.
+  if (!curve_->reload()) return;
+  // Client keys were removed. A PUB socket has no per-message check: every
+  // subscriber is cut off and must pass ZAP again, which a removed key cannot.
   try {
     status_->drop_subscribers();
     spdlog::info("CURVE: status subscribers were disconnected so that each is checked against "
@@ -401,7 +347,7 @@ void MasterServer::run(const std::atomic<bool>& stop, const std::function<void()
                  {"workers", scheduler_.groups()}});
     }
     deliver(out, replies);
-    if (handshakes_) handshakes_->drain();
+    if (curve_) curve_->log_handshake_failures();
     if (now >= next_trim_) {
       // glibc keeps freed memory in per-thread caches (ZeroMQ's I/O thread
       // frees what the loop allocated) and gives it back only when asked: a

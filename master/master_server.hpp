@@ -4,13 +4,12 @@
 // journal, and only then replies, sends to groups and publishes status.
 
 #include "master/config.hpp"
-#include "master/handshake_monitor.hpp"
+#include "master/curve_guard.hpp"
 #include "master/journal.hpp"
 #include "master/outbox.hpp"
 #include "master/scan_watcher.hpp"
 #include "master/scheduler.hpp"
 #include "master/status_publisher.hpp"
-#include "master/zap_handler.hpp"
 
 #include <zmq.hpp>
 
@@ -59,20 +58,15 @@ private:
   // Who sent `frame`, for the job's record: with CURVE the name of the
   // client's key (its file's stem), else the client's address.
   std::string submitter_of(zmq::message_t& frame) const;
+  // With CURVE, whether `frame`'s connection is still authorised.
+  bool admitted(zmq::message_t& frame, const char* domain, const char* endpoint_name);
   void watcher_submissions(bool notified, Outbox& out);
   void deliver(Outbox& out, std::vector<Reply>& replies);
-  // With CURVE: whether the connection `frame` came on is still authorised.
-  // ZAP vets a connection once, at its handshake, so a key a reload removed
-  // would otherwise go on working through a connection made before; its
-  // messages are dropped (and logged) instead.
-  bool still_authorised(zmq::message_t& frame, const char* domain, const char* endpoint);
   void send_replies(std::vector<Reply>& replies);
 
   MasterConfig config_;
   zmq::context_t context_;
-  std::optional<ZapHandler> zap_; // with "curve" in the config; before the sockets it guards
-  std::optional<HandshakeMonitor> handshakes_; // with "curve": failures before ZAP
-  RefusalLog revoked_log_;                     // messages from keys removed by a reload
+  std::optional<CurveGuard> curve_; // with "curve" in the config; before the sockets it guards
   zmq::socket_t client_;
   zmq::socket_t worker_;
   Scheduler scheduler_;
