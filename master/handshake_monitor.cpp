@@ -24,7 +24,11 @@ std::optional<std::string> handshake_failure_text(uint16_t event, uint32_t value
       fmt::format("a connection to the {} endpoint failed its handshake", endpoint_name);
   if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) return std::nullopt; // the ZAP handler's line
   if (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
-    return fmt::format("{}: the peer closed it or sent something that is not ZeroMQ", where);
+    // A peer without CURVE often closes as soon as it reads the master's
+    // greeting, before its own says which mechanism it wanted.
+    return fmt::format("{}: the peer closed it mid-handshake (as a peer without CURVE may, or one "
+                       "that does not speak ZeroMQ)",
+                       where);
   if (event != ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) return std::nullopt;
   switch (value) {
   case ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH:

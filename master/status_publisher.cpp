@@ -24,6 +24,9 @@ StatusPublisher::StatusPublisher(zmq::context_t& context, const std::string& end
   // the master never blocks on them.
   socket_.set(zmq::sockopt::sndhwm, 100000);
   socket_.set(zmq::sockopt::linger, 500);
+  // Subscriptions are stored: a subscriber must not make the master keep a
+  // huge one (or many bytes of them) in memory.
+  socket_.set(zmq::sockopt::maxmsgsize, proto::kMaxSubscriptionBytes);
   if (secure) secure(socket_);
   bind_endpoint(socket_, endpoint, "status");
 }

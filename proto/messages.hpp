@@ -22,6 +22,9 @@ inline constexpr int kProtocolVersion = 1;
 inline constexpr size_t kMaxMessageBytes = size_t{1} << 20;
 // Sockets drop larger messages unread (ZMQ_MAXMSGSIZE).
 inline constexpr int64_t kSocketMaxMessageBytes = int64_t{16} << 20;
+// What a status subscriber may send (its subscriptions, topic prefixes such
+// as "job."): the PUB socket drops a connection that sends more.
+inline constexpr int64_t kMaxSubscriptionBytes = 1024;
 inline constexpr size_t kMaxStringBytes = 4096;
 inline constexpr size_t kMaxParams = 256;
 inline constexpr size_t kMaxUnitsPerMessage = 100000;

@@ -3,7 +3,8 @@ distinct hostile messages on the client and worker endpoints, none of them
 already in service_errors_test.py. Every client attack gets a `rejected`
 whose text names the problem (or, over the 16 MiB socket limit, is dropped
 by the socket); every worker attack is dropped and logged (or answered with
-`disconnect`, or refused as a foreign lease). After every batch the master
+`disconnect`, or refused as a foreign lease). A status subscriber sending
+a subscription over 1 KiB is cut off. After every batch the master
 answers a status request within 1 s, and at the end a real job on a real
 2-rank worker group completes with the same output as `h5io run`."""
 import json
@@ -454,6 +455,25 @@ def main():
         check(result.returncode == 0, f"h5io run succeeds: {result.stderr}")
         compare_outputs(output, reference)
         check(not os.path.exists(output + ".partial"), "no partial file is left")
+        # ---- status endpoint: a subscription over the 1 KiB limit -------------------
+        # The PUB socket drops the connection: the subscriber hears nothing,
+        # not even what its other (empty: everything) subscription asks for.
+        greedy = master.context.socket(zmq.SUB)
+        greedy.setsockopt(zmq.LINGER, 0)
+        greedy.setsockopt(zmq.SUBSCRIBE, b"")
+        greedy.setsockopt(zmq.SUBSCRIBE, b"j" * 4096)
+        greedy.connect(master.status_endpoint)
+        modest = master.context.socket(zmq.SUB)
+        modest.setsockopt(zmq.LINGER, 0)
+        modest.setsockopt(zmq.SUBSCRIBE, b"")
+        modest.setsockopt(zmq.SUBSCRIBE, b"j" * 1000)
+        modest.connect(master.status_endpoint)
+        check(modest.poll(3000) and not greedy.poll(1000),
+              "a subscriber sending a 4 KiB subscription is cut off; one of 1000 bytes is served")
+        attacks.add("4 KiB subscription")
+        greedy.close()
+        modest.close()
+
         check(master.alive(), "the master is still up")
         check(len(attacks) >= 40, f"at least 40 distinct attacks ({len(attacks)})")
         print(f"{len(attacks)} distinct attacks")

@@ -195,8 +195,10 @@ def main():
                                        ("worker key", client_keys("gpu")), ("plain", None)])
         check(answered == [], f"no reply to unauthorised or plain clients (answered: {answered})")
         for endpoint in ("client", "status"):
-            check(logged(master, f"a connection to the {endpoint} endpoint failed its handshake: "
-                                 "the peer does not use CURVE"),
+            # libzmq reports a mismatch, or a close if the peer saw it first.
+            where = f"a connection to the {endpoint} endpoint failed its handshake: the peer "
+            check(eventually(lambda: where + "does not use CURVE" in master.log() or
+                             where + "closed it mid-handshake" in master.log()),
                   f"the master says a plain peer tried the {endpoint} endpoint")
         check(logged(master, f"refused a connection to the client endpoint from 127.0.0.1: "
                              f"CURVE public key {key_text('mallory')} is not authorised: no "

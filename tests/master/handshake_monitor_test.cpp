@@ -67,8 +67,11 @@ TEST(HandshakeMonitor, FailuresBeforeZapAreLoggedOnce) {
 
     zmq::socket_t plain = peer(std::nullopt);
     auto lines = lines_after(monitor, plain, 500ms);
-    ASSERT_EQ(lines.size(), 1u) << "a plain peer retries; it is logged once";
-    EXPECT_NE(lines[0].find("does not use CURVE"), std::string::npos) << lines[0];
+    ASSERT_EQ(lines.size(), 1u);
+    // Which of the two libzmq reports depends on which side reads first.
+    EXPECT_TRUE(lines[0].find("does not use CURVE") != std::string::npos ||
+                lines[0].find("as a peer without CURVE may") != std::string::npos)
+        << lines[0];
     plain.close();
 
     zmq::socket_t wrong_key = peer(other.public_key);
