@@ -143,12 +143,12 @@ std::string MasterServer::submit(const proto::SubmitRequest& request, const std:
                            submitter);
 }
 
-void MasterServer::handle_client(const std::string& body, const std::string& submitter, Outbox& out,
-                                 std::string& reply, bool& wants_snapshot) {
+void MasterServer::handle_client(zmq::message_t& frame, Outbox& out, std::string& reply,
+                                 bool& wants_snapshot) {
   try {
-    const proto::ClientRequest request = proto::parse_client_request(body);
+    const proto::ClientRequest request = proto::parse_client_request(frame.to_string_view());
     if (const auto* submit_request = std::get_if<proto::SubmitRequest>(&request)) {
-      reply = proto::encode_accepted(submit(*submit_request, submitter, out));
+      reply = proto::encode_accepted(submit(*submit_request, submitter_of(frame), out));
     } else if (const auto* cancel = std::get_if<proto::CancelRequest>(&request)) {
       const std::string refused = scheduler_.cancel(cancel->job, unix_now(), out);
       reply =
@@ -174,11 +174,10 @@ void MasterServer::receive_clients(Outbox& out, std::vector<Reply>& replies,
   for (int i = 0; i < kBatch; ++i) {
     std::vector<zmq::message_t> frames = receive_waiting(client_);
     if (frames.empty()) return;
+    if (!admitted(frames.back(), zap_domain::clients, "client")) continue;
     // ROUTER: [peer id, envelope (REQ's empty frame)..., body]. The envelope
     // goes back unchanged so REQ and DEALER clients both get their reply.
-    if (!admitted(frames.back(), zap_domain::clients, "client")) continue;
     Reply reply;
-    const std::string body = frames.back().to_string();
     for (size_t f = 0; f + 1 < frames.size(); ++f) reply.envelope.push_back(std::move(frames[f]));
     bool wants_snapshot = false;
     if (reply.envelope.size() > 2) {
@@ -186,7 +185,7 @@ void MasterServer::receive_clients(Outbox& out, std::vector<Reply>& replies,
                                           "empty delimiter); got several");
       reply.envelope.resize(2);
     } else {
-      handle_client(body, submitter_of(frames.back()), out, reply.body, wants_snapshot);
+      handle_client(frames.back(), out, reply.body, wants_snapshot);
     }
     (wants_snapshot ? snapshots : replies).push_back(std::move(reply));
   }

@@ -49,8 +49,8 @@ private:
   void compact_journal();
   void receive_clients(Outbox& out, std::vector<Reply>& replies, std::vector<Reply>& snapshots);
   void receive_workers(Outbox& out);
-  void handle_client(const std::string& body, const std::string& submitter, Outbox& out,
-                     std::string& reply, bool& wants_snapshot);
+  // `frame`: the request's body, whose connection says who sent it.
+  void handle_client(zmq::message_t& frame, Outbox& out, std::string& reply, bool& wants_snapshot);
   // The one path into the queue, for clients and the scan watcher alike.
   // Returns the job id; throws Error with the reason for rejecting.
   std::string submit(const proto::SubmitRequest& request, const std::string& submitter,

@@ -22,6 +22,15 @@ std::string refusal(const json& document) {
   return "";
 }
 
+// `object` with `key` set to `value`, or removed when `value` is null.
+json changed(json object, const char* key, json value) {
+  if (value.is_null())
+    object.erase(key);
+  else
+    object[key] = std::move(value);
+  return object;
+}
+
 TEST(MasterConfig, DefaultsNeedOnlyAJournal) {
   const MasterConfig config = parse_config({{"journal_dir", "/var/lib/h5io"}}, "test.json");
   EXPECT_EQ(config.client_endpoint, "tcp://127.0.0.1:5555");
@@ -65,12 +74,7 @@ TEST(MasterConfig, MistakesAreRefusedByName) {
 TEST(MasterConfig, WatchRuleMistakes) {
   const json rule = {{"dir", "/in"}, {"plugin", "tomo_fbp"}, {"output_dir", "/out"}};
   const auto with = [&](const char* key, json value) {
-    json r = rule;
-    if (value.is_null())
-      r.erase(key);
-    else
-      r[key] = std::move(value);
-    return refusal({{"journal_dir", "/j"}, {"watch", {r}}});
+    return refusal({{"journal_dir", "/j"}, {"watch", {changed(rule, key, std::move(value))}}});
   };
   EXPECT_EQ(with("pattern", "*.h5"), "");
   EXPECT_NE(with("plugin", nullptr).find("watch[0]: 'plugin' is required"), std::string::npos);
@@ -113,12 +117,7 @@ TEST(MasterConfig, CurveBlock) {
   EXPECT_EQ(config.curve->authorized_workers_dir, dir / "workers");
 
   const auto with = [&](const char* key, json value) {
-    json block = curve;
-    if (value.is_null())
-      block.erase(key);
-    else
-      block[key] = std::move(value);
-    return refusal({{"journal_dir", "/j"}, {"curve", block}});
+    return refusal({{"journal_dir", "/j"}, {"curve", changed(curve, key, std::move(value))}});
   };
   EXPECT_NE(
       with("secret_key_file", nullptr).find("test.json: curve: 'secret_key_file' is required"),
