@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <fcntl.h>
+#include <filesystem>
 
 namespace h5io {
 
@@ -86,7 +87,7 @@ void for_each_tile(std::span<const int64_t> start, std::span<const int64_t> exte
 } // namespace
 
 InputDataset::InputDataset(hid_t file, const std::string& location, const std::string& file_name)
-    : location_(location), file_name_(file_name), name_(location) {
+    : file_(file), location_(location), file_name_(file_name), name_(location) {
   const std::string where = fmt::format("'{}' in '{}'", location, file_name);
   check_path(file, location, file_name);
 
@@ -159,6 +160,39 @@ InputDataset::InputDataset(hid_t file, const std::string& location, const std::s
   // Every frame, in order, is no narrowing at all.
   if (!(frames.size() == 1 && total == shape_[0])) frames_ = std::move(frames);
   shape_[0] = total;
+}
+
+std::unique_ptr<InputDataset> InputDataset::whole_dataset() const {
+  return std::make_unique<InputDataset>(file_, location_, file_name_);
+}
+
+std::unique_ptr<InputDataset> InputDataset::same_view_of(hid_t file, const std::string& location,
+                                                         const std::string& file_name) const {
+  const std::vector<FrameRange> frames =
+      frames_.empty() ? std::vector<FrameRange>{{0, shape_[0]}} : frames_;
+  auto view = std::make_unique<InputDataset>(file, location, file_name, frames, name_);
+  if (view->shape() != shape_)
+    throw Error(fmt::format("internal error: the copy '{}' of '{}' has another shape", location,
+                            location_));
+  return view;
+}
+
+std::string InputDataset::storage_key() const {
+  // The file by its real path (each open through an external link may be a
+  // file of its own to HDF5) and the object's address in it.
+  H5O_info_t info{};
+  hdf5::check_status(H5Oget_info2(dataset_.get(), &info, H5O_INFO_BASIC),
+                     fmt::format("cannot identify '{}' in '{}'", location_, file_name_));
+  std::error_code ec;
+  const std::filesystem::path file = std::filesystem::weakly_canonical(storage_file(), ec);
+  return fmt::format("{}:{}", file.string(), info.addr);
+}
+
+std::string InputDataset::storage_file() const {
+  const ssize_t length = H5Fget_name(dataset_.get(), nullptr, 0);
+  std::string name(static_cast<size_t>(std::max<ssize_t>(length, 0)), '\0');
+  if (length > 0) H5Fget_name(dataset_.get(), name.data(), name.size() + 1);
+  return name;
 }
 
 std::vector<InputDataset::Piece> InputDataset::pieces(int64_t first, int64_t count) const {

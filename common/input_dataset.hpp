@@ -47,6 +47,21 @@ public:
 
   void read_whole(std::byte* destination) override;
 
+  // The frames of the stored dataset this input shows (empty: every frame).
+  const std::vector<FrameRange>& frames() const { return frames_; }
+  // The stored dataset itself, every frame (for reslicing it).
+  std::unique_ptr<InputDataset> whole_dataset() const;
+  // The same view (frames, name) of another dataset of the same shape: the
+  // copy the reslicing made of this one's stored dataset.
+  std::unique_ptr<InputDataset> same_view_of(hid_t file, const std::string& location,
+                                             const std::string& file_name) const;
+  // Identifies the stored object (file and address), so inputs that are
+  // views of one dataset (a scan's darks, flats and projections) are known
+  // to share it.
+  std::string storage_key() const;
+  // The file that holds the data (the target of an external link).
+  std::string storage_file() const;
+
   // HDF5 reads whole chunks (each once per call, with one read straight from
   // the file) into a staging batch; a helper thread reorders one batch into
   // place while HDF5 reads the next, so the reorder costs little beyond the
@@ -72,6 +87,7 @@ private:
   void read_region(std::span<const int64_t> start, std::span<const int64_t> count,
                    std::byte* destination);
 
+  hid_t file_ = H5I_INVALID_HID; // not owned: the pipeline keeps it open
   std::string location_;
   std::string file_name_;
   std::string name_;

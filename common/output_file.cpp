@@ -71,10 +71,21 @@ OutputFile::OutputFile(const Group& group, const std::filesystem::path& path, Ou
 
 OutputDataset OutputFile::create_dataset(const std::string& location, const SliceGeometry& geometry,
                                          h5io_dtype_t dtype) {
+  return create_chunked_dataset(location, geometry, dtype, {});
+}
+
+OutputDataset OutputFile::create_chunked_dataset(const std::string& location,
+                                                 const SliceGeometry& geometry, h5io_dtype_t dtype,
+                                                 std::span<const int64_t> chunk) {
   hdf5::PropertyList lcpl(H5Pcreate(H5P_LINK_CREATE));
   H5Pset_create_intermediate_group(lcpl.get(), 1);
   hdf5::PropertyList dcpl(H5Pcreate(H5P_DATASET_CREATE));
-  H5Pset_layout(dcpl.get(), H5D_CONTIGUOUS);
+  if (chunk.empty()) {
+    H5Pset_layout(dcpl.get(), H5D_CONTIGUOUS);
+  } else {
+    const std::vector<hsize_t> dims(chunk.begin(), chunk.end());
+    H5Pset_chunk(dcpl.get(), static_cast<int>(dims.size()), dims.data());
+  }
   H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_NEVER);
   H5Pset_alloc_time(dcpl.get(), H5D_ALLOC_TIME_EARLY);
   const std::vector<hsize_t> dims(geometry.shape.begin(), geometry.shape.end());
@@ -110,6 +121,52 @@ OutputDataset OutputFile::open_dataset(const std::string& location, const SliceG
                                                          : std::string(dtype_name(stored)),
                             fmt::join(geometry.shape, ", "), dtype_name(dtype)));
   return OutputDataset(std::move(dataset), location, geometry, dtype);
+}
+
+std::vector<int64_t> OutputFile::chunk_of(const std::string& location) const {
+  hdf5::Dataset dataset(
+      hdf5::check(H5Dopen2(file_.get(), location.c_str(), H5P_DEFAULT),
+                  fmt::format("cannot open '{}' in '{}'", location, path_.string())));
+  hdf5::PropertyList dcpl(H5Dget_create_plist(dataset.get()));
+  if (H5Pget_layout(dcpl.get()) != H5D_CHUNKED) return {};
+  std::vector<hsize_t> chunk(H5IO_MAX_RANK);
+  const int rank = H5Pget_chunk(dcpl.get(), H5IO_MAX_RANK, chunk.data());
+  chunk.resize(static_cast<size_t>(std::max(rank, 0)));
+  return {chunk.begin(), chunk.end()};
+}
+
+void OutputFile::write_text(const std::string& location, const std::string& text) {
+  hdf5::Datatype type(H5Tcopy(H5T_C_S1));
+  H5Tset_size(type.get(), std::max<size_t>(text.size(), 1));
+  H5Tset_cset(type.get(), H5T_CSET_UTF8);
+  hdf5::Dataspace space(H5Screate(H5S_SCALAR));
+  hdf5::Dataset dataset(
+      hdf5::check(H5Dcreate2(file_.get(), location.c_str(), type.get(), space.get(), H5P_DEFAULT,
+                             H5P_DEFAULT, H5P_DEFAULT),
+                  fmt::format("cannot create '{}' in '{}'", location, path_.string())));
+  const std::string stored = text.empty() ? std::string(1, '\0') : text;
+  hdf5::check_status(
+      H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, transfer_.get(), stored.data()),
+      fmt::format("writing '{}' in '{}' failed", location, path_.string()));
+}
+
+std::optional<std::string> OutputFile::read_text(const std::string& location) const {
+  if (H5Lexists(file_.get(), location.c_str(), H5P_DEFAULT) <= 0) {
+    hdf5::error_stack_summary();
+    return std::nullopt;
+  }
+  hdf5::Dataset dataset(
+      hdf5::check(H5Dopen2(file_.get(), location.c_str(), H5P_DEFAULT),
+                  fmt::format("cannot open '{}' in '{}'", location, path_.string())));
+  hdf5::Datatype type(H5Dget_type(dataset.get()));
+  const size_t size = H5Tget_size(type.get());
+  if (H5Tget_class(type.get()) != H5T_STRING || H5Tis_variable_str(type.get()) > 0)
+    throw Error(fmt::format("'{}' in '{}' is not h5io's text record", location, path_.string()));
+  std::string text(size, '\0');
+  hdf5::check_status(H5Dread(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, text.data()),
+                     fmt::format("reading '{}' in '{}' failed", location, path_.string()));
+  text.resize(text.find('\0') == std::string::npos ? text.size() : text.find('\0'));
+  return text;
 }
 
 void OutputFile::flush() {

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -51,6 +53,10 @@ public:
   // created), never filled (every element gets written).
   OutputDataset create_dataset(const std::string& location, const SliceGeometry& geometry,
                                h5io_dtype_t dtype);
+  // Collective: the same, stored in chunks of `chunk` (the reslicing's
+  // scratch copy, chunked for the reads that follow).
+  OutputDataset create_chunked_dataset(const std::string& location, const SliceGeometry& geometry,
+                                       h5io_dtype_t dtype, std::span<const int64_t> chunk);
 
   // Collective: the dataset an earlier run created at `location`; throws
   // Error unless it has exactly that shape and type, since units written by
@@ -58,7 +64,16 @@ public:
   OutputDataset open_dataset(const std::string& location, const SliceGeometry& geometry,
                              h5io_dtype_t dtype);
 
+  // Chunk extents of the dataset at `location` (empty: not chunked).
+  std::vector<int64_t> chunk_of(const std::string& location) const;
+
   hid_t collective_transfer() const { return transfer_.get(); }
+
+  // Collective: a small text record at `location` (a scalar string
+  // dataset), same text on every rank.
+  void write_text(const std::string& location, const std::string& text);
+  // The text record at `location`, or nullopt when there is none.
+  std::optional<std::string> read_text(const std::string& location) const;
 
   // Collective: writes HDF5's buffered metadata and data to the file and
   // syncs it (MPI_File_sync), so units written so far survive a crash.

@@ -16,6 +16,7 @@ namespace h5io {
 OutputTarget::OutputTarget(const fs::path& output, bool overwrite, const fs::path& input)
     : final_(fs::absolute(output).lexically_normal()) {
   partial_ = partial_path_for(final_);
+  scratch_ = scratch_path_for(final_);
   const fs::path directory = final_.parent_path();
   std::error_code ec;
   if (!fs::exists(directory, ec))
@@ -41,6 +42,12 @@ fs::path OutputTarget::partial_path_for(const fs::path& final_path) {
   return partial;
 }
 
+fs::path OutputTarget::scratch_path_for(const fs::path& final_path) {
+  fs::path scratch = final_path;
+  scratch += ".reslice.partial";
+  return scratch;
+}
+
 void OutputTarget::commit() const {
   std::error_code ec;
   fs::rename(partial_, final_, ec);
@@ -59,22 +66,43 @@ std::optional<std::pair<dev_t, ino_t>> identity(const fs::path& path) {
 
 } // namespace
 
-void OutputTarget::clear_partial() const {
+void OutputTarget::clear(const fs::path& path, const char* what) {
   std::error_code ec;
-  fs::remove(partial_, ec);
+  fs::remove(path, ec);
   if (ec)
-    throw Error(fmt::format("cannot remove the old partial output '{}': {}", partial_.string(),
-                            ec.message()));
+    throw Error(
+        fmt::format("cannot remove the old {} '{}': {}", what, path.string(), ec.message()));
 }
 
+void OutputTarget::discard(const fs::path& path, const Identity& claimed) noexcept {
+  if (!claimed || identity(path) != claimed) return;
+  std::error_code ec;
+  fs::remove(path, ec);
+}
+
+void OutputTarget::clear_partial() const {
+  clear(partial_, "partial output");
+}
 void OutputTarget::claim_partial() {
   claimed_ = identity(partial_);
 }
-
 void OutputTarget::discard() const noexcept {
-  if (!claimed_ || identity(partial_) != claimed_) return;
+  discard(partial_, claimed_);
+}
+
+void OutputTarget::clear_scratch() const {
+  clear(scratch_, "reslicing scratch file");
+}
+void OutputTarget::claim_scratch() {
+  claimed_scratch_ = identity(scratch_);
+}
+void OutputTarget::discard_scratch() const noexcept {
+  discard(scratch_, claimed_scratch_);
+}
+
+void OutputTarget::remove_scratch() const noexcept {
   std::error_code ec;
-  fs::remove(partial_, ec);
+  fs::remove(scratch_, ec);
 }
 
 } // namespace h5io

@@ -22,9 +22,13 @@ public:
   // Where the output of `final_path` is written until it is complete (the
   // master removes it for jobs that fail or are cancelled).
   static std::filesystem::path partial_path_for(const std::filesystem::path& final_path);
+  // Where a job that reslices its input keeps the copy it reads sinograms
+  // from (also removed by the master for jobs that fail or are cancelled).
+  static std::filesystem::path scratch_path_for(const std::filesystem::path& final_path);
 
   const std::filesystem::path& final_path() const { return final_; }
   const std::filesystem::path& partial_path() const { return partial_; }
+  const std::filesystem::path& scratch_path() const { return scratch_; }
 
   // Removes a partial output an earlier lease left, so that the one about to
   // be created is a new file: a stale writer (a group that was stopped and
@@ -41,10 +45,23 @@ public:
   // (a newer lease's); never throws.
   void discard() const noexcept;
 
+  // The same three for the scratch file, and its removal once the job has
+  // completed (whoever created it: nobody needs it any more).
+  void clear_scratch() const;
+  void claim_scratch();
+  void discard_scratch() const noexcept;
+  void remove_scratch() const noexcept;
+
 private:
+  using Identity = std::optional<std::pair<dev_t, ino_t>>;
+  static void clear(const std::filesystem::path& path, const char* what);
+  static void discard(const std::filesystem::path& path, const Identity& claimed) noexcept;
+
   std::filesystem::path final_;
   std::filesystem::path partial_;
-  std::optional<std::pair<dev_t, ino_t>> claimed_; // the partial file we created
+  std::filesystem::path scratch_;
+  Identity claimed_;         // the partial file we created
+  Identity claimed_scratch_; // the scratch file we created
 };
 
 } // namespace h5io

@@ -20,18 +20,30 @@
 
 namespace h5io {
 
-StaticSchedule::StaticSchedule(const UnitPlan& plan, const Group& group)
-    : mine_(static_share(plan.units, group.rank(), group.size())) {
-  // The longest share sets the number of rounds, identically on every rank.
-  const auto units = static_cast<int64_t>(plan.units.size());
-  rounds_ = (units + group.size() - 1) / group.size();
+StaticSchedule::StaticSchedule(const UnitPlan& plan, const Group& group) {
+  // Stage by stage; the same number of rounds on every rank.
+  for (const UnitStage stage : {UnitStage::reslice, UnitStage::process}) {
+    std::vector<Unit> units;
+    for (const Unit& unit : plan.units)
+      if (unit.stage == stage) units.push_back(unit);
+    if (units.empty()) continue;
+    // An empty round lets the last reslice units be written before any
+    // process unit reads what they wrote.
+    if (!rounds_.empty()) rounds_.emplace_back();
+    const std::vector<Unit> mine = static_share(units, group.rank(), group.size());
+    const auto count = static_cast<int64_t>(units.size());
+    const int64_t rounds = (count + group.size() - 1) / group.size();
+    for (int64_t r = 0; r < rounds; ++r)
+      rounds_.push_back(r < static_cast<int64_t>(mine.size())
+                            ? std::optional(mine[static_cast<size_t>(r)])
+                            : std::nullopt);
+  }
 }
 
 bool StaticSchedule::next_round(std::optional<Unit>& mine) {
   mine.reset();
-  if (round_ >= rounds_) return false;
-  if (round_ < static_cast<int64_t>(mine_.size())) mine = mine_[static_cast<size_t>(round_)];
-  ++round_;
+  if (round_ >= rounds_.size()) return false;
+  mine = rounds_[round_++];
   return true;
 }
 
@@ -64,7 +76,7 @@ Pipeline::Pipeline(const Group& group, JobSpec spec, PipelinePurpose purpose)
     collectively(group_, [&] {
       open_inputs();
       request_outputs();
-      if (purpose_ == PipelinePurpose::process) allocate_slots();
+      plan_work();
     });
     if (purpose_ == PipelinePurpose::process) collectively(group_, [&] { open_output_file(); });
   } catch (...) {
@@ -83,15 +95,22 @@ void Pipeline::abandon() noexcept {
   thread_.call([this] { instance_.reset(); });
   output_datasets_.clear();
   output_file_.reset();
+  reslice_.reset();
   inputs_.clear();
   input_file_.reset();
   // A resumed partial output holds units finished earlier: it outlives any
   // failure. A check never created one, and must not delete someone's.
-  if (group_.is_root() && target_ && created_output()) target_->discard();
+  if (group_.is_root() && target_ && created_output()) {
+    target_->discard();
+    target_->discard_scratch();
+  }
 }
 
 void Pipeline::delete_partial() const noexcept {
-  if (target_ && created_output()) target_->discard();
+  if (target_ && created_output()) {
+    target_->discard();
+    target_->discard_scratch();
+  }
 }
 
 void Pipeline::release() {
@@ -107,6 +126,7 @@ void Pipeline::release() {
     error = e.what();
   }
   output_file_.reset();
+  reslice_.reset(); // the scratch file stays, for whoever resumes the job
   inputs_.clear();
   input_file_.reset();
   group_.agree(error);
@@ -182,23 +202,97 @@ void Pipeline::open_inputs() {
                             "zeros), so there is nothing to process slice by slice",
                             spec_.plugin));
 
-  std::vector<int64_t> extents;
-  int64_t slice_bytes = 0;
+  // Unsliced inputs are read once, whole (a check needs only their shape).
   for (Input& input : inputs_) {
-    if (input.geometry.sliced()) {
-      extents.push_back(input.source->chunk_extent(input.geometry.axis));
-      slice_bytes += static_cast<int64_t>(input.geometry.slice_bytes());
-    } else if (purpose_ == PipelinePurpose::process) { // a check needs only its shape
-      input.whole.resize(input.geometry.slice_bytes());
-      input.source->read_whole(input.whole.data());
-      bytes_read_ += static_cast<int64_t>(input.whole.size());
-    }
+    if (input.geometry.sliced() || purpose_ != PipelinePurpose::process) continue;
+    input.whole.resize(input.geometry.slice_bytes());
+    input.source->read_whole(input.whole.data());
+    bytes_read_ += static_cast<int64_t>(input.whole.size());
   }
+}
+
+std::vector<ResliceScratch::Source> Pipeline::reslice_sources(PlanRequest& request) {
+  // A source is a stored dataset of two or more dimensions that sliced
+  // inputs read along another dimension than the frames; views of one
+  // dataset (a scan's darks, flats and projections) share it.
+  std::vector<ResliceScratch::Source> sources;
+  std::vector<std::string> keys;
+  std::vector<bool> usable;
+  size_t sliced = 0; // request.inputs holds the sliced inputs, in order
+  for (const Input& input : inputs_) {
+    if (!input.geometry.sliced()) continue;
+    PlannedInput& planned = request.inputs[sliced++];
+    const auto* dataset = dynamic_cast<const InputDataset*>(input.source.get());
+    if (dataset == nullptr || input.geometry.axis < 1 || input.geometry.shape.size() < 2) continue;
+    const std::string key = dataset->storage_key();
+    const auto found = std::find(keys.begin(), keys.end(), key);
+    if (found != keys.end()) {
+      const auto s = static_cast<size_t>(found - keys.begin());
+      // Read along two different dimensions: no one chunking serves both.
+      if (sources[s].axis != input.geometry.axis) usable[s] = false;
+      planned.source = static_cast<int>(s);
+      continue;
+    }
+    ResliceScratch::Source source{dataset->whole_dataset(), input.geometry.axis};
+    const std::vector<int64_t>& shape = source.dataset->shape();
+    const SliceGeometry frames{shape, 0, source.dataset->element_size()};
+    request.sources.push_back(PlannedSource{shape[0], static_cast<int64_t>(frames.slice_bytes()),
+                                            source.dataset->chunk_extent(0)});
+    planned.source = static_cast<int>(sources.size());
+    keys.push_back(key);
+    usable.push_back(true);
+    sources.push_back(std::move(source));
+  }
+  for (PlannedInput& planned : request.inputs)
+    if (planned.source >= 0 && !usable[static_cast<size_t>(planned.source)]) planned.source = -1;
+  return sources;
+}
+
+void Pipeline::plan_work() {
+  PlanRequest request;
+  request.total_slices = total_slices_;
+  for (const Input& input : inputs_) {
+    if (!input.geometry.sliced()) {
+      request.fixed_bytes += static_cast<int64_t>(input.geometry.slice_bytes());
+      continue;
+    }
+    PlannedInput planned;
+    planned.chunk_extent = input.source->chunk_extent(input.geometry.axis);
+    planned.slice_bytes = static_cast<int64_t>(input.geometry.slice_bytes());
+    if (const auto* dataset = dynamic_cast<const InputDataset*>(input.source.get());
+        dataset != nullptr && !dataset->chunk().empty()) {
+      planned.chunk_bytes = static_cast<int64_t>(dataset->element_size());
+      for (const int64_t extent : dataset->chunk()) planned.chunk_bytes *= extent;
+    }
+    request.inputs.push_back(planned);
+  }
+  for (const Output& output : outputs_)
+    request.output_slice_bytes += static_cast<int64_t>(output.geometry.slice_bytes());
+  std::vector<ResliceScratch::Source> sources = reslice_sources(request);
+
   // At least one unit per rank of this group; the master asks for more
   // (min_units) so that any group it leases the job to stays busy.
   PlanOptions options = spec_.plan;
   options.ranks = std::max(options.ranks, group_.size());
-  plan_ = plan_units(total_slices_, combined_alignment(extents), slice_bytes, options);
+  try {
+    plan_ = plan_job(request, options);
+  } catch (const Error& e) {
+    throw Error(
+        fmt::format("library '{}' on '{}': {}", spec_.plugin, spec_.input.string(), e.what()));
+  }
+  if (plan_.reslice && group_.is_root() && purpose_ == PipelinePurpose::process)
+    spdlog::info("reslicing first: {}; {} unit{} of {} frames {} copied into '{}', then {} "
+                 "unit{} of {} slices {} read from it (about {} per rank)",
+                 plan_.reason, plan_.reslice_units, plan_.reslice_units == 1 ? "" : "s",
+                 plan_.reslice_frames, plan_.reslice_units == 1 ? "is" : "are",
+                 target_->scratch_path().string(), plan_.process_units(),
+                 plan_.process_units() == 1 ? "" : "s", plan_.slices_per_unit,
+                 plan_.process_units() == 1 ? "is" : "are", byte_size_text(plan_.memory_bytes));
+  if (!plan_.reslice || purpose_ != PipelinePurpose::process) return;
+  std::vector<ResliceScratch::Source> copied;
+  for (size_t s = 0; s < sources.size(); ++s)
+    if (plan_.source_offsets[s] >= 0) copied.push_back(std::move(sources[s]));
+  reslice_.emplace(group_, std::move(copied), plan_);
 }
 
 void Pipeline::request_outputs() {
@@ -249,20 +343,85 @@ void Pipeline::request_outputs() {
   }
 }
 
-void Pipeline::allocate_slots() {
+void Pipeline::allocate_slots(UnitStage stage) {
   const auto n = static_cast<size_t>(plan_.slices_per_unit);
   try {
     for (Slot& slot : slots_) {
+      // Released, not just cleared: the stages' buffers never coexist.
+      slot.inputs = {};
+      slot.outputs = {};
+      if (stage == UnitStage::reslice) {
+        slot.inputs.emplace_back(static_cast<size_t>(reslice_->unit_buffer_bytes()));
+        continue;
+      }
       for (const Input& input : inputs_)
         slot.inputs.emplace_back(input.geometry.sliced() ? n * input.geometry.slice_bytes() : 0);
       for (const Output& output : outputs_)
         slot.outputs.emplace_back(n * output.geometry.slice_bytes());
     }
   } catch (const std::bad_alloc&) {
-    throw Error(fmt::format("not enough memory for units of {} slices; choose smaller units "
-                            "(--unit-slices, a multiple of {})",
-                            plan_.slices_per_unit, plan_.alignment));
+    throw Error(fmt::format(
+        "not enough memory for units of {} {} (about {} per rank); give the "
+        "job a smaller memory budget (--memory-mb) so its units are cut "
+        "smaller",
+        stage == UnitStage::reslice ? plan_.reslice_frames : plan_.slices_per_unit,
+        stage == UnitStage::reslice ? "frames" : "slices", byte_size_text(plan_.memory_bytes)));
   }
+}
+
+std::optional<UnitStage> Pipeline::agreed_stage(const Slot& slot) const {
+  // One sum tells whether any rank has a process unit and whether any has a
+  // reslice unit (ranks are far fewer than 2^20).
+  constexpr int64_t kReslice = int64_t{1} << 20;
+  const int64_t code = group_.sum(!slot.unit                               ? 0
+                                  : slot.unit->stage == UnitStage::reslice ? kReslice
+                                                                           : 1);
+  const bool reslicing = code >= kReslice;
+  const bool processing = code % kReslice != 0;
+  if (reslicing && processing)
+    throw Error("internal error: a schedule handed out reslice and process units in one round");
+  if (reslicing) return UnitStage::reslice;
+  if (processing) return UnitStage::process;
+  return std::nullopt; // an empty round
+}
+
+UnitStage Pipeline::phase_stage() const {
+  return phase_ == Phase::reslice ? UnitStage::reslice : UnitStage::process;
+}
+
+bool Pipeline::needs_phase(UnitStage stage) const {
+  return phase_ == Phase::none || stage != phase_stage();
+}
+
+void Pipeline::enter_phase(UnitStage stage, const Slot& computing) {
+  if (stage == UnitStage::reslice) {
+    if (phase_ == Phase::reslice) return;
+    if (phase_ == Phase::process || !reslice_)
+      throw Error("internal error: a reslice unit after the job's processing began");
+    collectively(group_, [&] { allocate_slots(UnitStage::reslice); });
+    reslice_->open_for_writing(*target_, spec_.resume);
+    phase_ = Phase::reslice;
+    return;
+  }
+  if (phase_ == Phase::process) return;
+  // Every reslice unit is written by now (schedules promise it), but the
+  // unit being computed must not be one: its buffer is about to go.
+  collectively(group_, [&] {
+    if (computing.unit && computing.unit->stage == UnitStage::reslice)
+      throw Error("internal error: processing began while a reslice unit was unwritten");
+  });
+  if (reslice_) {
+    reslice_->open_for_reading(target_->scratch_path());
+    collectively(group_, [&] {
+      for (Input& input : inputs_)
+        if (const auto* dataset = dynamic_cast<const InputDataset*>(input.source.get()))
+          if (std::unique_ptr<InputDataset> copy = reslice_->serve(*dataset))
+            input.source = std::move(copy);
+    });
+  }
+  collectively(group_, [&] { allocate_slots(UnitStage::process); });
+  run_job_setup();
+  phase_ = Phase::process;
 }
 
 int64_t Pipeline::output_bytes() const {
@@ -301,6 +460,11 @@ void Pipeline::open_output_file() {
 void Pipeline::read_unit(Slot& slot) {
   if (!slot.unit) return;
   const auto start = std::chrono::steady_clock::now();
+  if (slot.unit->stage == UnitStage::reslice) {
+    reslice_->read_unit(*slot.unit, slot.inputs[0].data());
+    reslice_seconds_ += seconds_since(start);
+    return;
+  }
   for (size_t i = 0; i < inputs_.size(); ++i) {
     Input& input = inputs_[i];
     if (!input.geometry.sliced()) continue;
@@ -356,10 +520,17 @@ void Pipeline::compute(Slot& slot) {
 
 void Pipeline::write_unit(const Slot& slot) {
   const auto start = std::chrono::steady_clock::now();
+  if (slot.stage == UnitStage::reslice) {
+    reslice_->write_round(slot.unit, slot.inputs[0].data());
+    if (slot.unit) frames_resliced_ += slot.unit->count;
+    reslice_seconds_ += seconds_since(start);
+    return;
+  }
   const int64_t first = slot.unit ? slot.unit->first : 0;
   const int64_t count = slot.unit ? slot.unit->count : 0;
   for (size_t j = 0; j < output_datasets_.size(); ++j) {
-    output_datasets_[j].write_slices(first, count, slot.outputs[j].data(),
+    output_datasets_[j].write_slices(first, count,
+                                     slot.outputs.empty() ? nullptr : slot.outputs[j].data(),
                                      output_file_->collective_transfer());
     bytes_written_ += count * static_cast<int64_t>(outputs_[j].geometry.slice_bytes());
   }
@@ -371,19 +542,25 @@ void Pipeline::run(UnitSchedule& schedule, ProgressListener* progress) {
   Slot* next = &slots_[1];
   const Slot* to_write = nullptr; // computed last round, written this round
   const std::function<void()> flush_output = [this] {
-    collectively(group_, [&] { output_file_->flush(); });
+    collectively(group_, [&] {
+      if (reslice_) reslice_->flush();
+      output_file_->flush();
+    });
   };
   bool more = false;
-  collectively(group_, [&] {
-    more = schedule.next_round(current->unit);
-    read_unit(*current);
-  });
+  collectively(group_, [&] { more = schedule.next_round(current->unit); });
+  if (const std::optional<UnitStage> stage = agreed_stage(*current); stage && needs_phase(*stage))
+    enter_phase(*stage, *next);
+  current->stage = phase_stage();
+  collectively(group_, [&] { read_unit(*current); });
   int64_t done = 0;
+  int64_t resliced = 0;
   bool fenced = false;
 
   while (more) {
     std::future<void> computed;
-    if (current->unit) computed = thread_.submit([this, current] { compute(*current); });
+    if (current->unit && current->unit->stage == UnitStage::process)
+      computed = thread_.submit([this, current] { compute(*current); });
 
     // Errors are noted, not thrown, until every rank has passed the
     // collective calls of this round; then all ranks agree and stop together.
@@ -400,15 +577,28 @@ void Pipeline::run(UnitSchedule& schedule, ProgressListener* progress) {
     if (to_write != nullptr && !fenced) fenced = !schedule.may_write();
     if (to_write != nullptr && !fenced) noting([&] { write_unit(*to_write); });
     noting([&] { more = schedule.next_round(next->unit); });
+    if (const std::optional<UnitStage> stage = agreed_stage(*next); stage && needs_phase(*stage)) {
+      // Once per stage: finish this round's work first, then set up the next.
+      if (computed.valid()) noting([&] { computed.get(); });
+      group_.agree(error);
+      enter_phase(*stage, *current);
+    }
+    next->stage = phase_stage();
     noting([&] { read_unit(*next); });
     if (computed.valid()) noting([&] { computed.get(); });
     group_.agree(error);
     if (to_write != nullptr && !fenced) schedule.round_written(flush_output, false);
 
-    done += group_.sum(current->unit ? current->unit->count : 0);
+    const bool reslicing = current->stage == UnitStage::reslice;
+    const int64_t finished = group_.sum(!current->unit ? 0 : reslicing ? 1 : current->unit->count);
+    (reslicing ? resliced : done) += finished;
     const int64_t read = group_.sum(bytes_read_);
-    if (progress != nullptr && group_.is_root())
-      progress->progress(done, total_slices_, read, seconds_since(started_));
+    if (progress != nullptr && group_.is_root()) {
+      if (reslicing)
+        progress->reslicing(resliced, plan_.reslice_units, seconds_since(started_));
+      else
+        progress->progress(done, total_slices_, read, seconds_since(started_));
+    }
     to_write = current;
     std::swap(current, next);
   }
@@ -416,6 +606,60 @@ void Pipeline::run(UnitSchedule& schedule, ProgressListener* progress) {
     collectively(group_, [&] { write_unit(*to_write); });
     schedule.round_written(flush_output, true);
   }
+}
+
+void Pipeline::run_job_setup() {
+  if (!instance_->has_job_setup()) return;
+  // A resumed job applies the results its first group found and stored.
+  std::optional<std::string> text;
+  if (spec_.resume) collectively(group_, [&] { text = output_file_->read_text(kJobSetupRecord); });
+  if (!text) {
+    std::string found;
+    collectively(group_, [&] {
+      if (group_.is_root()) found = compute_job_setup();
+    });
+    text = group_.broadcast(found, 0);
+    collectively(group_, [&] { output_file_->write_text(kJobSetupRecord, *text); });
+  } else if (group_.is_root()) {
+    spdlog::info("scan-wide step: applying the results stored when the job began");
+  }
+  collectively(group_, [&] {
+    job_setup_ = JobSetupResults::from_json(nlohmann::json::parse(*text));
+    thread_.call([this] {
+      instance_->apply_job_setup(*job_setup_);
+      // Asked again: the library may describe its outputs with its findings.
+      for (size_t j = 0; j < outputs_.size(); ++j)
+        outputs_[j].attributes = instance_->describe_output(static_cast<int>(j));
+    });
+  });
+}
+
+std::string Pipeline::compute_job_setup() {
+  const auto start = std::chrono::steady_clock::now();
+  const std::vector<int64_t> slices =
+      thread_.call([&] { return instance_->job_setup_slices(total_slices_); });
+  std::vector<std::vector<std::byte>> buffers(inputs_.size());
+  std::vector<h5io_buffer_t> in(inputs_.size());
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    Input& input = inputs_[i];
+    const bool sliced = input.geometry.sliced();
+    const size_t slice_bytes = input.geometry.slice_bytes();
+    if (sliced) {
+      buffers[i].resize(slices.size() * slice_bytes);
+      for (size_t k = 0; k < slices.size(); ++k)
+        input.source->read_slices(input.geometry, slices[k], 1,
+                                  buffers[i].data() + k * slice_bytes);
+    }
+    in[i].data = sliced ? buffers[i].data() : input.whole.data();
+    in[i].space = input.geometry.slice_space(input.source->dtype());
+    in[i].count = sliced ? static_cast<int64_t>(slices.size()) : 1;
+    in[i].slice_bytes = slice_bytes;
+  }
+  const JobSetupResults results = thread_.call([&] { return instance_->job_setup(slices, in); });
+  const nlohmann::json summary = results.summary();
+  spdlog::info("scan-wide step of '{}' on {} slices in {:.2f} s: {}", spec_.plugin, slices.size(),
+               seconds_since(start), summary.dump());
+  return results.to_json().dump();
 }
 
 nlohmann::json Pipeline::provenance() const {
@@ -447,6 +691,8 @@ nlohmann::json Pipeline::provenance() const {
           {"outputs", outputs},
           {"ranks", group_.size()},
           {"slices_per_unit", plan_.slices_per_unit},
+          {"reslice", reslice_ ? reslice_->summary() : nlohmann::json()},
+          {"job_setup", job_setup_ ? job_setup_->summary() : nlohmann::json()},
           {"host", host},
           {"started", started_utc_},
           {"finished", utc_timestamp()}};
@@ -459,6 +705,7 @@ JobReport Pipeline::finish() {
   collectively(group_, [&] {
     output_datasets_.clear();
     output_file_->close();
+    reslice_.reset();
     inputs_.clear();
     input_file_.reset();
   });
@@ -470,6 +717,8 @@ JobReport Pipeline::finish() {
         annotations.emplace_back(output.request.location, output.attributes);
     write_provenance(target_->partial_path(), record, annotations);
     target_->commit();
+    // Every unit is done: nobody reads the resliced copy any more.
+    if (plan_.reslice) target_->remove_scratch();
   });
   finished_ = true;
   thread_.call([this] { instance_.reset(); });
@@ -482,6 +731,8 @@ JobReport Pipeline::finish() {
   report.read_seconds = group_.max(read_seconds_);
   report.compute_seconds = group_.max(compute_seconds_);
   report.write_seconds = group_.max(write_seconds_);
+  report.frames_resliced = group_.sum(frames_resliced_);
+  report.reslice_seconds = group_.max(reslice_seconds_);
   report.seconds = group_.max(seconds_since(started_));
   report.output = target_->final_path();
   return report;

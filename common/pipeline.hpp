@@ -10,10 +10,12 @@
 #include "common/hdf5_attributes.hpp"
 #include "common/input_source.hpp"
 #include "common/job_params.hpp"
+#include "common/job_setup.hpp"
 #include "common/mpi_group.hpp"
 #include "common/output_file.hpp"
 #include "common/output_target.hpp"
 #include "common/plugin_host.hpp"
+#include "common/reslice_scratch.hpp"
 #include "common/scan_layout.hpp"
 #include "common/work_plan.hpp"
 #include "common/worker_thread.hpp"
@@ -56,6 +58,10 @@ struct JobReport {
   double read_seconds = 0;
   double compute_seconds = 0;
   double write_seconds = 0;
+  // The reslicing stage, when the job had one: frames copied, and the time
+  // the slowest rank spent reading and writing them.
+  int64_t frames_resliced = 0;
+  double reslice_seconds = 0;
   std::filesystem::path output;
 };
 
@@ -65,6 +71,12 @@ public:
   virtual ~ProgressListener() = default;
   virtual void progress(int64_t slices_done, int64_t slices_total, int64_t bytes_read,
                         double seconds) = 0;
+  // During a reslicing stage, instead: its units done of its total.
+  virtual void reslicing(int64_t units_done, int64_t units_total, double seconds) {
+    static_cast<void>(units_done);
+    static_cast<void>(units_total);
+    static_cast<void>(seconds);
+  }
 };
 
 // Where units come from, one round at a time.
@@ -73,7 +85,10 @@ public:
   virtual ~UnitSchedule() = default;
   // Collective. Sets `mine` to this rank's unit for the next round, or to
   // nullopt if it has none this round. Returns false, on every rank at once,
-  // when no rank has any unit left.
+  // when no rank has any unit left. The units of one round are all of one
+  // stage, and a process unit is handed out only once every reslice unit of
+  // the job is written (one round after it was handed out): a schedule
+  // hands out an empty round between the stages if it must.
   virtual bool next_round(std::optional<Unit>& mine) = 0;
 
   // Collective. Called once for every round next_round handed out (returned
@@ -98,16 +113,16 @@ public:
   virtual bool may_write() { return true; }
 };
 
-// The whole plan split into contiguous runs of units, one run per rank.
+// Each stage of the plan split into contiguous runs of units, one run per
+// rank, with an empty round between the stages.
 class StaticSchedule final : public UnitSchedule {
 public:
   StaticSchedule(const UnitPlan& plan, const Group& group);
   bool next_round(std::optional<Unit>& mine) override;
 
 private:
-  std::vector<Unit> mine_;
-  int64_t rounds_ = 0;
-  int64_t round_ = 0;
+  std::vector<std::optional<Unit>> rounds_; // this rank's unit in each round
+  size_t round_ = 0;
 };
 
 // What a Pipeline is built for.
@@ -127,6 +142,9 @@ public:
   // every rank) with a message naming the culprit; leaves no files behind,
   // except that a resumed partial output is never deleted.
   Pipeline(const Group& group, JobSpec spec, PipelinePurpose purpose = PipelinePurpose::process);
+  // (Reslicing: when the inputs' chunks would leave ranks idle or break the
+  // memory budget, the plan starts with a stage that copies their frames
+  // into a scratch file chunked for sinogram reads; see ResliceScratch.)
   // Without finish() or release(): abandons the job, deleting the partial
   // output unless the job was resumed.
   ~Pipeline();
@@ -166,6 +184,8 @@ private:
     SliceGeometry geometry;
     std::vector<std::byte> whole; // unsliced inputs, read once
   };
+  // The stage set up for units: none yet, copying frames, or processing.
+  enum class Phase { none, reslice, process };
   struct Output {
     OutputRequest request;
     SliceGeometry geometry;
@@ -174,6 +194,7 @@ private:
   // Buffers of one unit in flight: the pipeline keeps two.
   struct Slot {
     std::optional<Unit> unit;
+    UnitStage stage = UnitStage::process; // of the round, agreed by every rank
     std::vector<std::vector<std::byte>> inputs;
     std::vector<std::vector<std::byte>> outputs;
   };
@@ -182,7 +203,20 @@ private:
   void open_inputs();
   std::unique_ptr<InputSource> open_input(const std::string& location);
   void request_outputs();
-  void allocate_slots();
+  // Sizes the units (and decides on reslicing) once inputs and outputs are known.
+  void plan_work();
+  // The datasets reslicing may copy, for plan_work.
+  std::vector<ResliceScratch::Source> reslice_sources(PlanRequest& request);
+  // Collective: the round's stage as every rank agrees it (none: empty).
+  std::optional<UnitStage> agreed_stage(const Slot& slot) const;
+  UnitStage phase_stage() const; // the stage set up (process before any)
+  bool needs_phase(UnitStage stage) const;
+  // Collective: sets up the stage of the round about to be read (opens the
+  // scratch for writing, or for reading and runs the scan-wide step).
+  void enter_phase(UnitStage stage, const Slot& computing);
+  void allocate_slots(UnitStage stage);
+  void run_job_setup();
+  std::string compute_job_setup();
   void open_output_file();
   // What the output file will hold: its datasets plus room for metadata.
   int64_t output_bytes() const;
@@ -217,6 +251,9 @@ private:
   int64_t total_slices_ = 0;
   UnitPlan plan_;
   Slot slots_[2];
+  Phase phase_ = Phase::none;
+  std::optional<ResliceScratch> reslice_; // when the plan reslices (not in checks)
+  std::optional<JobSetupResults> job_setup_;
 
   std::optional<OutputFile> output_file_;
   std::vector<OutputDataset> output_datasets_;
@@ -225,6 +262,8 @@ private:
   double read_seconds_ = 0;
   double compute_seconds_ = 0; // written on the library thread, read after it joins a task
   double write_seconds_ = 0;
+  int64_t frames_resliced_ = 0;
+  double reslice_seconds_ = 0;
   bool finished_ = false;
   bool released_ = false;
 };

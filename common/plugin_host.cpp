@@ -3,6 +3,7 @@
 #include "common/error.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -97,6 +98,9 @@ PluginLibrary::PluginLibrary(std::string name, SharedLibrary library)
   api_.process = symbol_as<h5io_process_fn>(library_, "process");
   api_.process_batch = symbol_as<h5io_process_batch_fn>(library_, "process_batch");
   api_.describe_output = symbol_as<h5io_describe_output_fn>(library_, "describe_output");
+  api_.job_setup_slices = symbol_as<h5io_job_setup_slices_fn>(library_, "job_setup_slices");
+  api_.job_setup = symbol_as<h5io_job_setup_fn>(library_, "job_setup");
+  api_.apply_job_setup = symbol_as<h5io_apply_job_setup_fn>(library_, "apply_job_setup");
   api_.processing_complete =
       symbol_as<h5io_processing_complete_fn>(library_, "processing_complete");
   api_.get_error_code = symbol_as<h5io_get_error_code_fn>(library_, "get_error_code");
@@ -116,6 +120,14 @@ PluginLibrary::PluginLibrary(std::string name, SharedLibrary library)
       throw Error(fmt::format("library '{}' ({}) does not export '{}', which every h5io processing "
                               "library must (see h5io_plugin.h)",
                               name_, path().string(), symbol));
+
+  const int setup_parts = (api_.job_setup_slices != nullptr) + (api_.job_setup != nullptr) +
+                          (api_.apply_job_setup != nullptr);
+  if (setup_parts != 0 && setup_parts != 3)
+    throw Error(fmt::format("library '{}' ({}) exports only some of job_setup_slices, job_setup "
+                            "and apply_job_setup; the scan-wide step needs all three (see "
+                            "h5io_plugin.h)",
+                            name_, path().string()));
 
   const int abi = api_.abi_version();
   if (abi != H5IO_ABI_VERSION)
@@ -215,6 +227,45 @@ std::vector<AttributeValue> PluginInstance::describe_output(int index) {
     }
   }
   return attributes;
+}
+
+std::vector<int64_t> PluginInstance::job_setup_slices(int64_t slice_count) {
+  std::vector<int64_t> slices(H5IO_MAX_SETUP_SLICES, -1);
+  int count = 0;
+  const int code = library_.api().job_setup_slices(context_, slice_count, &count, slices.data());
+  if (code != 0) throw failure("job_setup_slices", code);
+  if (count < 0 || count > H5IO_MAX_SETUP_SLICES)
+    throw Error(fmt::format("library '{}' asked for {} slices for its scan-wide step; h5io "
+                            "gives 0 to {}",
+                            library_.name(), count, H5IO_MAX_SETUP_SLICES));
+  slices.resize(static_cast<size_t>(count));
+  for (size_t k = 0; k < slices.size(); ++k)
+    if (slices[k] < 0 || slices[k] >= slice_count || (k > 0 && slices[k] <= slices[k - 1]))
+      throw Error(fmt::format("library '{}' asked for slices {} for its scan-wide step; they must "
+                              "be distinct, ascending and within 0 to {}",
+                              library_.name(), fmt::join(slices, ", "), slice_count - 1));
+  return slices;
+}
+
+JobSetupResults PluginInstance::job_setup(std::span<const int64_t> slices,
+                                          std::span<const h5io_buffer_t> inputs) {
+  int count = 0;
+  const h5io_param_t* results = nullptr;
+  const int code =
+      library_.api().job_setup(context_, static_cast<int>(slices.size()), slices.data(),
+                               static_cast<int>(inputs.size()), inputs.data(), &count, &results);
+  if (code != 0) throw failure("job_setup", code);
+  const std::string what = fmt::format("library '{}' returned from job_setup", library_.name());
+  if (count < 0 || count > 256 || (count > 0 && results == nullptr))
+    throw Error(fmt::format("{} {} results; h5io takes 0 to 256", what, count));
+  return JobSetupResults::copy_of({results, static_cast<size_t>(count)}, what);
+}
+
+void PluginInstance::apply_job_setup(const JobSetupResults& results) {
+  const std::vector<h5io_param_t> view = results.view();
+  const int code = library_.api().apply_job_setup(context_, static_cast<int>(view.size()),
+                                                  view.empty() ? nullptr : view.data());
+  if (code != 0) throw failure("apply_job_setup", code);
 }
 
 void PluginInstance::process(int64_t slice, std::span<const h5io_buffer_t> inputs,

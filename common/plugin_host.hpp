@@ -8,6 +8,7 @@
 
 #include "common/attribute_value.hpp"
 #include "common/error.hpp"
+#include "common/job_setup.hpp"
 #include "common/shared_library.hpp"
 
 #include <cstdint>
@@ -29,6 +30,10 @@ struct PluginApi {
   h5io_process_fn process = nullptr;
   h5io_process_batch_fn process_batch = nullptr;     // optional
   h5io_describe_output_fn describe_output = nullptr; // optional
+  // Optional, all three or none: the scan-wide step (see h5io_plugin.h).
+  h5io_job_setup_slices_fn job_setup_slices = nullptr;
+  h5io_job_setup_fn job_setup = nullptr;
+  h5io_apply_job_setup_fn apply_job_setup = nullptr;
   h5io_processing_complete_fn processing_complete = nullptr;
   h5io_get_error_code_fn get_error_code = nullptr;
 };
@@ -80,6 +85,7 @@ public:
   int num_inputs() const { return num_inputs_; }
   int num_outputs() const { return num_outputs_; }
   bool has_batch() const { return library_.api().process_batch != nullptr; }
+  bool has_job_setup() const { return library_.api().job_setup != nullptr; }
 
   std::string request_input(int index);
   // Returns the library's slicing map (one 0/1 entry per dimension).
@@ -88,6 +94,12 @@ public:
   // The library's attributes for output `index` (none if it does not
   // export describe_output); throws Error for malformed ones.
   std::vector<AttributeValue> describe_output(int index);
+  // The scan-wide step: the slices it wants of `slice_count` (checked:
+  // distinct, ascending, in range, at most H5IO_MAX_SETUP_SLICES), then the
+  // step on those slices, then its results applied to this instance.
+  std::vector<int64_t> job_setup_slices(int64_t slice_count);
+  JobSetupResults job_setup(std::span<const int64_t> slices, std::span<const h5io_buffer_t> inputs);
+  void apply_job_setup(const JobSetupResults& results);
   void process(int64_t slice, std::span<const h5io_buffer_t> inputs,
                std::span<h5io_buffer_t> outputs);
   void process_batch(int64_t first, int64_t count, std::span<const h5io_buffer_t> inputs,

@@ -21,6 +21,10 @@ void write_provenance(const std::filesystem::path& file, const nlohmann::json& r
                          value.is_string() ? value.get<std::string>() : value.dump());
   for (const auto& [location, attributes] : annotations)
     write_attributes(output.get(), location, attributes);
+  if (H5Lexists(output.get(), kJobSetupRecord, H5P_DEFAULT) > 0)
+    hdf5::check_status(H5Ldelete(output.get(), kJobSetupRecord, H5P_DEFAULT),
+                       fmt::format("cannot remove {} from '{}'", kJobSetupRecord, file.string()));
+  hdf5::error_stack_summary();
 }
 
 std::string utc_timestamp() {

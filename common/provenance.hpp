@@ -17,12 +17,17 @@ namespace h5io {
 // The group every output file holds its provenance in; no library output may
 // be placed there.
 inline constexpr const char* kProvenanceGroup = "/provenance";
+// The results of a library's scan-wide step, kept in the partial output
+// while the job runs (so a resumed job applies the same ones); folded into
+// /provenance, and removed, when the job completes.
+inline constexpr const char* kJobSetupRecord = "/.h5io_job_setup";
 
 // Attributes a library gave its outputs: (dataset location, attributes).
 using OutputAnnotations = std::vector<std::pair<std::string, std::vector<AttributeValue>>>;
 
 // Opens the finished (closed) output serially and writes `record`: strings as
-// strings, everything else as its JSON text; then the outputs' attributes.
+// strings, everything else as its JSON text; then the outputs' attributes;
+// and removes the working copy of the scan-wide step's results.
 // Throws Error on failure.
 void write_provenance(const std::filesystem::path& file, const nlohmann::json& record,
                       const OutputAnnotations& annotations = {});

@@ -1,12 +1,14 @@
 #include "master/config.hpp"
 
 #include "common/error.hpp"
+#include "common/memory_budget.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include <fstream>
 #include <set>
+#include <thread>
 
 namespace fs = std::filesystem;
 
@@ -168,6 +170,9 @@ MasterConfig parse_config(const nlohmann::json& document, const std::string& ori
   fields.read("max_attempts", config.max_attempts);
   fields.read("unit_mb", config.unit_mb);
   fields.read("min_units", config.min_units);
+  config.memory_mb =
+      default_memory_budget(static_cast<int>(std::thread::hardware_concurrency())) >> 20;
+  fields.read("memory_mb", config.memory_mb);
   fields.read("keep_finished_jobs", config.keep_finished_jobs);
   fields.read_ms("check_timeout_ms", config.check_timeout, 100);
   if (const nlohmann::json* watch = fields.child("watch")) {
@@ -185,6 +190,7 @@ MasterConfig parse_config(const nlohmann::json& document, const std::string& ori
   if (config.max_attempts < 1) fields.fail("max_attempts", "must be at least 1");
   if (config.unit_mb < 1) fields.fail("unit_mb", "must be at least 1");
   if (config.min_units < 1) fields.fail("min_units", "must be at least 1");
+  if (config.memory_mb < 16) fields.fail("memory_mb", "must be at least 16 (MiB per worker rank)");
   for (const std::string* endpoint :
        {&config.client_endpoint, &config.status_endpoint, &config.worker_endpoint})
     if (endpoint->empty()) fields.fail("", "endpoints must not be empty");

@@ -57,6 +57,11 @@ struct MasterConfig {
   int max_attempts = 3;
   int64_t unit_mb = 64;
   int min_units = 8; // small jobs are still cut into this many units (or one per chunk)
+  // Memory per worker rank for a job's unit buffers: units are cut to fit,
+  // and a job that cannot fit is rejected with the numbers. Default: half
+  // of this machine's memory shared among its cores (a guess at one rank
+  // per core on nodes like this one; set it for the worker nodes).
+  int64_t memory_mb = 0; // 0 until parse_config fills in the default
   size_t keep_finished_jobs = 1000;
   // Longest a submission's check may take (the library's h5io_init runs in
   // a child process, which is killed after this).

@@ -24,6 +24,13 @@ struct UnitState {
   int attempts = 0; // failed attempts charged so far
 };
 
+// How a job's plan begins when its input is resliced first (see
+// ARCHITECTURE.md, "Reslicing"): none when frames is 0.
+struct ReslicePlan {
+  int64_t frames = 0; // per reslice unit
+  int64_t units = 0;  // the first `units` units of the plan
+};
+
 struct Job {
   std::string id;
   proto::JobRequest request;
@@ -35,7 +42,13 @@ struct Job {
   uint64_t order = 0; // submission order, for FIFO within a priority
   std::string state = proto::state::queued;
   int64_t unit_slices = 0;
-  int64_t total_slices = 0;
+  int64_t total_slices = 0; // of the process units
+  // A resliced job's first reslice_units units copy frames (reslice_frames
+  // each) into a scratch file; its process units are leased only once all
+  // of those are done.
+  int64_t reslice_frames = 0;
+  int64_t reslice_units = 0;
+  int64_t reslice_done = 0;
   std::vector<UnitState> units;
   std::deque<int64_t> pending; // indices of pending units, in the order they go out
   int64_t units_done = 0;
@@ -61,6 +74,19 @@ struct Job {
            state == proto::state::cancelled;
   }
   bool all_done() const { return units_done == static_cast<int64_t>(units.size()); }
+  bool is_reslice_unit(int64_t index) const { return index < reslice_units; }
+  // Process units wait for the last reslice unit to be done.
+  bool may_lease(int64_t index) const {
+    return is_reslice_unit(index) || reslice_done == reslice_units;
+  }
+  // Marks a unit done (once), counting it where it belongs.
+  void count_done(int64_t index) {
+    ++units_done;
+    if (is_reslice_unit(index))
+      ++reslice_done;
+    else
+      slices_done += units[static_cast<size_t>(index)].count;
+  }
   bool has_pending() const { return !pending.empty(); }
 };
 

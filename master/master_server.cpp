@@ -140,7 +140,7 @@ std::string MasterServer::submit(const proto::SubmitRequest& request, const std:
     throw Error(fmt::format("output '{}' is already being written by job {} ({})",
                             checked.request.job.output, writer->id, writer->state));
   return scheduler_.accept(checked.request, checked.unit_slices, checked.units, unix_now(), out,
-                           submitter);
+                           submitter, checked.reslice);
 }
 
 void MasterServer::handle_client(zmq::message_t& frame, Outbox& out, std::string& reply,
@@ -267,6 +267,7 @@ void MasterServer::deliver(Outbox& out, std::vector<Reply>& replies) {
   for (const std::string& output : out.discard) {
     std::error_code ec;
     fs::remove(OutputTarget::partial_path_for(output), ec);
+    fs::remove(OutputTarget::scratch_path_for(output), ec);
   }
   out = Outbox{};
 }

@@ -26,6 +26,10 @@ nlohmann::json accepted_record(const Job& job) {
                            {"units", std::move(units)},
                            {"submitted", job.submitted}};
   if (!job.submitted_by.empty()) record["submitted_by"] = job.submitted_by;
+  if (job.reslice_units > 0) {
+    record["reslice_frames"] = job.reslice_frames;
+    record["reslice_units"] = job.reslice_units;
+  }
   return record;
 }
 
@@ -66,11 +70,14 @@ void Scheduler::replay(const nlohmann::json& record) {
     job.priority = submit.priority;
     job.submitted_by = optional_text(record, "submitted_by");
     job.unit_slices = record.at("unit_slices").get<int64_t>();
+    job.reslice_frames = record.value("reslice_frames", int64_t{0});
+    job.reslice_units = record.value("reslice_units", int64_t{0});
     for (const auto& pair : record.at("units")) {
       UnitState unit;
       unit.first = pair.at(0).get<int64_t>();
       unit.count = pair.at(1).get<int64_t>();
-      job.total_slices += unit.count;
+      if (!job.is_reslice_unit(static_cast<int64_t>(job.units.size())))
+        job.total_slices += unit.count;
       job.units.push_back(unit);
     }
     job.submitted = record.at("submitted").get<double>();
@@ -85,8 +92,7 @@ void Scheduler::replay(const nlohmann::json& record) {
       const auto i = index.get<size_t>();
       if (i >= target->units.size() || target->units[i].status == UnitStatus::done) continue;
       target->units[i].status = UnitStatus::done;
-      ++target->units_done;
-      target->slices_done += target->units[i].count;
+      target->count_done(static_cast<int64_t>(i));
     }
   } else if (kind == "ended") {
     Job* target = job(record.at("job").get<std::string>());
@@ -172,7 +178,8 @@ const Job* Scheduler::writer_of(const std::string& output) const {
 
 std::string Scheduler::accept(const proto::SubmitRequest& request, int64_t unit_slices,
                               const std::vector<std::pair<int64_t, int64_t>>& units, double now,
-                              Outbox& out, const std::string& submitted_by) {
+                              Outbox& out, const std::string& submitted_by,
+                              const ReslicePlan& reslice) {
   Job job;
   job.id = fmt::format("j{:06d}", next_job_++);
   job.request = request.job;
@@ -181,11 +188,14 @@ std::string Scheduler::accept(const proto::SubmitRequest& request, int64_t unit_
   job.submitted_by = submitted_by;
   job.order = next_order_++;
   job.unit_slices = unit_slices;
+  job.reslice_frames = reslice.frames;
+  job.reslice_units = reslice.units;
   job.submitted = now;
   for (const auto& [first, count] : units) {
-    job.pending.push_back(static_cast<int64_t>(job.units.size()));
+    const auto index = static_cast<int64_t>(job.units.size());
+    job.pending.push_back(index);
     job.units.push_back(UnitState{first, count, UnitStatus::pending, 0});
-    job.total_slices += count;
+    if (!job.is_reslice_unit(index)) job.total_slices += count;
   }
   out.journal.push_back(accepted_record(job));
   nlohmann::json queued = {{"job", job.id},
@@ -196,9 +206,12 @@ std::string Scheduler::accept(const proto::SubmitRequest& request, int64_t unit_
                            {"total", job.total_slices}};
   if (!job.submitted_by.empty()) queued["submitted_by"] = job.submitted_by;
   out.event(proto::topic::job_queued, std::move(queued));
-  spdlog::info("[{}] accepted{}: {} over {} -> {} ({} slices in {} units, priority {})", job.id,
+  spdlog::info("[{}] accepted{}: {} over {} -> {} ({} slices in {} units{}, priority {})", job.id,
                job.submitted_by.empty() ? "" : " from " + job.submitted_by, job.request.plugin,
-               job.request.input, job.request.output, job.total_slices, job.units.size(),
+               job.request.input, job.request.output, job.total_slices,
+               job.units.size() - static_cast<size_t>(job.reslice_units),
+               job.reslice_units == 0 ? std::string()
+                                      : fmt::format(", after {} units resliced", job.reslice_units),
                job.priority);
   if (job.client_ref) client_refs_[*job.client_ref] = job.id;
   const std::string id = job.id;
@@ -301,8 +314,7 @@ void Scheduler::units_done(WorkerGroup& group, Job& job, const std::vector<int64
     }
     UnitState& unit = job.units[static_cast<size_t>(index)];
     unit.status = UnitStatus::done;
-    ++job.units_done;
-    job.slices_done += unit.count;
+    job.count_done(index);
     durable.push_back(index);
   }
   if (durable.empty()) return;
@@ -344,8 +356,10 @@ void Scheduler::end_lease(WorkerGroup& group, const std::string& reason,
     unit.status = UnitStatus::pending;
     if (charged != nullptr && charged->contains(*it) && ++unit.attempts >= settings_.max_attempts) {
       unit.status = UnitStatus::quarantined;
-      quarantined.insert(quarantined.begin(), fmt::format("{} (slices {} to {})", *it, unit.first,
-                                                          unit.first + unit.count - 1));
+      quarantined.insert(quarantined.begin(),
+                         fmt::format("{} ({} {} to {})", *it,
+                                     job.is_reslice_unit(*it) ? "reslicing frames" : "slices",
+                                     unit.first, unit.first + unit.count - 1));
       continue;
     }
     job.pending.push_front(*it);
@@ -468,7 +482,8 @@ void Scheduler::tick(Clock::time_point now, double wall, Outbox& out) {
 void Scheduler::lease_units(WorkerGroup& group, Job& job, Clock::time_point now, Outbox& out,
                             bool assign) {
   std::vector<proto::UnitRange> units;
-  while (static_cast<int>(group.leased.size()) < group.credit && !job.pending.empty()) {
+  while (static_cast<int>(group.leased.size()) < group.credit && !job.pending.empty() &&
+         job.may_lease(job.pending.front())) {
     const int64_t index = job.pending.front();
     job.pending.pop_front();
     UnitState& unit = job.units[static_cast<size_t>(index)];
@@ -482,6 +497,7 @@ void Scheduler::lease_units(WorkerGroup& group, Job& job, Clock::time_point now,
     message.lease = group.lease;
     message.request = job.request;
     message.unit_slices = job.unit_slices;
+    message.reslice_frames = job.reslice_frames;
     message.resume = job.units_done > 0;
     message.units = std::move(units);
     message.group_timeout_ms =
@@ -572,6 +588,10 @@ nlohmann::json Scheduler::jobs_json() const {
                             {"units_done", job.units_done},
                             {"units_total", job.units.size()},
                             {"submitted", job.submitted}};
+    if (job.reslice_units > 0) {
+      entry["reslice_units"] = job.reslice_units;
+      entry["reslice_done"] = job.reslice_done;
+    }
     if (job.client_ref) entry["client_ref"] = *job.client_ref;
     if (!job.submitted_by.empty()) entry["submitted_by"] = job.submitted_by;
     if (job.started > 0) entry["started"] = job.started;

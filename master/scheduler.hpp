@@ -71,10 +71,11 @@ public:
   std::optional<std::string> job_for_client_ref(const std::string& ref) const;
   // The unfinished job writing this output, if any.
   const Job* writer_of(const std::string& output) const;
-  // Takes a validated job; returns its id. `submitted_by`: see Job.
+  // Takes a validated job; returns its id. `submitted_by`: see Job;
+  // `reslice`: how its plan begins when its input is resliced first.
   std::string accept(const proto::SubmitRequest& request, int64_t unit_slices,
                      const std::vector<std::pair<int64_t, int64_t>>& units, double now, Outbox& out,
-                     const std::string& submitted_by = {});
+                     const std::string& submitted_by = {}, const ReslicePlan& reslice = {});
   // "" when cancelled, else why not.
   std::string cancel(const std::string& id, double now, Outbox& out);
 

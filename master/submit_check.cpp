@@ -94,12 +94,15 @@ CheckedJob check_submit(const proto::SubmitRequest& request, const MasterConfig&
   spec.params = JobParams::from_json(request.job.params);
   spec.plan.target_unit_bytes = config.unit_mb << 20;
   spec.plan.ranks = config.min_units;
+  spec.plan.memory_bytes = config.memory_mb << 20;
   // The library's own code runs here: in a child, so that a crash or a hang
   // costs this submission only.
   const std::string plan_text = run_in_child(
       [&] {
         const PreflightResult preflight = preflight_job(spec);
         nlohmann::json plan = {{"unit_slices", preflight.plan.slices_per_unit},
+                               {"reslice_frames", preflight.plan.reslice_frames},
+                               {"reslice_units", preflight.plan.reslice_units},
                                {"units", nlohmann::json::array()}};
         for (const Unit& unit : preflight.plan.units)
           plan["units"].push_back({unit.first, unit.count});
@@ -108,6 +111,8 @@ CheckedJob check_submit(const proto::SubmitRequest& request, const MasterConfig&
       config.check_timeout, fmt::format("library '{}'", spec.plugin));
   const nlohmann::json plan = nlohmann::json::parse(plan_text);
   checked.unit_slices = plan.at("unit_slices").get<int64_t>();
+  checked.reslice.frames = plan.at("reslice_frames").get<int64_t>();
+  checked.reslice.units = plan.at("reslice_units").get<int64_t>();
   for (const nlohmann::json& unit : plan.at("units"))
     checked.units.emplace_back(unit.at(0).get<int64_t>(), unit.at(1).get<int64_t>());
   return checked;

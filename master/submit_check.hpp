@@ -5,6 +5,7 @@
 // input's shapes, the output is free. The result is the job's plan of units.
 
 #include "master/config.hpp"
+#include "master/job.hpp"
 #include "proto/messages.hpp"
 
 #include <cstdint>
@@ -17,6 +18,7 @@ struct CheckedJob {
   proto::SubmitRequest request; // with canonical absolute paths
   int64_t unit_slices = 0;
   std::vector<std::pair<int64_t, int64_t>> units; // first, count
+  ReslicePlan reslice;                            // when the plan reslices first
 };
 
 // Throws h5io::Error with the reason. Runs the library's init in a child

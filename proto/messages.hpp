@@ -160,6 +160,9 @@ struct Assign {
   // without a message from it; 0: not said. The group writes only while a
   // probe answered within this time (less a margin) vouches for its lease.
   int64_t group_timeout_ms = 0;
+  // Frames per reslice unit when the job's plan starts by reslicing (its
+  // first units copy frames into a scratch file); 0: no reslicing.
+  int64_t reslice_frames = 0;
 };
 struct MoreUnits {
   std::string job;

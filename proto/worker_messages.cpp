@@ -102,13 +102,14 @@ constexpr detail::MessageParser<WorkerMessage> kWorkerMessages[] = {
 MasterMessage read_assign(const json& object) {
   const FieldReader fields(object, "assign",
                            {"job", "lease", "input", "output", "plugin", "params", "unit_slices",
-                            "resume", "units", "group_timeout_ms"});
+                            "reslice_frames", "resume", "units", "group_timeout_ms"});
   auto [job, lease] = read_lease(fields);
   Assign assign;
   assign.job = std::move(job);
   assign.lease = lease;
   assign.request = detail::read_job_request(fields);
   assign.unit_slices = fields.integer("unit_slices", 1, INT64_MAX);
+  assign.reslice_frames = fields.optional_integer("reslice_frames", 1, INT64_MAX).value_or(0);
   assign.resume = fields.boolean("resume");
   // May be empty: the group opens the job and gets units as credit allows.
   assign.units = read_ranges(fields, 0);
@@ -188,6 +189,7 @@ json to_json(const Assign& m) {
   json message = leased("assign", m.job, m.lease);
   message.update(detail::job_request_fields(m.request));
   message["unit_slices"] = m.unit_slices;
+  if (m.reslice_frames > 0) message["reslice_frames"] = m.reslice_frames;
   message["resume"] = m.resume;
   message["units"] = ranges(m.units);
   if (m.group_timeout_ms > 0) message["group_timeout_ms"] = m.group_timeout_ms;

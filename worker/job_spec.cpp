@@ -14,7 +14,10 @@ JobSpec job_spec_for(const proto::Assign& assign,
   // to replace.
   spec.overwrite = false;
   spec.resume = assign.resume;
+  // The master's plan, exactly: the same units in the same order.
   spec.plan.unit_slices = assign.unit_slices;
+  spec.plan.reslice = assign.reslice_frames > 0 ? ReslicePolicy::always : ReslicePolicy::never;
+  spec.plan.reslice_frames = assign.reslice_frames;
   spec.job_id = assign.job;
   spec.command_line = "h5io-worker (job " + assign.job + ")";
   return spec;

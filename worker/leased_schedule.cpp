@@ -18,8 +18,8 @@ using std::chrono::milliseconds;
 // How long rank 0 waits for the master per look, between checks of `stop`.
 constexpr milliseconds kMasterPoll{50};
 
-// A round as every rank receives it: [more, ending, n, first, count, ...]
-// as 64-bit integers, then the error text.
+// A round as every rank receives it: [more, ending, n, (first, count,
+// stage) per rank] as 64-bit integers, then the error text.
 std::string encode_round(bool more, JobEnding ending, const std::vector<Unit>& units,
                          const std::string& error) {
   std::vector<int64_t> numbers = {more ? 1 : 0, static_cast<int64_t>(ending),
@@ -27,6 +27,7 @@ std::string encode_round(bool more, JobEnding ending, const std::vector<Unit>& u
   for (const Unit& unit : units) {
     numbers.push_back(unit.first);
     numbers.push_back(unit.count);
+    numbers.push_back(static_cast<int64_t>(unit.stage));
   }
   std::string text(numbers.size() * sizeof(int64_t), '\0');
   std::memcpy(text.data(), numbers.data(), text.size());
@@ -70,13 +71,14 @@ bool LeasedSchedule::next_round(std::optional<Unit>& mine) {
   // The other ranks may wait here as long as rank 0 waits for the master.
   text = group_.broadcast_patiently(text, 0);
   const auto n = static_cast<size_t>(number_at(text, 2));
-  const size_t header = (3 + 2 * n) * sizeof(int64_t);
+  const size_t header = (3 + 3 * n) * sizeof(int64_t);
   if (text.size() > header) throw Error(text.substr(header));
   ending_ = static_cast<JobEnding>(number_at(text, 1));
   mine.reset();
   const auto rank = static_cast<size_t>(group_.rank());
-  if (rank < n && number_at(text, 4 + 2 * rank) > 0)
-    mine = Unit{number_at(text, 3 + 2 * rank), number_at(text, 4 + 2 * rank)};
+  if (rank < n && number_at(text, 4 + 3 * rank) > 0)
+    mine = Unit{number_at(text, 3 + 3 * rank), number_at(text, 4 + 3 * rank),
+                static_cast<UnitStage>(number_at(text, 5 + 3 * rank))};
   return number_at(text, 0) != 0;
 }
 
@@ -98,10 +100,16 @@ LeasedSchedule::Round LeasedSchedule::plan_round() {
         ending_ = JobEnding::stopping;
         continue;
       }
-      if (!queued_.empty()) {
-        const size_t take = std::min(queued_.size(), static_cast<size_t>(group_.size()));
-        std::vector<int64_t> indices(queued_.begin(), queued_.begin() + take);
-        queued_.erase(queued_.begin(), queued_.begin() + take);
+      if (!queued_.empty() && !waits_for_reslicing()) {
+        // One stage per round (the master leases process units only once
+        // every reslice unit is done, so a round never meets both).
+        const UnitStage stage = plan_.units[static_cast<size_t>(queued_.front())].stage;
+        size_t take = 0;
+        while (take < std::min(queued_.size(), static_cast<size_t>(group_.size())) &&
+               plan_.units[static_cast<size_t>(queued_[take])].stage == stage)
+          ++take;
+        std::vector<int64_t> indices(queued_.begin(), queued_.begin() + static_cast<long>(take));
+        queued_.erase(queued_.begin(), queued_.begin() + static_cast<long>(take));
         for (const int64_t index : indices) round.units.push_back(plan_.units[index]);
         in_flight_.push_back(std::move(indices));
         round.more = true;
@@ -260,6 +268,18 @@ void LeasedSchedule::round_written(const std::function<void()>& flush_output, bo
   for (const int64_t unit : written_) leased_.erase(unit);
   written_.clear();
   last_report_ = std::chrono::steady_clock::now();
+}
+
+bool LeasedSchedule::waits_for_reslicing() const {
+  // A process unit reads what reslice units wrote: none may start while one
+  // is still in flight (the pipeline writes a round one round later).
+  if (plan_.units[static_cast<size_t>(queued_.front())].stage != UnitStage::process) return false;
+  return std::any_of(in_flight_.begin(), in_flight_.end(),
+                     [this](const std::vector<int64_t>& round) {
+                       return std::any_of(round.begin(), round.end(), [this](int64_t index) {
+                         return plan_.units[static_cast<size_t>(index)].stage == UnitStage::reslice;
+                       });
+                     });
 }
 
 bool LeasedSchedule::owes_reports() const {

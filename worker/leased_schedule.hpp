@@ -98,6 +98,8 @@ private:
   // Units handed out and not yet reported (empty rounds in flight owe
   // nothing: waiting for them would hand out empty rounds for ever).
   bool owes_reports() const;
+  // The next queued unit is a process unit and reslice units are in flight.
+  bool waits_for_reslicing() const;
 
   const Group& group_;
   const UnitPlan& plan_;

@@ -15,6 +15,8 @@
  *   for j in 0..nout-1:
  *     request_output(ctx, j, &location, &space)  per-slice shape, -1 grows
  *   describe_output(ctx, j, &n, &attributes)  optional: units, meaning
+ *   [job_setup_slices, job_setup, apply_job_setup]  optional: a scan-wide
+ *                                            step, once per job (below)
  *   process(ctx, slice, ...)  or  process_batch(ctx, first, count, ...)
  *   processing_complete(ctx)                 library frees its context
  *
@@ -123,7 +125,8 @@ typedef struct h5io_global_params {
  *           request_output, process (or process_batch), processing_complete,
  *           get_error_code.
  * Optional: h5io_plugin_version, process_batch (preferred when present),
- *           describe_output.                                                */
+ *           describe_output, and the scan-wide step: job_setup_slices,
+ *           job_setup and apply_job_setup (all three or none).             */
 
 typedef int (*h5io_abi_version_fn)(void);
 typedef const char* (*h5io_plugin_version_fn)(void);
@@ -168,6 +171,43 @@ typedef int (*h5io_process_batch_fn)(void* context, int64_t first_slice, int64_t
 typedef int (*h5io_describe_output_fn)(void* context, int output_index, int* num_attributes,
                                        const h5io_param_t** attributes);
 
+/* ---- Optional: a scan-wide step, once per job ------------------------------
+ * Some decisions need more than one slice: a scan has one rotation axis, best
+ * found from a few sinograms spread over the detector's height and then used
+ * for every slice. A library that needs such a step exports all three entry
+ * points below. Once per job, after describe_output and before any slice is
+ * processed, the host:
+ *   1. calls job_setup_slices on the group's rank-0 instance: the library
+ *      writes up to H5IO_MAX_SETUP_SLICES distinct slice numbers in
+ *      [0, slice_count), ascending, into `slices` and their number into
+ *      *num_slices (0: it needs only the whole inputs);
+ *   2. reads those slices of every sliced input and calls job_setup on the
+ *      same instance: sliced inputs hold num_slices slices, in the order
+ *      given, whole inputs hold 1 (as for process_batch). The library returns
+ *      its findings as key/value results (at most 256; keys unique, at most
+ *      255 bytes; `text` always set), valid until its next call;
+ *   3. calls apply_job_setup on every instance, rank 0's included, with
+ *      rank 0's results: keys, types, texts and values copied exactly.
+ * Every slice of the job is then processed with the same setup, whatever
+ * the units, ranks or worker groups. The host keeps the results in the
+ * partial output, so a job resumed by another group (or after a restart)
+ * applies the same results without running the step again; the finished
+ * output records them in /provenance (`job_setup`). describe_output is asked
+ * again after apply_job_setup, and that answer is the one written, so a
+ * library can describe its outputs with what the step found. A failure in
+ * job_setup or apply_job_setup fails the job with the library's text.    */
+#define H5IO_MAX_SETUP_SLICES 64
+
+typedef int (*h5io_job_setup_slices_fn)(void* context, int64_t slice_count, int* num_slices,
+                                        int64_t* slices);
+
+typedef int (*h5io_job_setup_fn)(void* context, int num_slices, const int64_t* slices,
+                                 int num_inputs, const h5io_buffer_t* inputs, int* num_results,
+                                 const h5io_param_t** results);
+
+typedef int (*h5io_apply_job_setup_fn)(void* context, int num_results,
+                                       const h5io_param_t* results);
+
 /* Release everything the context holds, and the context itself. */
 typedef int (*h5io_processing_complete_fn)(void* context);
 
@@ -194,6 +234,12 @@ H5IO_EXPORT int process_batch(void* context, int64_t first_slice, int64_t slice_
                               h5io_buffer_t* outputs);
 H5IO_EXPORT int describe_output(void* context, int output_index, int* num_attributes,
                                 const h5io_param_t** attributes);
+H5IO_EXPORT int job_setup_slices(void* context, int64_t slice_count, int* num_slices,
+                                 int64_t* slices);
+H5IO_EXPORT int job_setup(void* context, int num_slices, const int64_t* slices, int num_inputs,
+                          const h5io_buffer_t* inputs, int* num_results,
+                          const h5io_param_t** results);
+H5IO_EXPORT int apply_job_setup(void* context, int num_results, const h5io_param_t* results);
 H5IO_EXPORT int processing_complete(void* context);
 H5IO_EXPORT const char* get_error_code(void* context, int error_code);
 #endif

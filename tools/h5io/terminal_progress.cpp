@@ -31,12 +31,13 @@ bool TerminalProgress::due(int64_t slices_done, int64_t slices_total,
   return true;
 }
 
-void TerminalProgress::draw(int64_t slices_done, int64_t slices_total, const std::string& suffix) {
+void TerminalProgress::draw(int64_t done, int64_t total, const std::string& what,
+                            const std::string& suffix) {
   drawn_ = true;
   constexpr int kWidth = 30;
-  const int filled = slices_total > 0 ? static_cast<int>(kWidth * slices_done / slices_total) : 0;
-  fmt::print(stderr, "\r[{:<{}}] {}/{} slices  {} ", std::string(filled, '#'), kWidth, slices_done,
-             slices_total, suffix);
+  const int filled = total > 0 ? static_cast<int>(kWidth * done / total) : 0;
+  fmt::print(stderr, "\r[{:<{}}] {}/{} {}  {} ", std::string(filled, '#'), kWidth, done, total,
+             what, suffix);
   std::fflush(stderr);
 }
 
@@ -44,7 +45,12 @@ void TerminalProgress::progress(int64_t slices_done, int64_t slices_total, int64
                                 double seconds) {
   if (!terminal_ || !due(slices_done, slices_total, kRedrawInterval)) return;
   const double mb_per_s = seconds > 0 ? static_cast<double>(bytes_read) / 1e6 / seconds : 0.0;
-  draw(slices_done, slices_total, fmt::format("{:.1f} MB/s read", mb_per_s));
+  draw(slices_done, slices_total, "slices", fmt::format("{:.1f} MB/s read", mb_per_s));
+}
+
+void TerminalProgress::reslicing(int64_t units_done, int64_t units_total, double seconds) {
+  if (!terminal_ || !due(units_done, units_total, kRedrawInterval)) return;
+  draw(units_done, units_total, "units of frames resliced", fmt::format("{:.1f} s", seconds));
 }
 
 void TerminalProgress::job(const std::string& id, int64_t slices_done, int64_t slices_total,
@@ -54,7 +60,7 @@ void TerminalProgress::job(const std::string& id, int64_t slices_done, int64_t s
   std::string suffix = fmt::format("{:.1f} slices/s", rate);
   if (eta) suffix += fmt::format(", {:.0f} s left", *eta);
   if (terminal_)
-    draw(slices_done, slices_total, suffix);
+    draw(slices_done, slices_total, "slices", suffix);
   else
     fmt::print(stderr, "h5io: job {}: {}/{} slices ({})\n", id, slices_done, slices_total, suffix);
 }

@@ -23,6 +23,7 @@ public:
 
   void progress(int64_t slices_done, int64_t slices_total, int64_t bytes_read,
                 double seconds) override;
+  void reslicing(int64_t units_done, int64_t units_total, double seconds) override;
   // A job run by the master: `rate` in slices/s, `eta` in seconds.
   void job(const std::string& id, int64_t slices_done, int64_t slices_total, double rate,
            std::optional<double> eta);
@@ -32,7 +33,7 @@ public:
 private:
   // False when the last draw was too recent to draw again.
   bool due(int64_t slices_done, int64_t slices_total, std::chrono::milliseconds interval);
-  void draw(int64_t slices_done, int64_t slices_total, const std::string& suffix);
+  void draw(int64_t done, int64_t total, const std::string& what, const std::string& suffix);
 
   bool terminal_ = false;
   bool plain_lines_ = false;
