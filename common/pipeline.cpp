@@ -659,6 +659,9 @@ std::string Pipeline::compute_job_setup() {
   const nlohmann::json summary = results.summary();
   spdlog::info("scan-wide step of '{}' on {} slices in {:.2f} s: {}", spec_.plugin, slices.size(),
                seconds_since(start), summary.dump());
+  if (const auto warning = summary.find("warning");
+      warning != summary.end() && warning->is_string() && !warning->get<std::string>().empty())
+    spdlog::warn("library '{}', scan-wide step: {}", spec_.plugin, warning->get<std::string>());
   return results.to_json().dump();
 }
 

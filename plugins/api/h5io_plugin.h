@@ -185,7 +185,8 @@ typedef int (*h5io_describe_output_fn)(void* context, int output_index, int* num
  *      same instance: sliced inputs hold num_slices slices, in the order
  *      given, whole inputs hold 1 (as for process_batch). The library returns
  *      its findings as key/value results (at most 256; keys unique, at most
- *      255 bytes; `text` always set), valid until its next call;
+ *      255 bytes; `text` always set), valid until its next call; a STRING
+ *      result named "warning", when not empty, is logged as a warning;
  *   3. calls apply_job_setup on every instance, rank 0's included, with
  *      rank 0's results: keys, types, texts and values copied exactly.
  * Every slice of the job is then processed with the same setup, whatever
