@@ -277,8 +277,12 @@ void Pipeline::plan_work() {
   try {
     plan_ = plan_job(request, options);
   } catch (const Error& e) {
-    throw Error(
-        fmt::format("library '{}' on '{}': {}", spec_.plugin, spec_.input.string(), e.what()));
+    const std::string_view text = e.what();
+    throw Error(fmt::format("library '{}' on '{}': {}{}", spec_.plugin, spec_.input.string(), text,
+                            text.find("memory budget") == std::string_view::npos
+                                ? ""
+                                : " (the budget is --memory-mb for h5io run, memory_mb in the "
+                                  "master's configuration)"));
   }
   if (plan_.reslice && group_.is_root() && purpose_ == PipelinePurpose::process)
     spdlog::info("reslicing first: {}; {} unit{} of {} frames {} copied into '{}', then {} "

@@ -28,11 +28,16 @@ int64_t ceil_div(int64_t a, int64_t b) {
   return (a + b - 1) / b;
 }
 
-// A plan that may not fit: why not, in words, when it does not.
+// A plan that may not fit: why not, in words (a whole sentence), when it
+// does not.
 struct Candidate {
   UnitPlan plan;
   std::optional<std::string> unfit;
 };
+
+std::string does_not_fit(const std::string& why) {
+  return "the job does not fit: " + why;
+}
 
 // Process units for `alignment`, shrunk to the budget. `held` is what the
 // job holds whatever the unit size (whole inputs, read staging).
@@ -43,6 +48,14 @@ Candidate process_candidate(const PlanRequest& request, int64_t alignment, int64
   const int64_t per_slice = input_bytes + request.output_slice_bytes;
   const auto need = [&](int64_t slices) { return 2 * slices * per_slice + held; };
 
+  if (options.unit_slices > 0 && options.unit_slices % alignment != 0) {
+    Candidate refused;
+    refused.unfit = fmt::format(
+        "a unit of {} slices is not a multiple of the input's chunk extent {} along the sliced "
+        "dimension: every chunk would be read more than once; use a multiple of {}",
+        options.unit_slices, alignment, alignment);
+    return refused;
+  }
   Candidate candidate{plan_units(request.total_slices, alignment, input_bytes, options), {}};
   UnitPlan& plan = candidate.plan;
   const int64_t budget = options.memory_bytes;
@@ -51,12 +64,14 @@ Candidate process_candidate(const PlanRequest& request, int64_t alignment, int64
     const int64_t aligned = fitting / plan.alignment * plan.alignment;
     if (options.unit_slices > 0 || aligned < plan.alignment) {
       const int64_t smallest = options.unit_slices > 0 ? options.unit_slices : plan.alignment;
-      candidate.unfit = fmt::format(
-          "a unit of {} slices{} needs {} per rank (two buffers of {} slices x {} in and out per "
-          "slice, plus {} held for the whole job), more than the memory budget of {}",
-          smallest, options.unit_slices > 0 ? "" : " (the chunk extent along the sliced dimension)",
-          byte_size_text(need(smallest)), smallest, byte_size_text(per_slice), byte_size_text(held),
-          byte_size_text(budget));
+      const char* why = options.unit_slices > 0 ? ""
+                        : plan.alignment > 1    ? " (one chunk along the sliced dimension)"
+                                                : " (the smallest unit)";
+      candidate.unfit = does_not_fit(fmt::format(
+          "a unit of {} slice{}{} needs {} per rank (two buffers of {} x {} in and out per slice, "
+          "plus {} held for the whole job), more than the memory budget of {}",
+          smallest, smallest == 1 ? "" : "s", why, byte_size_text(need(smallest)), smallest,
+          byte_size_text(per_slice), byte_size_text(held), byte_size_text(budget)));
       return candidate;
     }
     PlanOptions shrunk = options;
@@ -102,7 +117,7 @@ Candidate reslice_candidate(const PlanRequest& request, const std::vector<bool>&
   for (const PlannedInput& input : request.inputs) {
     const bool scratch = input.source >= 0 && chosen[static_cast<size_t>(input.source)];
     extents.push_back(scratch ? 1 : input.chunk_extent);
-    held += read_staging_bytes(scratch ? 2 * kScratchChunkBytes : input.chunk_bytes);
+    held += read_staging_bytes(scratch ? kScratchChunkBytes : input.chunk_bytes);
   }
   Candidate candidate = process_candidate(request, combined_alignment(extents), held, options);
   if (candidate.unfit) return candidate;
@@ -148,11 +163,11 @@ Candidate reslice_candidate(const PlanRequest& request, const std::vector<bool>&
   }
   if (options.memory_bytes > 0 && (unit_frames < 1 || need(unit_frames) > options.memory_bytes)) {
     const int64_t smallest = std::max(unit_frames, frame_alignment);
-    candidate.unfit = fmt::format(
+    candidate.unfit = does_not_fit(fmt::format(
         "reslicing copies whole frames: a unit of {} frames of {} needs {} per rank, more than the "
         "memory budget of {}",
         smallest, byte_size_text(frame_bytes), byte_size_text(need(smallest)),
-        byte_size_text(options.memory_bytes));
+        byte_size_text(options.memory_bytes)));
     return candidate;
   }
 
@@ -173,12 +188,16 @@ Candidate reslice_candidate(const PlanRequest& request, const std::vector<bool>&
   plan.reslice = true;
   plan.reslice_frames = unit_frames;
   plan.reslice_units = static_cast<int64_t>(units.size());
-  // A scratch chunk: a whole number of reslice units' frames by one process
-  // unit's slices, at least kScratchChunkBytes where the scan allows.
+  // A scratch chunk: one process unit's slices by about kScratchChunkBytes
+  // worth of frames (few, large reads, and bounded read staging), as a
+  // divisor or a multiple of the reslice unit's frames so that each reslice
+  // unit writes whole chunks or whole runs of them.
   const int64_t slice_of_frame = std::max<int64_t>(1, frame_bytes / request.total_slices);
-  const int64_t unit_piece = unit_frames * plan.slices_per_unit * slice_of_frame;
-  plan.scratch_chunk_frames = unit_frames * std::max<int64_t>(1, kScratchChunkBytes / unit_piece);
-  plan.scratch_chunk_frames = std::min(plan.scratch_chunk_frames, std::max(frames, unit_frames));
+  const int64_t wanted =
+      std::clamp<int64_t>(kScratchChunkBytes / (plan.slices_per_unit * slice_of_frame), 1,
+                          std::max(frames, int64_t{1}));
+  plan.scratch_chunk_frames = wanted >= unit_frames ? wanted / unit_frames * unit_frames
+                                                    : unit_frames / ceil_div(unit_frames, wanted);
   units.insert(units.end(), plan.units.begin(), plan.units.end());
   plan.units = std::move(units);
   plan.memory_bytes = std::max(plan.memory_bytes, need(unit_frames));
@@ -234,7 +253,7 @@ UnitPlan plan_job(const PlanRequest& request, const PlanOptions& options) {
       throw Error("reslicing was asked for, but no input can be resliced: only datasets of two "
                   "or more dimensions sliced along another than the first (frames) can be");
     Candidate resliced = reslice_candidate(request, sources_to_reslice(request), options);
-    if (resliced.unfit) throw Error(fmt::format("the job does not fit: {}", *resliced.unfit));
+    if (resliced.unfit) throw Error(*resliced.unfit);
     resliced.plan.reason = "reslicing was asked for";
     return resliced.plan;
   }
@@ -248,7 +267,7 @@ UnitPlan plan_job(const PlanRequest& request, const PlanOptions& options) {
   const int64_t busiest = ceil_div(direct_units, ranks) * direct.plan.slices_per_unit;
   const bool balanced = 3 * busiest * ranks <= 4 * std::max<int64_t>(request.total_slices, ranks);
   if (options.reslice == ReslicePolicy::never || !can_reslice || (!direct.unfit && balanced)) {
-    if (direct.unfit) throw Error(fmt::format("the job does not fit: {}", *direct.unfit));
+    if (direct.unfit) throw Error(*direct.unfit);
     return direct.plan;
   }
 
@@ -256,7 +275,7 @@ UnitPlan plan_job(const PlanRequest& request, const PlanOptions& options) {
   if (!resliced.unfit && (direct.unfit || resliced.plan.process_units() > direct_units)) {
     resliced.plan.reason =
         direct.unfit
-            ? fmt::format("reading the frames directly does not fit: {}", *direct.unfit)
+            ? fmt::format("reading the frames directly, {}", *direct.unfit)
             : fmt::format("reading directly, the input's chunks (every {} slices) allow "
                           "only {} unit{} of {} slices for {} ranks",
                           direct.plan.alignment, direct_units, direct_units == 1 ? "" : "s",
@@ -264,8 +283,8 @@ UnitPlan plan_job(const PlanRequest& request, const PlanOptions& options) {
     return resliced.plan;
   }
   if (direct.unfit)
-    throw Error(fmt::format("the job does not fit: {}; and reslicing it does not fit either: {}",
-                            *direct.unfit, resliced.unfit.value_or("it would not help")));
+    throw Error(fmt::format("{}; and reslicing the frames first: {}", *direct.unfit,
+                            resliced.unfit.value_or("would not help")));
   return direct.plan;
 }
 
