@@ -254,7 +254,8 @@ UnitPlan plan_job(const PlanRequest& request, const PlanOptions& options) {
                   "or more dimensions sliced along another than the first (frames) can be");
     Candidate resliced = reslice_candidate(request, sources_to_reslice(request), options);
     if (resliced.unfit) throw Error(*resliced.unfit);
-    resliced.plan.reason = "reslicing was asked for";
+    resliced.plan.reason = options.reslice_frames > 0 ? "the job's plan, as given, reslices"
+                                                      : "reslicing was asked for";
     return resliced.plan;
   }
 
