@@ -16,6 +16,7 @@
 #include <future>
 #include <new>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 namespace h5io {
@@ -739,6 +740,12 @@ JobReport Pipeline::finish() {
   report.compute_seconds = group_.max(compute_seconds_);
   report.write_seconds = group_.max(write_seconds_);
   report.frames_resliced = group_.sum(frames_resliced_);
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  report.peak_rss_bytes =
+      static_cast<int64_t>(group_.max(static_cast<double>(usage.ru_maxrss) * 1024.0));
+  report.planned_bytes = plan_.memory_bytes;
+  report.budget_bytes = spec_.plan.memory_bytes;
   report.reslice_seconds = group_.max(reslice_seconds_);
   report.seconds = group_.max(seconds_since(started_));
   report.output = target_->final_path();

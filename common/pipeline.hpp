@@ -62,6 +62,11 @@ struct JobReport {
   // the slowest rank spent reading and writing them.
   int64_t frames_resliced = 0;
   double reslice_seconds = 0;
+  // The largest resident memory any rank reached (getrusage), and the plan's
+  // estimate of its unit buffers against the budget it was cut for.
+  int64_t peak_rss_bytes = 0;
+  int64_t planned_bytes = 0;
+  int64_t budget_bytes = 0;
   std::filesystem::path output;
 };
 

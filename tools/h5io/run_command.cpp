@@ -4,6 +4,7 @@
 #include "common/memory_budget.hpp"
 #include "common/mpi_group.hpp"
 #include "common/pipeline.hpp"
+#include "common/space_reservation.hpp"
 #include "terminal_progress.hpp"
 
 #include <fmt/format.h>
@@ -88,6 +89,10 @@ int run(const RunOptions& options, int& argc, char**& argv) {
       if (report.frames_resliced > 0)
         fmt::print("h5io: resliced {} frames first ({:.2f} s on the slowest rank)\n",
                    report.frames_resliced, report.reslice_seconds);
+      fmt::print("h5io: peak memory {} on the largest rank (unit buffers planned {} of a {} "
+                 "budget)\n",
+                 byte_size_text(report.peak_rss_bytes), byte_size_text(report.planned_bytes),
+                 byte_size_text(report.budget_bytes));
     }
     // Each stage's rate from its own time (reading overlaps the library).
     const auto rate = [](int64_t bytes, double seconds) {
