@@ -84,6 +84,7 @@ void Pipeline::abandon() noexcept {
   output_datasets_.clear();
   output_file_.reset();
   inputs_.clear();
+  scan_files_.reset();
   input_file_.reset();
   // A resumed partial output holds units finished earlier: it outlives any
   // failure. A check never created one, and must not delete someone's.
@@ -108,6 +109,7 @@ void Pipeline::release() {
   }
   output_file_.reset();
   inputs_.clear();
+  scan_files_.reset();
   input_file_.reset();
   group_.agree(error);
 }
@@ -136,13 +138,15 @@ std::unique_ptr<InputSource> Pipeline::open_input(const std::string& location) {
   if (!is_scan_role(location))
     return std::make_unique<InputDataset>(input_file_.get(), location, file_name);
   if (!scan_) {
-    scan_ = discover_scan(input_file_.get(), file_name, ScanOverrides::from(spec_.params));
+    scan_files_.emplace(group_, spec_.input);
+    scan_ = discover_scan(input_file_.get(), file_name, ScanOverrides::from(spec_.params),
+                          &*scan_files_);
     if (group_.is_root()) {
       spdlog::info("scan: {}", scan_description(*scan_));
       for (const std::string& warning : scan_->warnings) spdlog::warn("{}", warning);
     }
   }
-  return open_scan_role(input_file_.get(), file_name, location, *scan_);
+  return open_scan_role(input_file_.get(), file_name, location, *scan_, *scan_files_);
 }
 
 void Pipeline::open_inputs() {
@@ -460,6 +464,7 @@ JobReport Pipeline::finish() {
     output_datasets_.clear();
     output_file_->close();
     inputs_.clear();
+    scan_files_.reset();
     input_file_.reset();
   });
   collectively(group_, [&] {
