@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <array>
+#include <set>
+#include <utility>
 
 namespace h5io {
 
@@ -125,21 +127,69 @@ DatasetInfo describe(hid_t dataset, const std::string& path) {
   return info;
 }
 
-// H5Ovisit names objects relative to the root, without the leading slash.
-std::string absolute_path(const char* name) {
-  std::string path = "/";
-  path.append(name);
-  return path;
-}
+struct LinkEntry {
+  std::string name;
+  H5L_type_t type;
+};
 
-herr_t visit_object(hid_t root, const char* name, const H5O_info_t* object, void* data) {
-  if (object->type != H5O_TYPE_DATASET) return 0;
-  auto* found = static_cast<std::vector<DatasetInfo>*>(data);
-  hdf5::Dataset dataset(H5Dopen2(root, name, H5P_DEFAULT));
-  if (dataset.valid()) found->push_back(describe(dataset.get(), absolute_path(name)));
-  hdf5::error_stack_summary();
+herr_t collect_link(hid_t, const char* name, const H5L_info_t* info, void* data) {
+  static_cast<std::vector<LinkEntry>*>(data)->push_back(LinkEntry{name, info->type});
   return 0;
 }
+
+std::string child_path(const std::string& group, const std::string& name) {
+  return group == "/" ? "/" + name : group + "/" + name;
+}
+
+// A depth-first walk in name order that follows every kind of link; each
+// object is described once (the first path that reaches it).
+class DatasetWalk {
+public:
+  DatasetWalk(std::vector<DatasetInfo>& found, std::vector<std::string>* broken)
+      : found_(found), broken_(broken) {}
+
+  void visit(hid_t group, const std::string& path, const std::string& via, int depth) {
+    std::vector<LinkEntry> links;
+    H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, nullptr, collect_link, &links);
+    hdf5::error_stack_summary();
+    for (const LinkEntry& link : links) {
+      if (found_.size() >= kMostDatasets) return;
+      const std::string path_here = child_path(path, link.name);
+      std::string via_here = via.empty() ? "" : via + "/" + link.name;
+      if (link.type == H5L_TYPE_EXTERNAL) via_here = external_link_target(group, link.name);
+      hdf5::Object object(H5Oopen(group, link.name.c_str(), H5P_DEFAULT));
+      hdf5::error_stack_summary();
+      if (!object.valid()) {
+        if (link.type == H5L_TYPE_EXTERNAL && broken_ != nullptr)
+          broken_->push_back(fmt::format("{} -> {}", path_here, via_here));
+        continue;
+      }
+      // An object is its file and address. The file by name, not by HDF5's
+      // file number: a file reached by two external links is opened anew
+      // for each, under a new number.
+      H5O_info_t info{};
+      const ssize_t length = H5Fget_name(object.get(), nullptr, 0);
+      std::string holder(static_cast<size_t>(std::max<ssize_t>(length, 0)), '\0');
+      if (length > 0) H5Fget_name(object.get(), holder.data(), holder.size() + 1);
+      const bool known = H5Oget_info2(object.get(), &info, H5O_INFO_BASIC) >= 0;
+      hdf5::error_stack_summary();
+      if (!known || !seen_.insert({holder, info.addr}).second) continue;
+      if (info.type == H5O_TYPE_GROUP && depth < kDeepest) {
+        visit(object.get(), path_here, via_here, depth + 1);
+      } else if (info.type == H5O_TYPE_DATASET) {
+        found_.push_back(describe(object.get(), path_here));
+        found_.back().link = via_here;
+      }
+    }
+  }
+
+private:
+  static constexpr size_t kMostDatasets = 100000;
+  static constexpr int kDeepest = 32;
+  std::vector<DatasetInfo>& found_;
+  std::vector<std::string>* broken_;
+  std::set<std::pair<std::string, haddr_t>> seen_;
+};
 
 } // namespace
 
@@ -177,12 +227,31 @@ DatasetInfo inspect_dataset(hid_t file, const std::string& path, const std::stri
   return describe(dataset.get(), path);
 }
 
-std::vector<DatasetInfo> list_datasets(hid_t file, const std::string& file_name) {
+std::vector<DatasetInfo> list_datasets(hid_t file, const std::string& file_name,
+                                       std::vector<std::string>* broken_links) {
+  hdf5::Group root(hdf5::check(H5Gopen2(file, "/", H5P_DEFAULT),
+                               fmt::format("cannot list the datasets of '{}'", file_name)));
   std::vector<DatasetInfo> found;
-  hdf5::check_status(
-      H5Ovisit2(file, H5_INDEX_NAME, H5_ITER_INC, visit_object, &found, H5O_INFO_BASIC),
-      fmt::format("cannot list the datasets of '{}'", file_name));
+  DatasetWalk(found, broken_links).visit(root.get(), "/", "", 0);
   return found;
+}
+
+std::string external_link_target(hid_t file, const std::string& path) {
+  H5L_info_t info{};
+  if (H5Lget_info(file, path.c_str(), &info, H5P_DEFAULT) < 0 || info.type != H5L_TYPE_EXTERNAL) {
+    hdf5::error_stack_summary();
+    return "";
+  }
+  std::string value(info.u.val_size, '\0');
+  const char* target_file = nullptr;
+  const char* target_path = nullptr;
+  unsigned flags = 0;
+  if (H5Lget_val(file, path.c_str(), value.data(), value.size(), H5P_DEFAULT) < 0 ||
+      H5Lunpack_elink_val(value.data(), value.size(), &flags, &target_file, &target_path) < 0) {
+    hdf5::error_stack_summary();
+    return "";
+  }
+  return fmt::format("{}:{}", target_file, target_path);
 }
 
 nlohmann::json to_json(const DatasetInfo& info) {
@@ -193,10 +262,15 @@ nlohmann::json to_json(const DatasetInfo& info) {
                        {"settings", filter.settings},
                        {"compresses", filter.compresses},
                        {"available", filter.available}});
-  return {{"path", info.path},   {"shape", info.shape},
-          {"dtype", info.dtype}, {"layout", info.layout},
-          {"chunk", info.chunk}, {"chunk_bytes", info.chunk_bytes()},
-          {"filters", filters},  {"compression", info.filter_summary()}};
+  return {{"path", info.path},
+          {"link", info.link},
+          {"shape", info.shape},
+          {"dtype", info.dtype},
+          {"layout", info.layout},
+          {"chunk", info.chunk},
+          {"chunk_bytes", info.chunk_bytes()},
+          {"filters", filters},
+          {"compression", info.filter_summary()}};
 }
 
 } // namespace h5io

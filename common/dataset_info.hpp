@@ -23,6 +23,9 @@ struct FilterInfo {
 
 struct DatasetInfo {
   std::string path;
+  // "FILE:/path" when the dataset is reached through an external link (the
+  // dataset's own link or one of its groups'); "" when it is in this file.
+  std::string link;
   std::vector<int64_t> shape;
   std::string dtype;    // "uint16", or HDF5's description of types h5io cannot deliver
   bool numeric = false; // a type h5io (and preview) can read as numbers
@@ -41,9 +44,15 @@ struct DatasetInfo {
 // naming the dataset and `file_name` if it cannot be opened.
 DatasetInfo inspect_dataset(hid_t file, const std::string& path, const std::string& file_name);
 
-// Every dataset reachable from the root by hard links (each once), in name
-// order. Datasets behind external links are not visited.
-std::vector<DatasetInfo> list_datasets(hid_t file, const std::string& file_name);
+// Every dataset reachable from the root (each once), in name order, through
+// hard, soft and external links alike: beamline files keep their frames in
+// other files. External links that lead nowhere (a missing file or path) are
+// added to `broken_links`, when given, as "PATH -> FILE:/path".
+std::vector<DatasetInfo> list_datasets(hid_t file, const std::string& file_name,
+                                       std::vector<std::string>* broken_links = nullptr);
+
+// "FILE:/path" when `path` in `file` is itself an external link, else "".
+std::string external_link_target(hid_t file, const std::string& path);
 
 nlohmann::json to_json(const DatasetInfo& info);
 

@@ -21,6 +21,7 @@
 #include <span>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -40,6 +41,13 @@ constexpr size_t kBatchBytes = size_t{32} << 20;
 constexpr int kTruthSubsamples = 3;
 constexpr double kExactPoissonBelow = 1000;
 constexpr const char* kDetectorDataPath = "/entry/instrument/detector/data";
+// The nxdata layout's names, as a Diamond scan with a PCO camera and a
+// SmarAct rotation stage writes them.
+constexpr const char* kNxdataDetector = "pco1";
+constexpr const char* kNxdataMotor = "smaract_zrot";
+constexpr const char* kNxdataFramesPath = "/entry/data/data"; // in <stem>_pco1.h5
+constexpr const char* kDarkFile = "dark_field.h5";
+constexpr const char* kFlatFile = "flat_field.h5";
 constexpr const char* kRecordAttribute = "h5io_phantom";
 
 // ---- which frames, in which order ------------------------------------------
@@ -87,7 +95,8 @@ std::vector<Frame> nxtomo_order(const PhantomScanOptions& options) {
 }
 
 double projection_angle_degrees(const PhantomScanOptions& options, int64_t k) {
-  return static_cast<double>(k) * options.range_degrees / static_cast<double>(options.angles);
+  return options.start_degrees +
+         static_cast<double>(k) * options.range_degrees / static_cast<double>(options.angles);
 }
 
 // One angle per frame, as a motor encoder records it: darks and flats carry
@@ -391,6 +400,78 @@ void write_diamond(hid_t file, const std::string& detector_file_name,
   hard_link(data.get(), "rotation_angle", sample.get(), "rotation_angle");
 }
 
+// The frames of the nxdata layout's detector file: Diamond's order, or the
+// projections alone when darks and flats have files of their own.
+std::vector<Frame> nxdata_order(const PhantomScanOptions& options) {
+  return options.reference_files ? frames_of(FrameKind::projection, options.angles)
+                                 : diamond_order(options);
+}
+
+void write_scalar(hid_t parent, const char* name, double value) {
+  hdf5::Dataspace scalar(H5Screate(H5S_SCALAR));
+  hdf5::Dataset dataset(hdf5::check(
+      H5Dcreate2(parent, name, H5T_IEEE_F64LE, scalar.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+      fmt::format("cannot create dataset '{}'", name)));
+  hdf5::check_status(
+      H5Dwrite(dataset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value),
+      fmt::format("cannot write dataset '{}'", name));
+}
+
+// A file of frames alone, as the camera's writer leaves it: /entry/data/data.
+void write_frames_file(hid_t file, std::span<const Frame> frames, const PhantomScanOptions& options,
+                       const FrameRenderer& renderer) {
+  constexpr StringStyle style = StringStyle::fixed_ascii;
+  hdf5::Group entry = create_group(file, "entry", "NXentry", style);
+  hdf5::Group data = create_group(entry.get(), "data", "NXdata", style);
+  write_string_attribute(data.get(), "signal", "data", style);
+  write_frame_stack(data.get(), "data", frames, options, renderer);
+}
+
+// Newer Diamond scans, written without an NXtomo entry: the detector's
+// NXdata, the rotation stage's NXdata, image_key with the detector, and the
+// usual scalar metadata. Nothing says which dataset is what, which is the
+// point: `h5io inspect` has to work it out.
+void write_nxdata(hid_t file, const std::string& detector_file_name,
+                  const PhantomScanOptions& options) {
+  constexpr StringStyle style = StringStyle::fixed_ascii;
+  const std::vector<Frame> frames = nxdata_order(options);
+  hdf5::Group entry = create_group(file, "entry", "NXentry", style);
+  write_string_dataset(entry.get(), "entry_identifier", "123456");
+  write_string_dataset(entry.get(), "program_name", "GDA 9.33.0");
+  write_string_dataset(entry.get(), "start_time", "2024-05-14T10:21:07.000+01:00");
+  write_string_dataset(entry.get(), "end_time", "2024-05-14T10:24:51.000+01:00");
+  write_string_dataset(entry.get(), "scan_command",
+                       fmt::format("scan {} {} {} {} pco1 0.05", kNxdataMotor,
+                                   projection_angle_degrees(options, 0),
+                                   projection_angle_degrees(options, options.angles - 1),
+                                   options.range_degrees / static_cast<double>(options.angles)));
+
+  hdf5::Group detector_data = create_group(entry.get(), kNxdataDetector, "NXdata", style);
+  write_string_attribute(detector_data.get(), "signal", "data", style);
+  // Just the file name, as for the diamond layout: the files move together.
+  hdf5::check_status(H5Lcreate_external(detector_file_name.c_str(), kNxdataFramesPath,
+                                        detector_data.get(), "data", H5P_DEFAULT, H5P_DEFAULT),
+                     "cannot create the external link to the detector data");
+
+  // The motor's readback, one per frame, in degrees but with no units
+  // attribute, as GDA writes a scannable's value.
+  hdf5::Group motor = create_group(entry.get(), kNxdataMotor, "NXdata", style);
+  const std::string value_name = std::string(kNxdataMotor) + "_value";
+  write_string_attribute(motor.get(), "signal", value_name, style);
+  write_vector(motor.get(), value_name.c_str(), H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+               rotation_angles_degrees(options, frames));
+
+  hdf5::Group instrument = create_group(entry.get(), "instrument", "NXinstrument", style);
+  write_string_dataset(instrument.get(), "name", "i12");
+  hdf5::Group detector = create_group(instrument.get(), kNxdataDetector, "NXdetector", style);
+  write_vector(detector.get(), "image_key", H5T_STD_I32LE, H5T_NATIVE_INT32,
+               image_keys<int32_t>(frames));
+  write_scalar(detector.get(), "count_time", 0.05);
+  write_scalar(detector.get(), "x_pixel_size", 0.0054);
+  hdf5::Group sample = create_group(entry.get(), "sample", "NXsample", style);
+  write_string_dataset(sample.get(), "name", "modified Shepp-Logan phantom");
+}
+
 void write_dxchange(hid_t file, const PhantomScanOptions& options, const FrameRenderer& renderer) {
   write_string_dataset(file, "implements", "exchange");
   hdf5::Group exchange = create_group(file, "exchange");
@@ -462,6 +543,10 @@ PhantomScanFiles phantom_scan_paths(const PhantomScanOptions& options) {
                                       : fs::absolute(options.truth).lexically_normal();
   if (options.layout == PhantomLayout::diamond)
     paths.detector = directory / (stem + "_detector.h5");
+  if (options.layout == PhantomLayout::nxdata)
+    paths.detector = directory / fmt::format("{}_{}.h5", stem, kNxdataDetector);
+  if (options.reference_files && options.darks > 0) paths.darks = directory / kDarkFile;
+  if (options.reference_files && options.flats > 0) paths.flats = directory / kFlatFile;
   return paths;
 }
 
@@ -490,7 +575,8 @@ PhantomLayout parse_phantom_layout(std::string_view name) {
   if (name == "nxtomo") return PhantomLayout::nxtomo;
   if (name == "diamond") return PhantomLayout::diamond;
   if (name == "dxchange") return PhantomLayout::dxchange;
-  throw Error(fmt::format("unknown layout '{}': choose nxtomo, diamond or dxchange", name));
+  if (name == "nxdata") return PhantomLayout::nxdata;
+  throw Error(fmt::format("unknown layout '{}': choose nxtomo, diamond, dxchange or nxdata", name));
 }
 
 std::string_view phantom_layout_name(PhantomLayout layout) {
@@ -498,6 +584,7 @@ std::string_view phantom_layout_name(PhantomLayout layout) {
   case PhantomLayout::nxtomo: return "nxtomo";
   case PhantomLayout::diamond: return "diamond";
   case PhantomLayout::dxchange: return "dxchange";
+  case PhantomLayout::nxdata: return "nxdata";
   }
   return "?";
 }
@@ -520,6 +607,13 @@ void validate_phantom_scan_options(const PhantomScanOptions& o) {
     throw Error(fmt::format("--angles must be at least 2 projections (got {})", o.angles));
   if (o.range_degrees != 180 && o.range_degrees != 360)
     throw Error(fmt::format("--range must be 180 or 360 degrees (got {})", o.range_degrees));
+  if (!(std::isfinite(o.start_degrees) && std::abs(o.start_degrees) <= 360))
+    throw Error(fmt::format("--start-angle must be between -360 and 360 degrees (got {})",
+                            o.start_degrees));
+  if (o.reference_files && o.layout != PhantomLayout::nxdata)
+    throw Error(fmt::format("--dark-flat-files writes darks and flats beside an nxdata scan; it "
+                            "does not apply to --layout {}",
+                            phantom_layout_name(o.layout)));
   if (o.darks < 0) throw Error(fmt::format("--darks must be 0 or more (got {})", o.darks));
   if (o.flats < 0) throw Error(fmt::format("--flats must be 0 or more (got {})", o.flats));
   if (!(o.dark_level >= 0 && o.dark_level <= kMaxCount))
@@ -564,6 +658,7 @@ nlohmann::json phantom_scan_record(const PhantomScanOptions& options) {
       {"rows", options.rows},
       {"angles", options.angles},
       {"range_degrees", options.range_degrees},
+      {"start_degrees", options.start_degrees},
       {"center_offset", options.center_offset},
       {"center", phantom_scan_center(options)},
       {"darks", options.darks},
@@ -578,38 +673,61 @@ nlohmann::json phantom_scan_record(const PhantomScanOptions& options) {
       {"truth", paths.truth.string()},
   };
   if (!paths.detector.empty()) record["detector_file"] = paths.detector.filename().string();
+  if (!paths.darks.empty()) record["dark_file"] = paths.darks.filename().string();
+  if (!paths.flats.empty()) record["flat_file"] = paths.flats.filename().string();
   return record;
 }
 
 PhantomScanFiles write_phantom_scan(const PhantomScanOptions& options) {
   validate_phantom_scan_options(options);
   const PhantomScanFiles paths = phantom_scan_paths(options);
+  // The files the layout writes besides the scan and the truth, and what
+  // each is called in a message.
+  const std::vector<std::pair<fs::path, const char*>> extra = {
+      {paths.detector, "the detector file of this layout"},
+      {paths.darks, "the dark-field file"},
+      {paths.flats, "the flat-field file"}};
   if (paths.truth == paths.scan)
     throw Error(fmt::format("--truth '{}' is the scan file itself; choose another name",
                             paths.truth.string()));
-  if (!paths.detector.empty() && paths.truth == paths.detector)
-    throw Error(fmt::format("--truth '{}' is the detector file of the diamond layout; choose "
-                            "another name",
-                            paths.truth.string()));
+  for (const auto& [path, what] : extra)
+    if (!path.empty() && (paths.truth == path || paths.scan == path))
+      throw Error(fmt::format("'{}' would be both {} and the {}; choose another name",
+                              path.string(), what, paths.truth == path ? "truth" : "scan"));
 
   // Every name is checked before anything is written.
   const OutputTarget scan_target(paths.scan, options.overwrite, fs::path());
   const OutputTarget truth_target(paths.truth, options.overwrite, paths.scan);
-  std::optional<OutputTarget> detector_target;
+  std::optional<OutputTarget> detector_target, darks_target, flats_target;
   if (!paths.detector.empty())
     detector_target.emplace(paths.detector, options.overwrite, paths.scan);
+  if (!paths.darks.empty()) darks_target.emplace(paths.darks, options.overwrite, paths.scan);
+  if (!paths.flats.empty()) flats_target.emplace(paths.flats, options.overwrite, paths.scan);
 
   // The scan file is renamed last: once it exists, so do the files it names.
   PendingFiles pending;
-  if (detector_target) pending.add(*detector_target);
+  for (const auto* target : {&detector_target, &darks_target, &flats_target})
+    if (*target) pending.add(**target);
   pending.add(truth_target);
   pending.add(scan_target);
 
   const std::string record = phantom_scan_record(options).dump();
   const FrameRenderer renderer(options);
-  if (detector_target)
+  if (detector_target && options.layout == PhantomLayout::diamond)
     write_file(detector_target->partial_path(),
                [&](hid_t file) { write_diamond_detector(file, options, renderer); });
+  if (detector_target && options.layout == PhantomLayout::nxdata)
+    write_file(detector_target->partial_path(), [&](hid_t file) {
+      write_frames_file(file, nxdata_order(options), options, renderer);
+    });
+  if (darks_target)
+    write_file(darks_target->partial_path(), [&](hid_t file) {
+      write_frames_file(file, frames_of(FrameKind::dark, options.darks), options, renderer);
+    });
+  if (flats_target)
+    write_file(flats_target->partial_path(), [&](hid_t file) {
+      write_frames_file(file, frames_of(FrameKind::flat, options.flats), options, renderer);
+    });
   write_file(truth_target.partial_path(), [&](hid_t file) { write_truth(file, options, record); });
   write_file(scan_target.partial_path(), [&](hid_t file) {
     write_string_attribute(file, kRecordAttribute, record);
@@ -619,6 +737,9 @@ PhantomScanFiles write_phantom_scan(const PhantomScanOptions& options) {
       write_diamond(file, paths.detector.filename().string(), options);
       break;
     case PhantomLayout::dxchange: write_dxchange(file, options, renderer); break;
+    case PhantomLayout::nxdata:
+      write_nxdata(file, paths.detector.filename().string(), options);
+      break;
     }
   });
   pending.commit();

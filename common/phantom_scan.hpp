@@ -17,9 +17,15 @@ enum class PhantomLayout {
   nxtomo,   // /entry/instrument/detector/{data,image_key}, darks then flats then projections
   diamond,  // /entry1/tomo_entry, data an external link, dark,flat,proj,flat,dark
   dxchange, // /exchange/{data,data_white,data_dark,theta}
+  // Newer Diamond, no NXtomo entry: frames in the NXdata /entry/pco1/data,
+  // an external link into <stem>_pco1.h5; int32 image_key in
+  // /entry/instrument/pco1; angles /entry/smaract_zrot/smaract_zrot_value in
+  // another NXdata, one per frame, with no units; scalar metadata beside.
+  nxdata,
 };
 
-// "nxtomo", "diamond", "dxchange" (throws Error naming the choices otherwise).
+// "nxtomo", "diamond", "dxchange", "nxdata" (throws Error naming the
+// choices otherwise).
 PhantomLayout parse_phantom_layout(std::string_view name);
 std::string_view phantom_layout_name(PhantomLayout layout);
 
@@ -31,7 +37,8 @@ struct PhantomScanOptions {
   int64_t size = 256; // N: detector columns, and the truth's N x N slices
   int64_t rows = 16;  // detector rows = truth slices
   int64_t angles = 360;
-  double range_degrees = 180; // projections at k * range / angles, k < angles
+  double range_degrees = 180; // projections at start + k * range / angles, k < angles
+  double start_degrees = 0;   // the first projection's angle
   double center_offset = 0;   // axis at column floor(size / 2) + center_offset
   int64_t darks = 10;
   int64_t flats = 20;
@@ -44,6 +51,9 @@ struct PhantomScanOptions {
   // a quarter of the beam gets through the middle, as in a real sample.
   double attenuation = 6;
   bool frame_chunks = false; // chunks [1, rows, cols] instead of [8, 16, cols]
+  // nxdata only: darks and flats in dark_field.h5 and flat_field.h5 beside
+  // the scan (I12 style); the frames file then holds the projections only.
+  bool reference_files = false;
 };
 
 // Throws Error with a message naming the option when `options` cannot make a
@@ -63,8 +73,10 @@ nlohmann::json phantom_scan_record(const PhantomScanOptions& options);
 
 struct PhantomScanFiles {
   std::filesystem::path scan;
-  std::filesystem::path detector; // diamond only; empty otherwise
+  std::filesystem::path detector; // diamond and nxdata only; empty otherwise
   std::filesystem::path truth;
+  std::filesystem::path darks; // with reference_files (and darks); empty otherwise
+  std::filesystem::path flats; // with reference_files (and flats); empty otherwise
 };
 
 // Validates, then writes every file under a temporary name and renames them

@@ -98,6 +98,7 @@ void Pipeline::abandon() noexcept {
   output_file_.reset();
   reslice_.reset();
   inputs_.clear();
+  scan_files_.reset();
   input_file_.reset();
   // A resumed partial output holds units finished earlier: it outlives any
   // failure. A check never created one, and must not delete someone's.
@@ -129,6 +130,7 @@ void Pipeline::release() {
   output_file_.reset();
   reslice_.reset(); // the scratch file stays, for whoever resumes the job
   inputs_.clear();
+  scan_files_.reset();
   input_file_.reset();
   group_.agree(error);
 }
@@ -157,13 +159,15 @@ std::unique_ptr<InputSource> Pipeline::open_input(const std::string& location) {
   if (!is_scan_role(location))
     return std::make_unique<InputDataset>(input_file_.get(), location, file_name);
   if (!scan_) {
-    scan_ = discover_scan(input_file_.get(), file_name, ScanOverrides::from(spec_.params));
+    scan_files_.emplace(group_, spec_.input);
+    scan_ = discover_scan(input_file_.get(), file_name, ScanOverrides::from(spec_.params),
+                          &*scan_files_);
     if (group_.is_root()) {
       spdlog::info("scan: {}", scan_description(*scan_));
       for (const std::string& warning : scan_->warnings) spdlog::warn("{}", warning);
     }
   }
-  return open_scan_role(input_file_.get(), file_name, location, *scan_);
+  return open_scan_role(input_file_.get(), file_name, location, *scan_, *scan_files_);
 }
 
 void Pipeline::open_inputs() {
@@ -715,6 +719,7 @@ JobReport Pipeline::finish() {
     output_file_->close();
     reslice_.reset();
     inputs_.clear();
+    scan_files_.reset();
     input_file_.reset();
   });
   collectively(group_, [&] {

@@ -250,6 +250,8 @@ private:
   std::optional<PluginInstance> instance_;
 
   hdf5::File input_file_;
+  // Darks and flats in files of their own, open as long as inputs_ read them.
+  std::optional<ScanFiles> scan_files_;
   std::optional<ScanLayout> scan_; // found when a library first asks for a scan role
   std::vector<Input> inputs_;
   std::vector<Output> outputs_;

@@ -19,7 +19,10 @@ h5io_dtype_t dtype_named(const std::string& name) {
 
 std::unique_ptr<InputSource> frames_input(hid_t file, const std::string& file_name,
                                           const std::string& role, const FrameSet& frames,
-                                          const ScanLayout& scan) {
+                                          const ScanLayout& scan, const ScanFiles& others) {
+  if (frames.count() > 0 && !frames.file.empty())
+    return std::make_unique<InputDataset>(others.get(frames.file), frames.path, frames.file,
+                                          frames.frames, role);
   if (frames.count() > 0)
     return std::make_unique<InputDataset>(file, frames.path, file_name, frames.frames, role);
   // None of these frames: an empty stack of the data's frame size, so the
@@ -36,11 +39,12 @@ bool is_scan_role(const std::string& location) {
 }
 
 std::unique_ptr<InputSource> open_scan_role(hid_t file, const std::string& file_name,
-                                            const std::string& role, const ScanLayout& scan) {
+                                            const std::string& role, const ScanLayout& scan,
+                                            const ScanFiles& others) {
   if (role == "scan:projections")
-    return frames_input(file, file_name, role, scan.projections, scan);
-  if (role == "scan:darks") return frames_input(file, file_name, role, scan.darks, scan);
-  if (role == "scan:flats") return frames_input(file, file_name, role, scan.flats, scan);
+    return frames_input(file, file_name, role, scan.projections, scan, others);
+  if (role == "scan:darks") return frames_input(file, file_name, role, scan.darks, scan, others);
+  if (role == "scan:flats") return frames_input(file, file_name, role, scan.flats, scan, others);
   if (role == "scan:angles") {
     std::vector<std::byte> bytes(scan.angles.size() * sizeof(double));
     if (!bytes.empty()) std::memcpy(bytes.data(), scan.angles.data(), bytes.size());

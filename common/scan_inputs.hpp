@@ -16,8 +16,10 @@ inline constexpr const char* kScanRolePrefix = "scan:";
 
 bool is_scan_role(const std::string& location);
 
-// Opens one role; throws Error listing the roles for an unknown one.
+// Opens one role; throws Error listing the roles for an unknown one. Frames
+// in other files are read from `others`, where discover_scan opened them.
 std::unique_ptr<InputSource> open_scan_role(hid_t file, const std::string& file_name,
-                                            const std::string& role, const ScanLayout& scan);
+                                            const std::string& role, const ScanLayout& scan,
+                                            const ScanFiles& others);
 
 } // namespace h5io

@@ -1,9 +1,11 @@
 #include "common/scan_layout.hpp"
 
+#include "common/dataset_info.hpp"
 #include "common/dtype.hpp"
 #include "common/error.hpp"
 #include "common/hdf5_attributes.hpp"
 #include "common/hdf5_handle.hpp"
+#include "common/scan_proposal.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -13,6 +15,7 @@
 #include <cctype>
 #include <cmath>
 #include <numbers>
+#include <optional>
 
 namespace h5io {
 
@@ -183,34 +186,8 @@ std::vector<FrameRange> ranges_of(const std::vector<int>& keys, int wanted) {
 }
 
 FrameSet whole_dataset(const std::string& path, int64_t frames) {
-  return FrameSet{path,
+  return FrameSet{path, "",
                   frames > 0 ? std::vector<FrameRange>{{0, frames}} : std::vector<FrameRange>{}};
-}
-
-std::string external_link_of(hid_t file, const std::string& path) {
-  H5L_info_t info{};
-  if (H5Lget_info(file, path.c_str(), &info, H5P_DEFAULT) < 0 || info.type != H5L_TYPE_EXTERNAL) {
-    hdf5::error_stack_summary();
-    return "";
-  }
-  std::string value(info.u.val_size, '\0');
-  const char* target_file = nullptr;
-  const char* target_path = nullptr;
-  unsigned flags = 0;
-  if (H5Lget_val(file, path.c_str(), value.data(), value.size(), H5P_DEFAULT) < 0 ||
-      H5Lunpack_elink_val(value.data(), value.size(), &flags, &target_file, &target_path) < 0) {
-    hdf5::error_stack_summary();
-    return "";
-  }
-  return fmt::format("{}:{}", target_file, target_path);
-}
-
-// "degree" or "rad" from a units attribute, or nullopt if it says neither.
-std::optional<std::string> angle_unit(const std::string& text) {
-  const std::string unit = lower(trimmed(text));
-  if (unit == "degree" || unit == "degrees" || unit == "deg" || unit == "°") return "degree";
-  if (unit == "rad" || unit == "radian" || unit == "radians") return "rad";
-  return std::nullopt;
 }
 
 void read_angles(hid_t file, const std::string& file_name, const ScanOverrides& overrides,
@@ -250,14 +227,14 @@ void read_angles(hid_t file, const std::string& file_name, const ScanOverrides& 
 
   std::optional<std::string> unit;
   if (overrides.angle_units) {
-    unit = angle_unit(*overrides.angle_units);
+    unit = parse_angle_unit(*overrides.angle_units);
     if (!unit)
       throw Error(fmt::format("scan.angle_units='{}' is not an angle unit: use degree or rad",
                               *overrides.angle_units));
   } else {
     hdf5::Dataset dataset(H5Dopen2(file, scan.angles_path.c_str(), H5P_DEFAULT));
     if (const auto text = read_string_attribute(dataset.get(), "units")) {
-      unit = angle_unit(*text);
+      unit = parse_angle_unit(*text);
       if (!unit)
         throw Error(fmt::format("angles '{}' in '{}' have units '{}', which h5io does not know; "
                                 "say which with scan.angle_units=degree or rad",
@@ -313,7 +290,47 @@ void check_frames(hid_t file, const std::string& file_name, const std::string& w
                             data_shape[1], data_shape[2]));
 }
 
+// Where darks or flats of their own are: a dataset of the scan file or of
+// another file.
+struct FramesSource {
+  hid_t file;
+  std::string file_name; // for messages
+  std::string other;     // "" in the scan file, else the other file's path
+  std::string path;
+};
+
+FrameSet checked_frames(const FramesSource& source, const std::string& what,
+                        const std::vector<int64_t>& data_shape) {
+  check_frames(source.file, source.file_name, what, source.path, data_shape);
+  FrameSet set =
+      whole_dataset(source.path, facts_of(source.file, source.path, source.file_name).shape[0]);
+  set.file = source.other;
+  return set;
+}
+
+// "it holds /a [10, 4, 3] uint16, ..." : the 3-D datasets a user may have meant.
+std::string frame_stacks_in(hid_t file, const std::string& file_name) {
+  std::vector<std::string> stacks;
+  for (const DatasetInfo& info : list_datasets(file, file_name))
+    if (info.shape.size() == 3)
+      stacks.push_back(
+          fmt::format("{} [{}] {}", info.path, fmt::join(info.shape, ", "), info.dtype));
+  if (stacks.empty()) return "it holds no 3-D datasets";
+  return fmt::format("its 3-D datasets are {}", fmt::join(stacks, ", "));
+}
+
 } // namespace
+
+std::optional<std::string> parse_angle_unit(const std::string& text) {
+  const std::string unit = lower(trimmed(text));
+  if (unit == "degree" || unit == "degrees" || unit == "deg" || unit == "°") return "degree";
+  if (unit == "rad" || unit == "radian" || unit == "radians") return "rad";
+  return std::nullopt;
+}
+
+bool in_known_scan_layout(hid_t file) {
+  return !find_nxtomo_entries(file).empty() || is_dataset(file, "/exchange/data");
+}
 
 bool ScanOverrides::empty() const {
   return !data && !image_key && !darks && !flats && !angles && !angle_units;
@@ -353,19 +370,25 @@ std::string scan_description(const ScanLayout& scan) {
                          *high * 180 / std::numbers::pi, scan.angle_units);
   }
   const std::string where = scan.entry.empty() ? "" : fmt::format(" '{}'", scan.entry);
-  return fmt::format(
-      "{}{}: {} projections, {} darks, {} flats of [{}] {} in '{}'{}; {}",
-      scan.kind == "parameters" ? "scan named by parameters" : scan.kind + " entry",
-      scan.kind == "parameters" ? "" : where, scan.projections.count(), scan.darks.count(),
-      scan.flats.count(), fmt::join(scan.data_shape, ", "), scan.dtype, scan.data_path,
-      scan.data_link.empty() ? "" : " (external link to " + scan.data_link + ")", angles);
+  std::string elsewhere;
+  for (const auto& [name, set] : {std::pair{"darks", &scan.darks}, std::pair{"flats", &scan.flats}})
+    if (!set->file.empty())
+      elsewhere += fmt::format("; {} '{}' in '{}'", name, set->path, set->file);
+  return fmt::format("{}{}: {} projections, {} darks, {} flats of [{}] {} in '{}'{}{}; {}",
+                     scan.kind == "parameters" ? "scan named by parameters" : scan.kind + " entry",
+                     scan.kind == "parameters" ? "" : where, scan.projections.count(),
+                     scan.darks.count(), scan.flats.count(), fmt::join(scan.data_shape, ", "),
+                     scan.dtype, scan.data_path,
+                     scan.data_link.empty() ? "" : " (external link to " + scan.data_link + ")",
+                     elsewhere, angles);
 }
 
 nlohmann::json scan_summary(const ScanLayout& scan) {
   const auto frames = [](const FrameSet& set) {
     nlohmann::json ranges = nlohmann::json::array();
     for (const FrameRange& range : set.frames) ranges.push_back({range.first, range.count});
-    return nlohmann::json{{"path", set.path}, {"count", set.count()}, {"ranges", ranges}};
+    return nlohmann::json{
+        {"path", set.path}, {"file", set.file}, {"count", set.count()}, {"ranges", ranges}};
   };
   nlohmann::json angles = {
       {"path", scan.angles_path}, {"units", scan.angle_units}, {"count", scan.angles.size()}};
@@ -391,17 +414,42 @@ nlohmann::json scan_summary(const ScanLayout& scan) {
           {"warnings", scan.warnings}};
 }
 
-ScanLayout discover_scan(hid_t file, const std::string& file_name, const ScanOverrides& overrides) {
+ScanLayout discover_scan(hid_t file, const std::string& file_name, const ScanOverrides& overrides,
+                         ScanFiles* files) {
   ScanLayout scan;
-  const auto require = [&](const std::string& path, const std::string& what) {
+  const auto require = [&](const std::string& path, const std::string& key) {
+    if (path.find(":/") != std::string::npos && !parse_dataset_ref(key, path).file.empty())
+      throw Error(fmt::format("{}='{}' names a dataset in another file; only scan.darks and "
+                              "scan.flats may (FILE:/path): the frames, image key and angles "
+                              "must be in the scan file '{}'",
+                              key, path, file_name));
     if (!is_dataset(file, path))
-      throw Error(fmt::format("{} '{}' not found in '{}'{}", what, path, file_name,
+      throw Error(fmt::format("{}: '{}' not found in '{}'{}", key, path, file_name,
                               object_exists(file, path) ? " (it is not a dataset)" : ""));
     return path;
   };
+  // Darks or flats of their own: in the scan file, or in another one opened
+  // through `files` (or, without it, opened here only to be checked).
+  std::optional<Group> solo;
+  std::optional<ScanFiles> checked_only;
+  const auto references = [&](const std::string& text, const std::string& key) {
+    const DatasetRef ref = parse_dataset_ref(key, text);
+    if (ref.file.empty()) return FramesSource{file, file_name, "", require(ref.path, key)};
+    if (files == nullptr) {
+      solo.emplace(Group::Solo{});
+      files = &checked_only.emplace(*solo, file_name);
+    }
+    const hid_t other = files->open(ref.file, key + " file");
+    const std::string other_name = resolve_beside(files->scan_file(), ref.file).string();
+    if (!is_dataset(other, ref.path))
+      throw Error(fmt::format("{}: dataset '{}' not found in '{}'{}; {}", key, ref.path, other_name,
+                              object_exists(other, ref.path) ? " (it is not a dataset)" : "",
+                              frame_stacks_in(other, other_name)));
+    return FramesSource{other, other_name, other_name, ref.path};
+  };
 
   // 1. Which layout, and where its parts are.
-  std::string darks_path, flats_path;
+  std::optional<FramesSource> darks_at, flats_at;
   const std::vector<std::string> entries = find_nxtomo_entries(file);
   if (!entries.empty()) {
     scan.kind = "NXtomo";
@@ -424,30 +472,27 @@ ScanLayout discover_scan(hid_t file, const std::string& file_name, const ScanOve
     scan.kind = "DXchange";
     scan.entry = "/exchange";
     scan.data_path = "/exchange/data";
-    if (is_dataset(file, "/exchange/data_dark")) darks_path = "/exchange/data_dark";
-    if (is_dataset(file, "/exchange/data_white")) flats_path = "/exchange/data_white";
+    if (is_dataset(file, "/exchange/data_dark"))
+      darks_at = FramesSource{file, file_name, "", "/exchange/data_dark"};
+    if (is_dataset(file, "/exchange/data_white"))
+      flats_at = FramesSource{file, file_name, "", "/exchange/data_white"};
     if (is_dataset(file, "/exchange/theta")) scan.angles_path = "/exchange/theta";
   } else if (overrides.data) {
     scan.kind = "parameters";
   } else {
-    throw Error(fmt::format(
-        "'{}' is not a tomography scan h5io recognises: it has no NXtomo entry (a group with "
-        "NX_class NXentry or NXsubentry holding definition='NXtomo') and no DXchange "
-        "/exchange/data. Name the frames with --param scan.data=PATH (and scan.darks, scan.flats, "
-        "scan.angles, scan.image_key as needed).",
-        file_name));
+    throw Error(not_a_scan_message(file_name, propose_scan(file, file_name)));
   }
   if (overrides.data) {
-    scan.data_path = require(*overrides.data, "scan.data:");
+    scan.data_path = require(*overrides.data, "scan.data");
     if (!overrides.image_key && scan.kind != "NXtomo") scan.image_key_path.clear();
   }
-  if (overrides.image_key) scan.image_key_path = require(*overrides.image_key, "scan.image_key:");
-  if (overrides.darks) darks_path = require(*overrides.darks, "scan.darks:");
-  if (overrides.flats) flats_path = require(*overrides.flats, "scan.flats:");
-  if (overrides.angles) scan.angles_path = require(*overrides.angles, "scan.angles:");
+  if (overrides.image_key) scan.image_key_path = require(*overrides.image_key, "scan.image_key");
+  if (overrides.darks) darks_at = references(*overrides.darks, "scan.darks");
+  if (overrides.flats) flats_at = references(*overrides.flats, "scan.flats");
+  if (overrides.angles) scan.angles_path = require(*overrides.angles, "scan.angles");
 
   // 2. The frames.
-  scan.data_link = external_link_of(file, scan.data_path);
+  scan.data_link = external_link_target(file, scan.data_path);
   const DatasetFacts data = facts_of(file, scan.data_path, file_name);
   if (data.shape.size() != 3 || !data.numeric)
     throw Error(fmt::format("the frames '{}' in '{}' are {} of shape [{}]; a scan's frames are "
@@ -467,20 +512,14 @@ ScanLayout discover_scan(hid_t file, const std::string& file_name, const ScanOve
         "projection (no darks or flats among them)",
         scan.entry, file_name, scan.data_path));
   }
-  scan.projections = FrameSet{scan.data_path, ranges_of(keys, 0)};
-  scan.flats = FrameSet{scan.data_path, ranges_of(keys, 1)};
-  scan.darks = FrameSet{scan.data_path, ranges_of(keys, 2)};
+  scan.projections = FrameSet{scan.data_path, "", ranges_of(keys, 0)};
+  scan.flats = FrameSet{scan.data_path, "", ranges_of(keys, 1)};
+  scan.darks = FrameSet{scan.data_path, "", ranges_of(keys, 2)};
   scan.invalid_frames = static_cast<int64_t>(std::count(keys.begin(), keys.end(), 3));
-  if (!darks_path.empty()) {
-    check_frames(file, file_name, "the darks", darks_path, scan.data_shape);
-    scan.darks = whole_dataset(darks_path, facts_of(file, darks_path, file_name).shape[0]);
-  }
-  if (!flats_path.empty()) {
-    check_frames(file, file_name, "the flats", flats_path, scan.data_shape);
-    scan.flats = whole_dataset(flats_path, facts_of(file, flats_path, file_name).shape[0]);
-  }
-  if (scan.darks.count() == 0) scan.darks.path.clear();
-  if (scan.flats.count() == 0) scan.flats.path.clear();
+  if (darks_at) scan.darks = checked_frames(*darks_at, "the darks", scan.data_shape);
+  if (flats_at) scan.flats = checked_frames(*flats_at, "the flats", scan.data_shape);
+  for (FrameSet* set : {&scan.darks, &scan.flats})
+    if (set->count() == 0) *set = FrameSet{};
   if (scan.projections.count() < 2)
     throw Error(fmt::format("'{}' has {} projection frames in '{}' (image_key 0); a "
                             "reconstruction needs at least 2",

@@ -8,10 +8,14 @@
 //     1 flat, 2 dark, 3 invalid and ignored); angles in degrees or radians by
 //     their `units` attribute. External links are followed.
 //   - DXchange (APS): /exchange/data, data_white, data_dark, theta.
-// Parameters (scan.*) may name any part instead.
+// Parameters (scan.*) may name any part instead; scan.darks and scan.flats
+// may name a dataset in another file (FILE:/path, see scan_files.hpp). A
+// file in neither layout is refused with a proposal of the parameters that
+// would describe it (scan_proposal.hpp).
 
 #include "common/input_dataset.hpp"
 #include "common/job_params.hpp"
+#include "common/scan_files.hpp"
 
 #include <hdf5.h>
 #include <nlohmann/json_fwd.hpp>
@@ -27,8 +31,8 @@ namespace h5io {
 struct ScanOverrides {
   std::optional<std::string> data;        // frames (darks/flats among them if image_key)
   std::optional<std::string> image_key;   // per frame of data
-  std::optional<std::string> darks;       // a dataset of dark frames of its own
-  std::optional<std::string> flats;       // a dataset of flat frames of its own
+  std::optional<std::string> darks;       // dark frames of their own: /path or FILE:/path
+  std::optional<std::string> flats;       // flat frames of their own: /path or FILE:/path
   std::optional<std::string> angles;      // per frame of data, or per projection
   std::optional<std::string> angle_units; // "degree" or "rad"
   bool empty() const;
@@ -41,6 +45,7 @@ struct ScanOverrides {
 // Some frames of one dataset.
 struct FrameSet {
   std::string path; // "" when the scan has none of these frames
+  std::string file; // "" in the scan file, else the other file's absolute path
   std::vector<FrameRange> frames;
   int64_t count() const;
 };
@@ -70,8 +75,19 @@ nlohmann::json scan_summary(const ScanLayout& scan);
 std::string scan_description(const ScanLayout& scan);
 
 // Throws Error with a message naming the file, what was looked for and what
-// was found when the scan's parts cannot be found or do not fit together.
+// was found when the scan's parts cannot be found or do not fit together;
+// for a file in no known layout, the message proposes parameters. Other
+// files (scan.darks=FILE:/path) are opened through `files`, which must
+// then outlive the inputs that read them; without it they are opened only
+// to be checked. Collective over the group of `files` when it names any.
 ScanLayout discover_scan(hid_t file, const std::string& file_name,
-                         const ScanOverrides& overrides = {});
+                         const ScanOverrides& overrides = {}, ScanFiles* files = nullptr);
+
+// Whether the file has an NXtomo entry or a DXchange /exchange/data.
+bool in_known_scan_layout(hid_t file);
+
+// "degree" or "rad" from a units text (degree, deg, rad, radians, ...), or
+// nullopt if it is neither.
+std::optional<std::string> parse_angle_unit(const std::string& text);
 
 } // namespace h5io

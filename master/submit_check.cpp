@@ -5,9 +5,11 @@
 #include "common/error.hpp"
 #include "common/job_preflight.hpp"
 #include "common/plugin_host.hpp"
+#include "common/scan_files.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
 
 namespace fs = std::filesystem;
 
@@ -52,6 +54,32 @@ fs::path canonical_output(const std::string& text) {
   return directory / path.filename();
 }
 
+// scan.darks=FILE:/path and scan.flats=FILE:/path name files besides the
+// input. Each is resolved as the pipeline resolves it (relative to the
+// scan's directory), then as the input is (symbolic links and .. followed),
+// and must lie in the input roots. The parameter then carries the resolved
+// path, so a worker opens the very file checked here.
+void confine_scan_files(nlohmann::json& params, const fs::path& input,
+                        const std::vector<fs::path>& roots) {
+  for (const char* key : {"scan.darks", "scan.flats"}) {
+    if (!params.contains(key) || !params[key].is_string()) continue;
+    const DatasetRef ref = parse_dataset_ref(key, params[key].get<std::string>());
+    if (ref.file.empty()) continue;
+    const fs::path named = resolve_beside(input, ref.file);
+    std::error_code ec;
+    const fs::path real = fs::weakly_canonical(named, ec);
+    if (ec)
+      throw Error(
+          fmt::format("{} file '{}' cannot be used: {}", key, named.string(), ec.message()));
+    if (!within_roots(real, roots))
+      throw Error(fmt::format(
+          "{} file '{}'{} is outside the allowed input directories ({})", key, ref.file.string(),
+          ref.file.is_absolute() ? "" : fmt::format(" (beside the scan: '{}')", named.string()),
+          roots_text(roots)));
+    params[key] = real.string() + ":" + ref.path;
+  }
+}
+
 } // namespace
 
 bool within_roots(const fs::path& path, const std::vector<fs::path>& roots) {
@@ -85,13 +113,14 @@ CheckedJob check_submit(const proto::SubmitRequest& request, const MasterConfig&
                             request.job.output));
   checked.request.job.input = input.string();
   checked.request.job.output = output.string();
+  confine_scan_files(checked.request.job.params, request.job.input, config.input_roots);
 
   JobSpec spec;
   spec.plugin = request.job.plugin;
   spec.plugin_dirs = plugin_search_path(config.plugin_dirs);
   spec.input = input;
   spec.output = output;
-  spec.params = JobParams::from_json(request.job.params);
+  spec.params = JobParams::from_json(checked.request.job.params);
   spec.plan.target_unit_bytes = config.unit_mb << 20;
   spec.plan.ranks = config.min_units;
   spec.plan.memory_bytes = config.memory_mb << 20;

@@ -1,8 +1,10 @@
 #pragma once
 // Validation of a submitted job before it is accepted, so that most mistakes
 // are a `rejected` reply naming the culprit rather than a later failure:
-// paths confined to the configured roots, the library loads and accepts the
-// input's shapes, the output is free. The result is the job's plan of units.
+// paths confined to the configured roots (the input, the output, and the
+// files scan.darks=FILE:/path and scan.flats name), the library loads and
+// accepts the input's shapes, the output is free. The result is the job's
+// plan of units.
 
 #include "master/config.hpp"
 #include "master/job.hpp"
@@ -15,7 +17,7 @@
 namespace h5io::master {
 
 struct CheckedJob {
-  proto::SubmitRequest request; // with canonical absolute paths
+  proto::SubmitRequest request; // with canonical absolute paths (dark/flat files too)
   int64_t unit_slices = 0;
   std::vector<std::pair<int64_t, int64_t>> units; // first, count
   ReslicePlan reslice;                            // when the plan reslices first

@@ -307,3 +307,36 @@ TEST_F(RunErrors, MissingRequiredOption) {
   EXPECT_NE(result.exit_code, 0);
   EXPECT_NE(result.err.find("--output is required"), std::string::npos) << result.err;
 }
+
+// A newer Diamond file with no NXtomo entry (h5io phantom --layout nxdata):
+// refused on every rank with the parameters that describe it.
+TEST_F(RunErrors, AFileThatIsNotNXtomoIsRefusedWithTheParametersToPass) {
+  ASSERT_EQ(test::run_command({H5IO_BIN, "phantom", "--layout", "nxdata", "--output",
+                               (dir / "nxdata.nxs").string(), "--size", "16", "--rows", "2",
+                               "--angles", "8"})
+                .exit_code,
+            0);
+  const std::vector<std::string> roles = {"--param",
+                                          "inputs=scan:projections:1,scan:darks:1,scan:flats:1"};
+  expect_rejected(
+      mpirun(2, job("configurable", roles, "nxdata.nxs")),
+      "it has no NXtomo entry (a group with NX_class NXentry or NXsubentry holding "
+      "definition='NXtomo') and no DXchange /exchange/data; it looks like a scan: try --param "
+      "scan.data=/entry/pco1/data --param scan.image_key=/entry/instrument/pco1/image_key "
+      "--param scan.angles=/entry/smaract_zrot/smaract_zrot_value --param "
+      "scan.angle_units=degree (h5io inspect " +
+          (dir / "nxdata.nxs").string() + " shows why; the angles have no units attribute");
+
+  // What it proposes works, and darks from a file that is not there are named.
+  std::vector<std::string> proposed = roles;
+  for (const char* param :
+       {"scan.data=/entry/pco1/data", "scan.image_key=/entry/instrument/pco1/image_key",
+        "scan.angles=/entry/smaract_zrot/smaract_zrot_value", "scan.angle_units=degree"})
+    proposed.insert(proposed.end(), {"--param", param});
+  const CommandResult ran = mpirun(2, job("configurable", proposed, "nxdata.nxs"));
+  EXPECT_EQ(ran.exit_code, 0) << ran.err;
+  fs::remove(dir / "out.h5");
+  proposed.insert(proposed.end(), {"--param", "scan.darks=dark_field.h5:/entry/data/data"});
+  expect_rejected(mpirun(2, job("configurable", proposed, "nxdata.nxs")),
+                  "scan.darks file '" + (dir / "dark_field.h5").string() + "' does not exist");
+}

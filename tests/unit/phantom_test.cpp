@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <numbers>
@@ -304,6 +305,113 @@ TEST(PhantomScan, DiamondLayout) {
   EXPECT_EQ(read_values(f, "/entry1/tomo_entry/sample/rotation_angle"), angles);
 }
 
+// Newer Diamond files with no NXtomo entry: the parts sit where GDA writes
+// them and nothing says which is which.
+TEST(PhantomScan, NxdataLayout) {
+  test::ScratchDir dir;
+  PhantomScanOptions options = small_scan(dir / "scan.nxs", PhantomLayout::nxdata);
+  options.start_degrees = 90;
+  const PhantomScanFiles files = write_phantom_scan(options);
+  EXPECT_EQ(files.detector, dir / "scan_pco1.h5");
+  EXPECT_TRUE(files.darks.empty());
+  EXPECT_TRUE(files.flats.empty());
+  const hdf5::File file = open_file(files.scan);
+  const hid_t f = file.get();
+  EXPECT_EQ(string_attribute(f, "/entry", "NX_class").text, "NXentry");
+  EXPECT_FALSE(exists(f, "/entry/definition")) << "no NXtomo definition";
+  EXPECT_EQ(string_attribute(f, "/entry/pco1", "NX_class").text, "NXdata");
+  EXPECT_EQ(string_attribute(f, "/entry/smaract_zrot", "NX_class").text, "NXdata");
+  EXPECT_EQ(string_attribute(f, "/entry/instrument/pco1", "NX_class").text, "NXdetector");
+
+  H5L_info_t link;
+  ASSERT_GE(H5Lget_info(f, "/entry/pco1/data", &link, H5P_DEFAULT), 0);
+  ASSERT_EQ(link.type, H5L_TYPE_EXTERNAL);
+  std::string value(link.u.val_size, '\0');
+  H5Lget_val(f, "/entry/pco1/data", value.data(), value.size(), H5P_DEFAULT);
+  const char* target_file = nullptr;
+  const char* target_path = nullptr;
+  H5Lunpack_elink_val(value.data(), value.size(), nullptr, &target_file, &target_path);
+  EXPECT_STREQ(target_file, "scan_pco1.h5");
+  EXPECT_STREQ(target_path, "/entry/data/data");
+  EXPECT_EQ(shape_of(open_dataset(f, "/entry/pco1/data").get()), (std::vector<hsize_t>{19, 4, 32}));
+
+  const hdf5::Dataset key = open_dataset(f, "/entry/instrument/pco1/image_key");
+  EXPECT_TRUE(stored_as(key.get(), H5T_STD_I32LE)) << "int32, as GDA writes it";
+  EXPECT_EQ(read_values(f, "/entry/instrument/pco1/image_key"),
+            (std::vector<double>{2, 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 2}));
+  const hdf5::Dataset angles_dataset = open_dataset(f, "/entry/smaract_zrot/smaract_zrot_value");
+  EXPECT_EQ(H5Aexists(angles_dataset.get(), "units"), 0) << "no units attribute";
+  const std::vector<double> angles = read_values(f, "/entry/smaract_zrot/smaract_zrot_value");
+  ASSERT_EQ(angles.size(), 19u);
+  EXPECT_EQ(angles.front(), 90.0) << "leading references at the first projection's angle";
+  EXPECT_EQ(angles[4], 90.0);
+  EXPECT_DOUBLE_EQ(angles[4 + 11], 90 + 11 * 15.0);
+  EXPECT_DOUBLE_EQ(angles.back(), 90 + 11 * 15.0);
+  // Scalar metadata, as a real file has plenty of.
+  EXPECT_EQ(shape_of(open_dataset(f, "/entry/instrument/pco1/count_time").get()),
+            std::vector<hsize_t>{});
+  EXPECT_EQ(read_string(f, false, "/entry/instrument/name").text, "i12");
+  const auto json = nlohmann::json::parse(string_attribute(f, "/", "h5io_phantom").text);
+  EXPECT_EQ(json.at("layout"), "nxdata");
+  EXPECT_EQ(json.at("start_degrees"), 90.0);
+  EXPECT_EQ(json.at("detector_file"), "scan_pco1.h5");
+}
+
+// The same object whatever the layout: with the same angles, the frames of
+// the nxdata layout are those of the diamond layout, value for value.
+TEST(PhantomScan, NxdataFramesAreTheDiamondFrames) {
+  test::ScratchDir dir;
+  write_phantom_scan(small_scan(dir / "nxdata.nxs", PhantomLayout::nxdata));
+  write_phantom_scan(small_scan(dir / "diamond.nxs", PhantomLayout::diamond));
+  const hdf5::File nxdata = open_file(dir / "nxdata.nxs");
+  const hdf5::File diamond = open_file(dir / "diamond.nxs");
+  EXPECT_EQ(read_values(nxdata.get(), "/entry/pco1/data"),
+            read_values(diamond.get(), "/entry1/tomo_entry/data/data"));
+  EXPECT_EQ(read_values(nxdata.get(), "/entry/smaract_zrot/smaract_zrot_value"),
+            read_values(diamond.get(), "/entry1/tomo_entry/data/rotation_angle"));
+}
+
+// I12 writes darks and flats as files of their own beside the scan.
+TEST(PhantomScan, NxdataWithDarkAndFlatFiles) {
+  test::ScratchDir dir;
+  PhantomScanOptions options = small_scan(dir / "scan.nxs", PhantomLayout::nxdata);
+  options.reference_files = true;
+  const PhantomScanFiles files = write_phantom_scan(options);
+  EXPECT_EQ(files.darks, dir / "dark_field.h5");
+  EXPECT_EQ(files.flats, dir / "flat_field.h5");
+  const hdf5::File file = open_file(files.scan);
+  EXPECT_EQ(shape_of(open_dataset(file.get(), "/entry/pco1/data").get()),
+            (std::vector<hsize_t>{12, 4, 32}))
+      << "projections only";
+  EXPECT_EQ(read_values(file.get(), "/entry/instrument/pco1/image_key"),
+            std::vector<double>(12, 0.0));
+  EXPECT_EQ(read_values(file.get(), "/entry/smaract_zrot/smaract_zrot_value").size(), 12u);
+  const hdf5::File darks = open_file(files.darks);
+  const hdf5::File flats = open_file(files.flats);
+  EXPECT_EQ(string_attribute(darks.get(), "/entry/data", "NX_class").text, "NXdata");
+  EXPECT_EQ(shape_of(open_dataset(darks.get(), "/entry/data/data").get()),
+            (std::vector<hsize_t>{3, 4, 32}));
+  EXPECT_EQ(shape_of(open_dataset(flats.get(), "/entry/data/data").get()),
+            (std::vector<hsize_t>{4, 4, 32}));
+  // The very frames the nxdata layout keeps in its frames file.
+  fs::create_directory(dir / "inline");
+  write_phantom_scan(small_scan(dir / "inline" / "scan.nxs", PhantomLayout::nxdata));
+  const hdf5::File inline_file = open_file(dir / "inline" / "scan.nxs");
+  const std::vector<double> all = read_values(inline_file.get(), "/entry/pco1/data");
+  const std::vector<double> dark_values = read_values(darks.get(), "/entry/data/data");
+  const size_t frame = 4 * 32;
+  // Inline order: darks 0, 1; flats 0, 1; 12 projections; flats 2, 3; dark 2.
+  EXPECT_TRUE(std::equal(dark_values.begin(), dark_values.begin() + 2 * frame, all.begin()));
+  EXPECT_TRUE(
+      std::equal(dark_values.begin() + 2 * frame, dark_values.end(), all.begin() + 18 * frame));
+
+  fs::remove(dir / "dark_field.h5");
+  options.darks = 0;
+  options.overwrite = true;
+  EXPECT_TRUE(write_phantom_scan(options).darks.empty());
+  EXPECT_FALSE(fs::exists(dir / "dark_field.h5")) << "no darks, no dark file";
+}
+
 TEST(PhantomScan, DxchangeLayoutAndMissingReferences) {
   test::ScratchDir dir;
   PhantomScanOptions options = small_scan(dir / "scan.h5", PhantomLayout::dxchange);
@@ -383,6 +491,11 @@ TEST(PhantomScan, RejectsBadOptionsWithClearMessages) {
   EXPECT_EQ(with([](auto& o) { o.range_degrees = 90; }),
             "--range must be 180 or 360 degrees (got 90)");
   EXPECT_EQ(with([](auto& o) { o.darks = -1; }), "--darks must be 0 or more (got -1)");
+  EXPECT_EQ(with([](auto& o) { o.start_degrees = 400; }),
+            "--start-angle must be between -360 and 360 degrees (got 400)");
+  EXPECT_EQ(with([](auto& o) { o.reference_files = true; }),
+            "--dark-flat-files writes darks and flats beside an nxdata scan; it does not apply "
+            "to --layout nxtomo");
   EXPECT_EQ(with([](auto& o) { o.flats = -2; }), "--flats must be 0 or more (got -2)");
   EXPECT_EQ(with([](auto& o) { o.dark_level = -5; }),
             "--dark-level must be between 0 and 65535 counts (got -5)");
@@ -402,6 +515,7 @@ TEST(PhantomScan, RejectsBadOptionsWithClearMessages) {
             "(columns 0 to 31)");
   EXPECT_THROW(parse_phantom_layout("tiff"), Error);
   EXPECT_EQ(parse_phantom_layout("diamond"), PhantomLayout::diamond);
+  EXPECT_EQ(parse_phantom_layout("nxdata"), PhantomLayout::nxdata);
 }
 
 TEST(PhantomScan, KnowsWhenThePhantomLeavesTheDetector) {

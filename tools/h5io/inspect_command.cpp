@@ -20,7 +20,8 @@ Command add_inspect_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "inspect", "Show how h5io sees an HDF5 file: the scan layout it detects (NXtomo, "
                  "DXchange), where the frames are, their chunking and compression and what that "
-                 "means for speed; for other files, their datasets");
+                 "means for speed; for other files, their datasets (through external links) "
+                 "and, when they look like a scan, the --param scan.... line to pass");
   cmd->add_option("file", options->scan, "HDF5 file (a scan, or any HDF5 file)")->required();
   cmd->add_flag("--json", options->json, "Print one machine-readable JSON object");
 

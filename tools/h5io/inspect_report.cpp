@@ -9,9 +9,12 @@
 #include "common/input_file.hpp"
 #include "common/mpi_group.hpp"
 #include "common/scan_layout.hpp"
+#include "common/scan_proposal.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+
+#include <algorithm>
 
 namespace h5io::cli {
 
@@ -94,18 +97,65 @@ std::string scan_text(const json& report) {
   return text;
 }
 
-std::string plain_text(const json& report) {
-  std::string text =
-      fmt::format("{}: plain HDF5, not a scan h5io can use ({})\n",
-                  report["file"].get<std::string>(), report["not_a_scan"].get<std::string>());
-  if (report["datasets"].empty()) return text + "it holds no datasets\n";
-  text += "datasets (pass one to a library as --param dataset=PATH):\n";
-  for (const json& dataset : report["datasets"]) {
-    const std::string path = dataset["path"];
-    text += fmt::format("  {:<32} {:<20} {:<8} {}, filters {}\n", path,
-                        shape_text(dataset["shape"]), dataset["dtype"].get<std::string>(),
-                        storage_text(dataset), dataset["compression"].get<std::string>());
+std::string candidate_text(const json& candidate) {
+  const std::string link = candidate["link"];
+  return fmt::format("{} {} {}{}: {}", candidate["path"].get<std::string>(),
+                     shape_text(candidate["shape"]), candidate["dtype"].get<std::string>(),
+                     link.empty() ? "" : " (external link to " + link + ")",
+                     candidate["why"].get<std::string>());
+}
+
+// What to pass for a file in no known layout, and why.
+std::string proposal_text(const json& proposal) {
+  std::string text = "proposed scan parameters (h5io run and h5io submit take them as they are):\n";
+  text += fmt::format("  {}\n", proposal["command_line"].get<std::string>());
+  const auto row = [&](const char* name, const std::string& value) {
+    text += fmt::format("  {:<12}{}\n", name, value);
+  };
+  row("frames", candidate_text(proposal["frames"][0]));
+  if (!proposal["image_key"].empty()) row("image_key", candidate_text(proposal["image_key"][0]));
+  if (!proposal["darks"].is_null()) row("darks", candidate_text(proposal["darks"]));
+  if (!proposal["flats"].is_null()) row("flats", candidate_text(proposal["flats"]));
+  if (!proposal["angles"].empty()) {
+    row("angles", candidate_text(proposal["angles"][0]));
+    const std::string units = proposal["angle_units"];
+    row("units",
+        (units.empty() ? "" : units + ": ") + proposal["angle_units_why"].get<std::string>());
   }
+  std::string others;
+  for (const char* kind : {"frames", "image_key", "angles"})
+    for (size_t i = 1; i < proposal[kind].size(); ++i)
+      others += fmt::format("  {:<12}{}\n", kind, candidate_text(proposal[kind][i]));
+  if (!others.empty()) text += "other candidates:\n" + others;
+  bullet_list(text, "notes", proposal["notes"]);
+  return text;
+}
+
+std::string plain_text(const json& report) {
+  const bool proposed = report.contains("proposal") && !report["proposal"].is_null();
+  std::string text = proposed ? fmt::format("{}: {}\n", report["file"].get<std::string>(),
+                                            report["layout_detail"].get<std::string>()) +
+                                    proposal_text(report["proposal"])
+                              : fmt::format("{}: plain HDF5, not a scan h5io can use ({})\n",
+                                            report["file"].get<std::string>(),
+                                            report["not_a_scan"].get<std::string>());
+  if (report["datasets"].empty()) {
+    text += "it holds no datasets\n";
+  } else {
+    text += "datasets (pass one to a library as --param dataset=PATH):\n";
+    size_t width = 32; // the longest path, within reason
+    for (const json& dataset : report["datasets"])
+      width = std::max(width, std::min<size_t>(dataset["path"].get<std::string>().size(), 64));
+    for (const json& dataset : report["datasets"]) {
+      const std::string path = dataset["path"];
+      const std::string link = dataset["link"];
+      text += fmt::format("  {:<{}} {:<20} {:<8} {}, filters {}{}\n", path, width,
+                          shape_text(dataset["shape"]), dataset["dtype"].get<std::string>(),
+                          storage_text(dataset), dataset["compression"].get<std::string>(),
+                          link.empty() ? "" : " -> " + link);
+    }
+  }
+  bullet_list(text, "external links that lead nowhere", report["broken_links"]);
   return text;
 }
 
@@ -120,13 +170,21 @@ json inspect_file(const std::string& path) {
   try {
     scan = discover_scan(file.get(), path);
   } catch (const Error& e) {
+    // A file in no known layout gets a proposal of what to pass; one that
+    // is NXtomo or DXchange but broken gets the error alone.
+    const ScanProposal proposal =
+        in_known_scan_layout(file.get()) ? ScanProposal{} : propose_scan(file.get(), path);
     report["layout"] = "HDF5";
-    report["layout_detail"] = "plain HDF5";
+    report["layout_detail"] =
+        proposal.empty() ? "plain HDF5" : "not NXtomo or DXchange, but it looks like a scan";
     report["not_a_scan"] = e.what();
+    report["proposal"] = proposal.empty() ? json() : proposal_json(proposal);
+    std::vector<std::string> broken_links;
     json datasets = json::array();
-    for (const DatasetInfo& info : list_datasets(file.get(), path))
+    for (const DatasetInfo& info : list_datasets(file.get(), path, &broken_links))
       datasets.push_back(to_json(info));
     report["datasets"] = datasets;
+    report["broken_links"] = broken_links;
     return report;
   }
   const DatasetInfo frames = inspect_dataset(file.get(), scan.data_path, path);

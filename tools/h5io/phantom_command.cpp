@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace h5io::cli {
@@ -18,6 +19,7 @@ Command add_phantom_command(CLI::App& app) {
     std::string output;
     std::string truth;
     std::string layout = "nxtomo";
+    std::optional<double> start_angle;
   };
   auto options = std::make_shared<Options>();
   PhantomScanOptions& scan = options->scan;
@@ -29,8 +31,11 @@ Command add_phantom_command(CLI::App& app) {
   cmd->add_option("--layout", options->layout,
                   "nxtomo: plain NXtomo (/entry); diamond: Diamond's NXtomo (/entry1/tomo_entry, "
                   "frames in <stem>_detector.h5 by external link); dxchange: APS Data Exchange "
-                  "(/exchange)")
-      ->check(CLI::IsMember({"nxtomo", "diamond", "dxchange"}))
+                  "(/exchange); nxdata: newer Diamond with no NXtomo entry (frames in "
+                  "/entry/pco1/data, an external link into <stem>_pco1.h5; int32 image_key in "
+                  "/entry/instrument/pco1; angles /entry/smaract_zrot/smaract_zrot_value with no "
+                  "units)")
+      ->check(CLI::IsMember({"nxtomo", "diamond", "dxchange", "nxdata"}))
       ->capture_default_str();
   cmd->add_option("--truth", options->truth,
                   "Ground-truth volume file (default: <stem>_truth.h5 beside the output)");
@@ -41,6 +46,9 @@ Command add_phantom_command(CLI::App& app) {
   cmd->add_option("--range", scan.range_degrees,
                   "Angular range in degrees, 180 or 360 (projection k at k * range / angles)")
       ->capture_default_str();
+  cmd->add_option("--start-angle", options->start_angle,
+                  "The first projection's angle in degrees (default 90 for nxdata, so its angles "
+                  "run from 90 to 270 as Diamond's often do; 0 otherwise)");
   cmd->add_option("--center-offset", scan.center_offset,
                   "Rotation axis at column floor(size/2) + this (pixels, may be fractional)")
       ->capture_default_str();
@@ -59,6 +67,9 @@ Command add_phantom_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--frame-chunks", scan.frame_chunks,
                 "Chunk one frame per chunk [1, rows, cols] instead of [8, 16, cols]");
+  cmd->add_flag("--dark-flat-files", scan.reference_files,
+                "nxdata only: write darks and flats as dark_field.h5 and flat_field.h5 beside the "
+                "scan (as I12 does); the frames file then holds the projections only");
   cmd->add_flag("--overwrite", scan.overwrite, "Replace existing files");
 
   return [options] {
@@ -68,15 +79,19 @@ Command add_phantom_command(CLI::App& app) {
       scan_options.output = options->output;
       scan_options.truth = options->truth;
       scan_options.layout = parse_phantom_layout(options->layout);
+      scan_options.start_degrees =
+          options->start_angle.value_or(scan_options.layout == PhantomLayout::nxdata ? 90.0 : 0.0);
       const auto start = std::chrono::steady_clock::now();
       const PhantomScanFiles files = write_phantom_scan(scan_options);
       const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
       const PhantomScanOptions& s = scan_options;
-      fmt::print("wrote {} scan {}: {} projections over {} degrees, {} flats, {} darks, "
+      fmt::print("wrote {} scan {}: {} projections over {} degrees from {}, {} flats, {} darks, "
                  "[{} rows, {} columns] uint16, rotation axis at column {}\n",
                  phantom_layout_name(s.layout), files.scan.string(), s.angles, s.range_degrees,
-                 s.flats, s.darks, s.rows, s.size, phantom_scan_center(s));
+                 s.start_degrees, s.flats, s.darks, s.rows, s.size, phantom_scan_center(s));
       if (!files.detector.empty()) fmt::print("detector frames: {}\n", files.detector.string());
+      if (!files.darks.empty()) fmt::print("dark frames: {}\n", files.darks.string());
+      if (!files.flats.empty()) fmt::print("flat frames: {}\n", files.flats.string());
       fmt::print("ground truth: {} (/volume [{}, {}, {}] float32, 1/pixel)\n", files.truth.string(),
                  s.rows, s.size, s.size);
       if (!phantom_fits_detector(s))
