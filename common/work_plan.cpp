@@ -35,6 +35,16 @@ struct Candidate {
   std::optional<std::string> unfit;
 };
 
+// Reslicing costs a second write and read of the frames; it pays when
+// reading directly would leave the busiest rank with more than 4/3 of an
+// even share of the slices (ranks idle while one works).
+bool balanced(const UnitPlan& plan, int64_t total_slices, int ranks_wanted) {
+  const int64_t ranks = std::max(ranks_wanted, 1);
+  const auto units = static_cast<int64_t>(plan.units.size());
+  const int64_t busiest = ceil_div(units, ranks) * plan.slices_per_unit;
+  return 3 * busiest * ranks <= 4 * std::max(total_slices, ranks);
+}
+
 std::string does_not_fit(const std::string& why) {
   return "the job does not fit: " + why;
 }
@@ -259,18 +269,25 @@ UnitPlan plan_job(const PlanRequest& request, const PlanOptions& options) {
     return resliced.plan;
   }
 
+  // A unit size the chunks do not allow is the user's mistake, unless the
+  // chunks call for reslicing anyway (which then cuts units of that size).
   Candidate direct = direct_candidate(request, options);
+  std::optional<std::string> refused_size;
+  if (direct.unfit && direct.plan.units.empty()) {
+    refused_size = direct.unfit;
+    PlanOptions natural = options;
+    natural.unit_slices = 0;
+    direct = direct_candidate(request, natural);
+  }
   const auto direct_units = static_cast<int64_t>(direct.plan.units.size());
-  // Reslicing costs a second write and read of the frames; it pays when
-  // reading directly would leave the busiest rank with more than 4/3 of an
-  // even share of the slices (ranks idle while one works).
-  const int64_t ranks = std::max(options.ranks, 1);
-  const int64_t busiest = ceil_div(direct_units, ranks) * direct.plan.slices_per_unit;
-  const bool balanced = 3 * busiest * ranks <= 4 * std::max<int64_t>(request.total_slices, ranks);
-  if (options.reslice == ReslicePolicy::never || !can_reslice || (!direct.unfit && balanced)) {
+  const auto read_directly = [&]() -> UnitPlan {
+    if (refused_size) throw Error(*refused_size);
     if (direct.unfit) throw Error(*direct.unfit);
     return direct.plan;
-  }
+  };
+  if (options.reslice == ReslicePolicy::never || !can_reslice ||
+      (!direct.unfit && balanced(direct.plan, request.total_slices, options.ranks)))
+    return read_directly();
 
   Candidate resliced = reslice_candidate(request, sources_to_reslice(request), options);
   if (!resliced.unfit && (direct.unfit || resliced.plan.process_units() > direct_units)) {
@@ -280,13 +297,13 @@ UnitPlan plan_job(const PlanRequest& request, const PlanOptions& options) {
             : fmt::format("reading directly, the input's chunks (every {} slices) allow "
                           "only {} unit{} of {} slices for {} ranks",
                           direct.plan.alignment, direct_units, direct_units == 1 ? "" : "s",
-                          direct.plan.slices_per_unit, ranks);
+                          direct.plan.slices_per_unit, std::max(options.ranks, 1));
     return resliced.plan;
   }
   if (direct.unfit)
     throw Error(fmt::format("{}; and reslicing the frames first: {}", *direct.unfit,
                             resliced.unfit.value_or("would not help")));
-  return direct.plan;
+  return read_directly();
 }
 
 std::vector<Unit> static_share(const std::vector<Unit>& units, int rank, int size) {

@@ -252,3 +252,22 @@ TEST(PlanJob, ReslicingAskedForWithNothingToResliceIsRefused) {
     EXPECT_NE(std::string(e.what()).find("no input can be resliced"), std::string::npos);
   }
 }
+
+TEST(PlanJob, AUnitSizeTheChunksForbidIsRefusedUnlessReslicingIsDueAnyway) {
+  PlanOptions options;
+  options.ranks = 2;
+  options.unit_slices = 5;
+  try {
+    plan_job(scan_request(1024, 128, 1024, 16, 8), options);
+    FAIL() << "units of 5 slices over chunks of 16 rows were planned";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("not a multiple of the input's chunk extent 16"),
+              std::string::npos)
+        << e.what();
+  }
+  // One frame per chunk: reslicing is due, and the copy is read in units of 5.
+  const UnitPlan plan = plan_job(scan_request(1024, 128, 1024, 128), options);
+  ASSERT_TRUE(plan.reslice);
+  EXPECT_EQ(plan.slices_per_unit, 5);
+  expect_covering(plan, 1024);
+}
