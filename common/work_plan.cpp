@@ -66,7 +66,10 @@ Candidate process_candidate(const PlanRequest& request, int64_t alignment, int64
         options.unit_slices, alignment, alignment);
     return refused;
   }
-  Candidate candidate{plan_units(request.total_slices, alignment, input_bytes, options), {}};
+  // The target is what a unit's buffers hold, in and out: a library whose
+  // output is larger than its input (a float volume from uint16 frames)
+  // gets units sized by what it really holds.
+  Candidate candidate{plan_units(request.total_slices, alignment, per_slice, options), {}};
   UnitPlan& plan = candidate.plan;
   const int64_t budget = options.memory_bytes;
   if (budget > 0 && need(plan.slices_per_unit) > budget) {
@@ -86,7 +89,7 @@ Candidate process_candidate(const PlanRequest& request, int64_t alignment, int64
     }
     PlanOptions shrunk = options;
     shrunk.unit_slices = aligned;
-    plan = plan_units(request.total_slices, alignment, input_bytes, shrunk);
+    plan = plan_units(request.total_slices, alignment, per_slice, shrunk);
   }
   plan.memory_bytes = need(plan.slices_per_unit);
   return candidate;

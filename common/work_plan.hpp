@@ -32,7 +32,9 @@ enum class ReslicePolicy {
 };
 
 struct PlanOptions {
-  int64_t target_unit_bytes = int64_t{64} << 20; // input bytes per unit
+  // Bytes per unit: of input for plan_units' `slice_bytes`; plan_job passes
+  // input and output (what a unit's buffers hold), and frames for reslicing.
+  int64_t target_unit_bytes = int64_t{64} << 20;
   int64_t unit_slices = 0; // forced slices per unit (0: derive); a multiple of the alignment
   int ranks = 1; // units are made small enough that this many ranks (at least the group's) get one
   // Per rank, for unit buffers: units are sized to fit, and a job whose

@@ -565,11 +565,16 @@ void Scheduler::publish_progress(Job& job, Clock::time_point now, bool force, Ou
       elapsed > 0 ? static_cast<double>(job.slices_done - job.rate_base) / elapsed : 0.0;
   nlohmann::json eta = nullptr;
   if (rate > 0) eta = static_cast<double>(job.total_slices - job.slices_done) / rate;
-  out.event(proto::topic::job_progress, {{"job", job.id},
-                                         {"done", job.slices_done},
-                                         {"total", job.total_slices},
-                                         {"rate", rate},
-                                         {"eta", eta}});
+  nlohmann::json fields = {{"job", job.id},
+                           {"done", job.slices_done},
+                           {"total", job.total_slices},
+                           {"rate", rate},
+                           {"eta", eta}};
+  if (job.reslice_units > 0) {
+    fields["reslice_done"] = job.reslice_done;
+    fields["reslice_units"] = job.reslice_units;
+  }
+  out.event(proto::topic::job_progress, std::move(fields));
 }
 
 // ------------------------------------------------------------------ status

@@ -24,7 +24,8 @@ bool mpi_initialised() {
 
 JobSpec job(const test::ScratchDir& dir, std::vector<std::string> params = {}) {
   JobSpec spec = test::configurable_job(dir.path(), "/entry/data/data:1", std::move(params));
-  spec.plan.target_unit_bytes = 32 * 1536; // two chunks of rows
+  // Two chunks of rows: 1536 bytes in and one float64 out per slice.
+  spec.plan.target_unit_bytes = 32 * (1536 + 8);
   return spec;
 }
 

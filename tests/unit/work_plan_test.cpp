@@ -125,8 +125,9 @@ TEST(PlanJob, SinogramFriendlyChunksAreReadDirectly) {
   options.ranks = 2;
   const UnitPlan plan = plan_job(scan_request(1024, 128, 1024, 16, 8), options);
   EXPECT_FALSE(plan.reslice);
-  EXPECT_EQ(plan.slices_per_unit, 32) << "64 MiB of 2 MiB sinograms";
-  EXPECT_EQ(plan.units.size(), 4u);
+  EXPECT_EQ(plan.slices_per_unit, 16)
+      << "64 MiB would be 10 slices of 2 MiB in and 4 MiB out: one chunk of 16";
+  EXPECT_EQ(plan.units.size(), 8u);
   expect_covering(plan, 1024);
 }
 

@@ -88,7 +88,13 @@ std::string LiveStatus::job_line(const std::string& id, const json& job,
   const int64_t percent = total > 0 ? 100 * done / total : 0;
   std::string line = fmt::format("{:<8} {:<9} {} {:>3}% {:>6}/{} slices", id, state,
                                  progress_bar(done, total), percent, done, total);
-  if (state == proto::state::running) {
+  const auto resliced = field<int64_t>(job, "reslice_done", 0);
+  const auto reslicing = field<int64_t>(job, "reslice_units", 0);
+  if (state == proto::state::running && resliced < reslicing) {
+    line = fmt::format("{:<8} {:<9} {} {:>3}% {:>6}/{} units resliced  on {}", id, state,
+                       progress_bar(resliced, reslicing), 100 * resliced / reslicing, resliced,
+                       reslicing, field<std::string>(job, "group", "?"));
+  } else if (state == proto::state::running) {
     const double rate = field<double>(job, "rate", -1.0);
     line += rate >= 0 ? fmt::format("  {:.1f} slices/s", rate) : "  - slices/s";
     line += "  ETA " + format_eta(eta_now(id, job, now));

@@ -130,7 +130,8 @@ Command add_run_command(CLI::App& app, int& argc, char**& argv) {
   cmd->add_option("--unit-slices", options->unit_slices,
                   "Slices per work unit (default: derived from --unit-mb and the chunking)")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--unit-mb", options->unit_mb, "Target input megabytes per work unit")
+  cmd->add_option("--unit-mb", options->unit_mb,
+                  "Target megabytes per work unit (its input and output buffers)")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
   cmd->add_option("--memory-mb", options->memory_mb,

@@ -44,6 +44,11 @@ std::string cell(std::string text, size_t max = 100) {
 }
 
 std::string progress_cell(const json& job) {
+  const auto resliced = field<int64_t>(job, "reslice_done", 0);
+  const auto reslicing = field<int64_t>(job, "reslice_units", 0);
+  const auto state = field<std::string>(job, "state", "");
+  if (resliced < reslicing && (state == "queued" || state == "running"))
+    return fmt::format("reslicing {}/{}", resliced, reslicing);
   const auto done = field<int64_t>(job, "done", 0);
   const auto total = field<int64_t>(job, "total", 0);
   if (total <= 0) return fmt::format("{}/?", done);

@@ -89,7 +89,11 @@ int follow_job(StatusFollower& follower, const std::string& job, const MasterOpt
     if (state == proto::state::failed)
       throw Error(fmt::format("job {} failed: {}", job, field<std::string>(*row, "error", "?")));
     if (state == proto::state::cancelled) throw Error(fmt::format("job {} was cancelled", job));
-    if (state == proto::state::running)
+    const auto resliced = field<int64_t>(*row, "reslice_done", 0);
+    const auto reslicing = field<int64_t>(*row, "reslice_units", 0);
+    if (state == proto::state::running && resliced < reslicing)
+      bar.reslicing(resliced, reslicing, 0.0);
+    else if (state == proto::state::running)
       bar.job(job, field<int64_t>(*row, "done", 0), field<int64_t>(*row, "total", 0),
               field<double>(*row, "rate", 0.0), seconds_left(*row));
   }
