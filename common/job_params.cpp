@@ -107,16 +107,20 @@ JobParams JobParams::without_prefix(std::string_view prefix) const {
   return kept;
 }
 
+nlohmann::json typed_json_value(h5io_param_type_t type, const std::string& text, int64_t int_value,
+                                double float_value) {
+  switch (type) {
+  case H5IO_PARAM_INT: return int_value;
+  case H5IO_PARAM_FLOAT: return float_value;
+  case H5IO_PARAM_BOOL: return int_value != 0;
+  default: return text;
+  }
+}
+
 nlohmann::json JobParams::to_json() const {
   nlohmann::json json = nlohmann::json::object();
-  for (const auto& e : entries_) {
-    switch (e.type) {
-    case H5IO_PARAM_INT: json[e.key] = e.int_value; break;
-    case H5IO_PARAM_FLOAT: json[e.key] = e.float_value; break;
-    case H5IO_PARAM_BOOL: json[e.key] = e.int_value != 0; break;
-    default: json[e.key] = e.text; break;
-    }
-  }
+  for (const auto& e : entries_)
+    json[e.key] = typed_json_value(e.type, e.text, e.int_value, e.float_value);
   return json;
 }
 

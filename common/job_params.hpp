@@ -14,6 +14,10 @@
 
 namespace h5io {
 
+// A typed value as JSON of its own type (a number, a boolean or the text).
+nlohmann::json typed_json_value(h5io_param_type_t type, const std::string& text, int64_t int_value,
+                                double float_value);
+
 class JobParams {
 public:
   // Each entry is KEY=VALUE. The value's type is inferred: a whole number is

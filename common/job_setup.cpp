@@ -1,6 +1,7 @@
 #include "common/job_setup.hpp"
 
 #include "common/error.hpp"
+#include "common/job_params.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -68,14 +69,9 @@ JobSetupResults JobSetupResults::from_json(const nlohmann::json& list) {
 
 nlohmann::json JobSetupResults::summary() const {
   nlohmann::json object = nlohmann::json::object();
-  for (const Entry& entry : entries_) {
-    switch (entry.type) {
-    case H5IO_PARAM_INT: object[entry.key] = entry.int_value; break;
-    case H5IO_PARAM_FLOAT: object[entry.key] = entry.float_value; break;
-    case H5IO_PARAM_BOOL: object[entry.key] = entry.int_value != 0; break;
-    default: object[entry.key] = entry.text; break;
-    }
-  }
+  for (const Entry& entry : entries_)
+    object[entry.key] =
+        typed_json_value(entry.type, entry.text, entry.int_value, entry.float_value);
   return object;
 }
 

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bit>
 #include <numeric>
 #include <optional>
 
@@ -52,7 +53,7 @@ std::string does_not_fit(const std::string& why) {
 // Process units for `alignment`, shrunk to the budget. `held` is what the
 // job holds whatever the unit size (whole inputs, read staging).
 Candidate process_candidate(const PlanRequest& request, int64_t alignment, int64_t held,
-                            const PlanOptions& options) {
+                            const PlanOptions& options, bool power_of_two = false) {
   int64_t input_bytes = 0;
   for (const PlannedInput& input : request.inputs) input_bytes += input.slice_bytes;
   const int64_t per_slice = input_bytes + request.output_slice_bytes;
@@ -90,6 +91,11 @@ Candidate process_candidate(const PlanRequest& request, int64_t alignment, int64
     PlanOptions shrunk = options;
     shrunk.unit_slices = aligned;
     plan = plan_units(request.total_slices, alignment, per_slice, shrunk);
+  }
+  if (power_of_two && options.unit_slices == 0 && plan.alignment == 1) {
+    PlanOptions rounded = options;
+    rounded.unit_slices = std::bit_floor(static_cast<uint64_t>(plan.slices_per_unit));
+    plan = plan_units(request.total_slices, 1, per_slice, rounded);
   }
   plan.memory_bytes = need(plan.slices_per_unit);
   return candidate;
@@ -132,7 +138,11 @@ Candidate reslice_candidate(const PlanRequest& request, const std::vector<bool>&
     extents.push_back(scratch ? 1 : input.chunk_extent);
     held += read_staging_bytes(scratch ? kScratchChunkBytes : input.chunk_bytes);
   }
-  Candidate candidate = process_candidate(request, combined_alignment(extents), held, options);
+  // The copy's chunks are cut to the process units, so their size is free:
+  // a power of two, because libraries work on slices in SIMD-wide groups
+  // (tomo_fbp eight at a time: 10 slices would cost as much as 16).
+  Candidate candidate =
+      process_candidate(request, combined_alignment(extents), held, options, true);
   if (candidate.unfit) return candidate;
   UnitPlan& plan = candidate.plan;
 

@@ -148,6 +148,19 @@ def main():
     reference = os.path.join(workdir, "reference.h5")
     h5io(args, "run", "--plugin", "tomo_fbp", "--input", sino, "--output", reference,
          "--param", "center=64.0", "--overwrite")
+    # The master plans for its workers' memory: a job that cannot fit is
+    # rejected at submission, with the numbers, and the master goes on.
+    master = Master(args, name="master_small", output_roots=[outdir], memory_mb=16)
+    try:
+        reply = master.submit(input=frame, plugin="tomo_fbp",
+                              output=os.path.join(outdir, "small.h5"))
+        check(reply["type"] == "rejected" and "does not fit" in reply["error"]
+              and "16.0 MiB" in reply["error"] and "memory_mb" in reply["error"],
+              f"a job over memory_mb is rejected with the numbers: {reply.get('error', reply)}")
+        check(master.alive() and master.snapshot()["jobs"] == [],
+              "the master goes on, with no job accepted")
+    finally:
+        cleanup(master)
     for fault in ("none", "rank0", "master", "processing"):
         trial(args, frame, reference, outdir, fault)
     print("all service reslicing checks passed")

@@ -40,6 +40,7 @@ TEST(MasterConfig, DefaultsNeedOnlyAJournal) {
   EXPECT_EQ(config.max_attempts, 3);
   EXPECT_EQ(config.check_timeout.count(), 60000);
   EXPECT_TRUE(config.watch.empty());
+  EXPECT_GE(config.memory_mb, 16) << "a budget from this machine's memory";
 }
 
 TEST(MasterConfig, ShippedExampleLoads) {
@@ -67,6 +68,8 @@ TEST(MasterConfig, MistakesAreRefusedByName) {
   EXPECT_NE(with("check_timeout_ms", 5).find("'check_timeout_ms'"), std::string::npos);
   EXPECT_NE(with("check_timeout_ms", 5).find("at least 100 ms"), std::string::npos);
   EXPECT_NE(with("input_roots", "/data").find("input_roots"), std::string::npos);
+  EXPECT_NE(with("memory_mb", 8).find("'memory_mb' must be at least 16"), std::string::npos);
+  EXPECT_NE(with("memory_mb", "lots").find("'memory_mb' has the wrong type"), std::string::npos);
   EXPECT_NE(with("watch", json::object()).find("list of rules"), std::string::npos);
   EXPECT_NE(refusal(json::array()).find("must be a JSON object"), std::string::npos);
 }

@@ -68,11 +68,16 @@ std::vector<std::string> storage_warnings(const DatasetInfo& frames) {
     const int64_t bytes = frames.chunk_bytes();
     if (frames.chunk[0] == 1 && count > 1)
       warnings.push_back(fmt::format(
-          "one frame per chunk (chunks [{}]): every sinogram read touches a chunk of each of the "
-          "{} frames, so each work unit makes {} chunk reads{}. Rechunk with several frames per "
-          "chunk: {}",
-          fmt::join(frames.chunk, ", "), count, count,
-          frames.filters.empty() ? "" : " and decompressions", rechunk_hint(frames)));
+          "one frame per chunk (chunks [{}]): {}every sinogram read touches a chunk of each of "
+          "the {} frames. h5io therefore copies the frames once, reading each chunk{} once, into "
+          "a scratch file chunked for sinogram reads (reslicing: one more write and read of the "
+          "frames, in the output's directory) when reading them directly would leave ranks idle "
+          "or exceed the memory budget. For a scan processed many times, rechunk it once "
+          "instead: {}",
+          fmt::join(frames.chunk, ", "),
+          frames.chunk[1] >= frames.shape[1] ? "each chunk holds a row of every sinogram, so "
+                                             : "",
+          count, frames.filters.empty() ? "" : " (and decompressing it)", rechunk_hint(frames)));
     if (bytes > kLargeChunkBytes)
       warnings.push_back(fmt::format(
           "chunks of {} are large: reading a few rows means reading{} whole chunks, most of which "
