@@ -120,6 +120,24 @@ TEST(TomoAxisFit, IdenticalValuesAndEdgeCases) {
   EXPECT_EQ(robust_axis_fit(two_x, two_y, 5.0).intercept, 3.5);
 }
 
+TEST(TomoAxisFit, RowsWithLargeErrorsCountLess) {
+  // 10 precise rows at 12.3 and 12 imprecise ones at 12.8: the plain median
+  // would be 12.8; weighted by their own errors, the precise rows decide.
+  std::vector<double> x, y, e;
+  for (int k = 0; k < 22; ++k) {
+    x.push_back(static_cast<double>(k));
+    y.push_back(k % 2 == 0 && k < 20 ? 12.3 : 12.8);
+    e.push_back(k % 2 == 0 && k < 20 ? 0.05 : 1.0);
+  }
+  EXPECT_EQ(robust_axis_fit(x, y, 10.5).intercept, 12.8);
+  const RobustFit f = robust_axis_fit(x, y, 10.5, {}, e);
+  EXPECT_FALSE(f.line);
+  EXPECT_EQ(f.intercept, 12.3);
+  EXPECT_EQ(f.inliers, 22); // the imprecise rows are within their errors: kept, weighed less
+  EXPECT_GT(f.error_scale, 0.0);
+  EXPECT_LT(f.uncertainty, 0.05);
+}
+
 // ---- opposite projections ---------------------------------------------------
 
 TEST(TomoAxisOpposite, PairsHalfATurnApart) {
@@ -301,6 +319,27 @@ TEST(TomoAxisRule, TheSmallerUncertaintyWinsAndDisagreementWarns) {
   EXPECT_EQ(d.source, "opposite projections");
   EXPECT_EQ(d.axis.intercept, 12.30);
   EXPECT_TRUE(d.warning.empty()) << d.warning;
+}
+
+TEST(TomoAxisRule, TruncatedProjectionsPreferOppositeProjections) {
+  // Vo's rows agree tightly on the detector's mirror centre, opposite
+  // projections more loosely on the axis.
+  std::vector<double> vo(16, 12.5), opposite(16);
+  const std::vector<double> noise = scatter(16, 0.3, 4);
+  for (size_t k = 0; k < 16; ++k) opposite[k] = 12.3 + noise[k];
+  AxisEstimates e = estimates_of(vo, opposite);
+  EXPECT_EQ(decide_axis(e, 32, 26).source, "Vo's method"); // whole projections: the tighter
+  e.edge_signal = 0.9;                                     // truncated
+  const AxisDecision d = decide_axis(e, 32, 26);
+  EXPECT_TRUE(d.truncated);
+  EXPECT_EQ(d.source, "opposite projections");
+  EXPECT_NEAR(d.axis.intercept, 12.3, 0.2);
+  // Truncated, and no opposite projections in the scan: Vo, with a warning.
+  e = estimates_of(vo, {});
+  e.edge_signal = 0.9;
+  const AxisDecision alone = decide_axis(e, 32, 26);
+  EXPECT_EQ(alone.source, "Vo's method");
+  EXPECT_NE(alone.warning.find("truncated"), std::string::npos) << alone.warning;
 }
 
 TEST(TomoAxisRule, TiltAndFallbacks) {
