@@ -26,7 +26,9 @@
 //   the same at every candidate (interpolating would smooth it by an amount
 //   that depends on c's fraction, and bias the minimum towards quarter
 //   pixels at low flux); a least-squares parabola through the five best
-//   lattice points gives the sub-pixel answer;
+//   lattice points gives the sub-pixel answer, and its curvature with the
+//   least cost (the noise left) gives the estimate's standard error, so
+//   rows with little structure or much noise count less in the fit;
 // * columns within the smoothing's reach of a detector edge are left out;
 // * detectors wider than 512 columns are first searched on columns averaged
 //   down to <= 512, then refined at full width.
