@@ -135,9 +135,9 @@ void Section::render_rows(int64_t n, int64_t first_iy, int subsamples,
   }
 }
 
-SheppLogan::SheppLogan(int64_t size, double attenuation)
-    : pixels_per_unit_(static_cast<double>(size) / 2.0),
-      density_scale_(attenuation / static_cast<double>(size)) {}
+SheppLogan::SheppLogan(int64_t size, double attenuation, double scale)
+    : pixels_per_unit_(scale * static_cast<double>(size) / 2.0),
+      density_scale_(attenuation / (scale * static_cast<double>(size))) {}
 
 double SheppLogan::row_height(int64_t row, int64_t rows) {
   return static_cast<double>(row) + 0.5 - static_cast<double>(rows) / 2.0;

@@ -64,9 +64,13 @@ private:
 // voxels as tall as they are wide. Densities are the table's intensities
 // times `attenuation / size` per pixel, so the line integral through a shape
 // of intensity 1 and diameter 2 units is `attenuation` times its intensity.
+//
+// `scale` > 1 makes the phantom that much larger in every direction, with
+// its densities divided by `scale` so the line integrals keep their range:
+// on the same grid it then reaches past the detector (truncated scans).
 class SheppLogan {
 public:
-  SheppLogan(int64_t size, double attenuation);
+  SheppLogan(int64_t size, double attenuation, double scale = 1.0);
 
   double pixels_per_unit() const { return pixels_per_unit_; }
 

@@ -190,11 +190,12 @@ uint16_t to_count(double value) {
 // order of rendering.
 class FrameRenderer {
 public:
-  explicit FrameRenderer(const PhantomScanOptions& options)
-      : options_(options), center_(phantom_scan_center(options)) {
-    const phantom::SheppLogan phantom(options.size, options.attenuation);
-    for (int64_t r = 0; r < options.rows; ++r)
+  explicit FrameRenderer(const PhantomScanOptions& options) : options_(options) {
+    const phantom::SheppLogan phantom(options.size, options.attenuation, options.object_scale);
+    for (int64_t r = 0; r < options.rows; ++r) {
       sections_.push_back(phantom.section(phantom::SheppLogan::row_height(r, options.rows)));
+      centers_.push_back(phantom_row_center(options, r));
+    }
   }
 
   int64_t frame_elements() const { return options_.rows * options_.size; }
@@ -215,7 +216,8 @@ public:
     for (int64_t r = 0; r < options_.rows; ++r) {
       // Column u sees the line X cos(theta) + Y sin(theta) = u - c.
       if (frame.kind == FrameKind::projection)
-        sections_[static_cast<size_t>(r)].line_integrals(theta, -center_, line_integral);
+        sections_[static_cast<size_t>(r)].line_integrals(theta, -centers_[static_cast<size_t>(r)],
+                                                         line_integral);
       for (size_t u = 0; u < cols; ++u) {
         double photons =
             frame.kind == FrameKind::dark ? 0.0 : options_.flat_level * std::exp(-line_integral[u]);
@@ -239,8 +241,8 @@ public:
 
 private:
   const PhantomScanOptions& options_;
-  double center_;
   std::vector<phantom::Section> sections_;
+  std::vector<double> centers_; // the axis's column per row
 };
 
 // ---- HDF5 writing ----------------------------------------------------------
@@ -504,8 +506,14 @@ void write_truth(hid_t file, const PhantomScanOptions& options, const std::strin
   write_string_attribute(volume.get(), "units", "1/pixel");
   set_double_attribute(volume.get(), "center", phantom_scan_center(options));
   write_string_attribute(volume.get(), kRecordAttribute, record);
+  // The exact axis column of every row (the truth for centre finding).
+  std::vector<double> centers;
+  for (int64_t r = 0; r < options.rows; ++r) centers.push_back(phantom_row_center(options, r));
+  hdf5::Dataset center = write_vector(file, "center", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, centers);
+  write_string_attribute(center.get(), "units", "pixel");
+  write_string_attribute(center.get(), "meaning", "detector column of the rotation axis, per row");
 
-  const phantom::SheppLogan phantom(options.size, options.attenuation);
+  const phantom::SheppLogan phantom(options.size, options.attenuation, options.object_scale);
   constexpr int64_t kRowsPerTask = 16;
   render_while_writing<float>(
       options.rows, static_cast<size_t>(n * n),
@@ -593,6 +601,12 @@ double phantom_scan_center(const PhantomScanOptions& options) {
   return static_cast<double>(options.size / 2) + options.center_offset;
 }
 
+double phantom_row_center(const PhantomScanOptions& options, int64_t row) {
+  if (options.rows < 2 || options.tilt == 0) return phantom_scan_center(options);
+  const double along = static_cast<double>(row) / static_cast<double>(options.rows - 1) - 0.5;
+  return phantom_scan_center(options) + options.tilt * along;
+}
+
 void validate_phantom_scan_options(const PhantomScanOptions& o) {
   if (o.output.empty()) throw Error("--output is required: the scan file to write");
   if (o.size < kMinSize)
@@ -635,6 +649,18 @@ void validate_phantom_scan_options(const PhantomScanOptions& o) {
     throw Error(fmt::format("--center-offset {} puts the rotation axis at column {}, off the "
                             "detector (columns 0 to {})",
                             o.center_offset, center, o.size - 1));
+  if (!std::isfinite(o.tilt))
+    throw Error(fmt::format("--tilt must be a number of pixels (got {})", o.tilt));
+  for (const int64_t row : {int64_t{0}, o.rows - 1})
+    if (const double c = phantom_row_center(o, row);
+        !(c >= 0 && c <= static_cast<double>(o.size - 1)))
+      throw Error(fmt::format("--tilt {} puts the rotation axis at column {} on row {}, off the "
+                              "detector (columns 0 to {})",
+                              o.tilt, c, row, o.size - 1));
+  if (!(o.object_scale >= 1 && o.object_scale <= 16))
+    throw Error(fmt::format("--object-scale must be from 1 (the phantom spans the detector) to "
+                            "16 (got {})",
+                            o.object_scale));
 }
 
 bool phantom_fits_detector(const PhantomScanOptions& options) {
@@ -642,9 +668,11 @@ bool phantom_fits_detector(const PhantomScanOptions& options) {
   double radius = 0;
   for (const phantom::Ellipsoid& e : phantom::modified_shepp_logan())
     radius = std::max(radius, std::hypot(e.x0, e.y0) + std::max(e.a, e.b));
-  const double reach = radius * static_cast<double>(options.size) / 2.0;
-  const double center = phantom_scan_center(options);
-  return center - reach >= 0 && center + reach <= static_cast<double>(options.size - 1);
+  const double reach = radius * options.object_scale * static_cast<double>(options.size) / 2.0;
+  const double first = phantom_row_center(options, 0);
+  const double last = phantom_row_center(options, options.rows - 1);
+  return std::min(first, last) - reach >= 0 &&
+         std::max(first, last) + reach <= static_cast<double>(options.size - 1);
 }
 
 nlohmann::json phantom_scan_record(const PhantomScanOptions& options) {
@@ -661,6 +689,11 @@ nlohmann::json phantom_scan_record(const PhantomScanOptions& options) {
       {"start_degrees", options.start_degrees},
       {"center_offset", options.center_offset},
       {"center", phantom_scan_center(options)},
+      {"tilt", options.tilt},
+      {"center_first_row", phantom_row_center(options, 0)},
+      {"center_last_row", phantom_row_center(options, options.rows - 1)},
+      {"center_rule", "center + tilt * (row / (rows - 1) - 0.5); per row in the truth's /center"},
+      {"object_scale", options.object_scale},
       {"darks", options.darks},
       {"flats", options.flats},
       {"flat_level", options.flat_level},

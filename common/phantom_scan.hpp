@@ -40,6 +40,13 @@ struct PhantomScanOptions {
   double range_degrees = 180; // projections at start + k * range / angles, k < angles
   double start_degrees = 0;   // the first projection's angle
   double center_offset = 0;   // axis at column floor(size / 2) + center_offset
+  // A tilted axis (approximated row by row, as a small tilt is): the axis
+  // moves linearly by `tilt` pixels from the first row to the last, passing
+  // through the centre above at the middle height (phantom_row_center).
+  double tilt = 0;
+  // > 1: the phantom is this much larger than the detector is wide (same
+  // line-integral range), so every projection is truncated.
+  double object_scale = 1;
   int64_t darks = 10;
   int64_t flats = 20;
   double flat_level = 20000; // open-beam counts above the dark level
@@ -62,6 +69,10 @@ void validate_phantom_scan_options(const PhantomScanOptions& options);
 
 // The rotation axis's detector position: floor(size / 2) + center_offset.
 double phantom_scan_center(const PhantomScanOptions& options);
+
+// The axis's column at detector row `row`: the centre above plus
+// tilt * (row / (rows - 1) - 1/2).
+double phantom_row_center(const PhantomScanOptions& options, int64_t row);
 
 // False when the phantom reaches past a detector edge at some angle: its
 // projections are then truncated (as in local tomography).

@@ -166,17 +166,21 @@ std::vector<double> CenterFinder::metrics(const Level& level, const float* sinog
 }
 
 double CenterFinder::find(const float* sinogram) const {
-  if (!coarse_.row_fft) return nominal();
+  return search(sinogram).value_or(nominal());
+}
+
+std::optional<double> CenterFinder::search(const float* sinogram) const {
+  if (!coarse_.row_fft) return std::nullopt;
 
   // Coarse: 0.5 steps of the coarse level's columns over the whole range.
   std::vector<double> candidates;
   const double lo = to_level(low_, coarse_.bin), hi = to_level(high_, coarse_.bin);
   for (double x = std::ceil(lo / kCoarseStep) * kCoarseStep; x <= hi + 1e-9; x += kCoarseStep)
     candidates.push_back(x);
-  if (candidates.empty()) return nominal();
+  if (candidates.empty()) return std::nullopt;
   const std::vector<double> coarse = metrics(coarse_, sinogram, candidates);
   const auto [min_it, max_it] = std::minmax_element(coarse.begin(), coarse.end());
-  if (!(*max_it > *min_it * (1.0 + 1e-6))) return nominal(); // nothing to go by
+  if (!(*max_it > *min_it * (1.0 + 1e-6))) return std::nullopt; // nothing to go by
   const double rough =
       from_level(candidates[static_cast<size_t>(min_it - coarse.begin())], coarse_.bin);
 

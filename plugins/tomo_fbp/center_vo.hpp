@@ -23,6 +23,7 @@
 #include "fftw.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -39,6 +40,11 @@ public:
   // Thread-safe. A sinogram without structure (all zero) gives floor(cols/2)
   // clipped into the search range.
   double find(const float* sinogram) const;
+
+  // The same, or nothing when the sinogram gives nothing to go by (no
+  // structure, too few angles or columns): for the scan-wide fit, which
+  // must not count such a row as an estimate.
+  std::optional<double> search(const float* sinogram) const;
 
   double lowest() const { return low_; }
   double highest() const { return high_; }

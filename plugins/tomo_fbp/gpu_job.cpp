@@ -16,10 +16,6 @@
 namespace h5io::fbp {
 namespace {
 
-double kernel_center(const Options& options, int64_t cols) {
-  return options.center ? *options.center : static_cast<double>(cols / 2);
-}
-
 gpu::GpuGeometry geometry_of(const Options& options, const ScanShape& shape,
                              std::span<const double> angles) {
   gpu::GpuGeometry g;
@@ -49,7 +45,9 @@ struct GpuJob::State {
   State(const Options& o, const ScanShape& s, std::span<const double> a, ThreadPool& p)
       : options(o), shape(s), angles(a.begin(), a.end()), pool(p), gpu(geometry_of(o, s, a)) {}
 
-  bool host_prepares() const { return !options.center || options.rings == Rings::sort; }
+  // Per-slice search and the sorting filter need the line integrals on the
+  // host; a given or fitted centre does not.
+  bool host_prepares() const { return finder != nullptr || options.rings == Rings::sort; }
 };
 
 GpuJob::GpuJob(const Options& options, const ScanShape& shape, std::span<const double> angles,
@@ -62,7 +60,7 @@ GpuJob::GpuJob(const Options& options, const ScanShape& shape, std::span<const d
     throw Error("the scan has no flat-field frames (image_key 1 / data_white); normalisation "
                 "needs them; pass normalise=false if the data are already -log normalised");
   state_ = std::make_unique<State>(options, shape, angles, pool);
-  if (!options.center)
+  if (!options.center && !options.axis)
     state_->finder = std::make_unique<CenterFinder>(shape.cols, angles, options.center_search);
 }
 
@@ -74,13 +72,20 @@ bool GpuJob::angles_match(std::span<const double> angles) const {
 }
 
 void GpuJob::run(const RawSlices& projections, const RawSlices& darks, const RawSlices& flats,
-                 int64_t count, float* images, double* centres) {
+                 int64_t count, float* images, double* centres, int64_t first_slice) {
   State& s = *state_;
   const int64_t p = s.shape.angles, cols = s.shape.cols;
   const gpu::RowSlices proj = rows_of(projections, p);
   const gpu::RowSlices dark = rows_of(darks, s.shape.darks);
   const gpu::RowSlices flat = rows_of(flats, s.shape.flats);
   const double nominal = kernel_center(s.options, cols);
+
+  // A fitted axis: the slice's centre, and its shift onto the kernel's
+  // (0 for a constant fit), exactly as Reconstructor takes them.
+  const auto take_fitted = [&](int64_t slice, const gpu::StagingArea& area, int64_t k) {
+    centres[slice] = s.options.axis->at(first_slice + slice);
+    area.shifts[k] = nominal - centres[slice];
+  };
 
   if (!s.host_prepares()) {
     std::fill(centres, centres + count, nominal);
@@ -90,6 +95,7 @@ void GpuJob::run(const RawSlices& projections, const RawSlices& darks, const Raw
         [&](int64_t first, int64_t n, const gpu::StagingArea& area) {
           s.pool.parallel_for(n, [&](int64_t k) {
             gpu::stage_slice(proj, dark, flat, cols, s.options.normalise, first + k, k, area);
+            if (s.options.axis) take_fitted(first + k, area, k);
           });
         },
         images);
@@ -118,6 +124,8 @@ void GpuJob::run(const RawSlices& projections, const RawSlices& darks, const Raw
           if (s.finder) {
             centres[slice] = s.finder->find(sinogram);
             area.shifts[k] = nominal - centres[slice];
+          } else if (s.options.axis) {
+            take_fitted(slice, area, k);
           } else {
             centres[slice] = nominal;
           }

@@ -1,12 +1,15 @@
 #pragma once
 // One job's reconstruction on the GPU, with the same inputs and outputs as
 // Reconstructor::run. What runs where:
-// * center given and rings=none: the raw values go to the GPU as they are
+// * center given or fitted to the scan, and rings=none: the raw values go to the GPU as they are
 //   (2 bytes per value for uint16), and normalisation, -log, filtering and
 //   back-projection all run there; the host only copies and averages the
 //   darks and flats per column.
-// * center=auto or rings=sort: these need each slice's line integrals on
-//   the host (Vo's centre search, the sorting filter: the CPU code), so the
+//   A fitted, tilted axis adds each slice's shift onto the kernel's centre
+//   (the same phase ramp as the CPU path).
+// * center=auto-per-slice or rings=sort: these need each slice's line
+//   integrals on the host (Vo's centre search, the sorting filter: the CPU
+//   code), so the
 //   host normalises with the CPU code, removes rings, finds the centre, and
 //   uploads float line integrals plus each slice's shift onto the nominal
 //   centre; the GPU applies the shift as the same phase ramp as the CPU
@@ -33,8 +36,9 @@ public:
 
   bool angles_match(std::span<const double> angles) const;
 
+  // first_slice: the detector row of the first slice (for a fitted axis).
   void run(const RawSlices& projections, const RawSlices& darks, const RawSlices& flats,
-           int64_t count, float* images, double* centres);
+           int64_t count, float* images, double* centres, int64_t first_slice = 0);
 
 private:
   struct State;

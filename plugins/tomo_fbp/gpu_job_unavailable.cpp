@@ -18,7 +18,8 @@ bool GpuJob::angles_match(std::span<const double>) const {
   return false;
 }
 
-void GpuJob::run(const RawSlices&, const RawSlices&, const RawSlices&, int64_t, float*, double*) {
+void GpuJob::run(const RawSlices&, const RawSlices&, const RawSlices&, int64_t, float*, double*,
+                 int64_t) {
   throw Error("this tomo_fbp was built without CUDA");
 }
 

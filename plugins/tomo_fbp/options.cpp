@@ -76,6 +76,12 @@ std::string center_location(const std::string& output) {
   return output.substr(0, slash + 1) + "center";
 }
 
+double kernel_center(const Options& options, int64_t cols) {
+  if (options.center) return *options.center;
+  if (options.axis) return options.axis->kernel_center;
+  return static_cast<double>(cols / 2);
+}
+
 int thread_count(const Options& options, int local_ranks) {
   if (options.threads > 0) return options.threads;
   const unsigned cores = std::thread::hardware_concurrency();
@@ -100,18 +106,25 @@ Options parse_options(const h5io_global_params_t& params) {
     o.filter = *kind;
   }
   if (const h5io_param_t* p = h5io_find_param(&params, "center")) {
-    if (lower(p->text) != "auto") {
+    const std::string t = lower(p->text);
+    if (t == "auto") {
+      o.center_mode = CenterMode::scan;
+    } else if (t == "auto-per-slice") {
+      o.center_mode = CenterMode::per_slice;
+    } else {
       const std::optional<double> value = number_of(*p);
       if (!value)
         throw Error("parameter " + quoted(*p) +
-                    " must be 'auto' (find the rotation axis in every slice) or the detector "
-                    "column of the rotation axis, e.g. center=1023.5");
+                    " must be 'auto' (fit one rotation axis to the whole scan), "
+                    "'auto-per-slice' (search every slice on its own; not recommended) or the "
+                    "detector column of the rotation axis, e.g. center=1023.5");
+      o.center_mode = CenterMode::given;
       o.center = *value;
     }
   }
   if (const h5io_param_t* p = h5io_find_param(&params, "center_search")) {
     if (o.center)
-      throw Error("center_search only applies to center=auto, but center=" +
+      throw Error("center_search only applies to center=auto or auto-per-slice, but center=" +
                   std::string(h5io_find_param(&params, "center")->text) + " is given");
     const std::optional<double> value = number_of(*p);
     if (!value || *value < 0)

@@ -5,6 +5,7 @@
 
 #include "h5io_plugin.h"
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,10 +19,31 @@ enum class Rings { none, sort };
 // was built with CUDA and one is visible, the CPU otherwise.
 enum class Device { automatic, cpu, gpu };
 
+// The rotation axis the scan-wide step fitted (axis_fit.hpp): slice (detector
+// row) r is reconstructed about column intercept + slope * r, and every
+// slice is back-projected about kernel_center (the fit at the middle row),
+// the difference applied as a shift of its filtered projections.
+struct AxisLine {
+  double intercept = 0;     // the axis's column at row 0
+  double slope = 0;         // columns per row; exactly 0 for one centre
+  double kernel_center = 0; // the back-projection geometry's centre
+  double at(int64_t row) const { return intercept + slope * static_cast<double>(row); }
+};
+
+// How the centre is chosen: given (parameter center=NUMBER), fitted once
+// per scan (center=auto, the default) or searched in every slice on its own
+// (center=auto-per-slice: the old behaviour, not recommended: each slice may
+// get a different axis).
+enum class CenterMode { given, scan, per_slice };
+
 struct Options {
   FilterKind filter = FilterKind::ramp;
-  std::optional<double> center; // detector column of the axis; empty = find it per slice
-  double center_search = 50;    // half-width (pixels) of the automatic search
+  CenterMode center_mode = CenterMode::scan;
+  std::optional<double> center; // detector column of the axis when given
+  // The scan-wide fit, set by apply_job_setup (center=auto). Without it and
+  // without `center` the core searches each slice (Reconstructor, GpuJob).
+  std::optional<AxisLine> axis;
+  double center_search = 50; // half-width (pixels) of the automatic search
   Padding padding = Padding::edge;
   bool mask = false;
   double mask_ratio = 1.0;
@@ -48,6 +70,11 @@ std::string_view device_name(Device device);
 // Where the per-slice rotation centres go: next to the reconstruction,
 // "<parent group of output>/center".
 std::string center_location(const std::string& output);
+
+// The column every slice is back-projected about: the given centre, the
+// fitted axis's kernel_center, or floor(cols/2) when each slice is searched
+// (its projections are then shifted onto it).
+double kernel_center(const Options& options, int64_t cols);
 
 // Threads to use: the `threads` parameter, or this node's cores shared among
 // the job's ranks on it.

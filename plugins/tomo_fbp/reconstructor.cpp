@@ -1,10 +1,16 @@
 // See reconstructor.hpp.
 //
-// A slice whose centre is found automatically has its filtered projections
-// shifted (by a phase ramp in the filter: band-limited interpolation) so
-// that its axis lands on column floor(cols/2): the 8 slices of a group then
-// share one geometry, which the 8-wide kernel needs. With a fixed centre
-// nothing is shifted and the kernel uses the centre as given. The two agree
+// A slice whose centre is searched in the slice itself (center=auto-per-slice)
+// has its filtered projections shifted (by a phase ramp in the filter:
+// band-limited interpolation) so that its axis lands on column
+// floor(cols/2): the 8 slices of a group then share one geometry, which the
+// 8-wide kernel needs. With a given centre nothing is shifted and the kernel
+// uses the centre as given. With the scan-wide fit the kernel uses the
+// fitted axis at the middle row (AxisLine::kernel_center), exactly; a
+// constant fit shifts nothing (the same arithmetic as the centre given), and
+// a tilted one shifts each slice by its small difference from it. Either
+// way the geometry is the job's, not the group's, so a slice's result does
+// not depend on which slices share its group. The two agree
 // within 1 % RMS for detector data blurred by >= 0.7 px; for point-sampled
 // sharp edges (analytic phantoms) a fractional shift rings a little (~5-8 %
 // more RMS error than linear interpolation at the same centre). Integer
@@ -13,8 +19,8 @@
 
 #include "angle_weights.hpp"
 #include "error.hpp"
-#include "normalise.hpp"
 #include "ring_removal.hpp"
+#include "sinogram_prep.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -24,10 +30,6 @@ namespace h5io::fbp {
 namespace {
 
 constexpr int64_t kAnglesPerTask = 16;
-
-double kernel_center(const Options& options, int64_t cols) {
-  return options.center ? *options.center : static_cast<double>(cols / 2);
-}
 
 std::vector<double> checked_angles(std::span<const double> angles, int64_t expected) {
   if (static_cast<int64_t>(angles.size()) != expected)
@@ -54,7 +56,7 @@ Reconstructor::Reconstructor(const Options& options, const ScanShape& shape,
     throw Error("the scan has no flat-field frames (image_key 1 / data_white); normalisation "
                 "needs them; pass normalise=false if the data are already -log normalised");
   for (const double f : backprojection_factors(angles_)) factors_.push_back(static_cast<float>(f));
-  if (options_.center)
+  if (options_.center || options_.axis)
     fixed_kernel_ = filter_.kernel(0.0);
   else
     finder_ = std::make_unique<CenterFinder>(shape_.cols, angles_, options_.center_search);
@@ -66,45 +68,38 @@ bool Reconstructor::angles_match(std::span<const double> angles) const {
 }
 
 void Reconstructor::run(const RawSlices& projections, const RawSlices& darks,
-                        const RawSlices& flats, int64_t count, float* images, double* centres) {
-  const auto slice = [](const RawSlices& raw, int64_t k) {
-    return static_cast<const unsigned char*>(raw.data) + static_cast<size_t>(k) * raw.slice_bytes;
-  };
+                        const RawSlices& flats, int64_t count, float* images, double* centres,
+                        int64_t first_slice) {
   for (int64_t first = 0; first < count; first += kLanes) {
     const int64_t lanes = std::min<int64_t>(kLanes, count - first);
     run_group(
-        lanes,
+        lanes, first_slice + first,
         [&](int64_t lane, float* sinogram) {
-          const int64_t k = first + lane;
-          const RawRows rows{slice(projections, k), projections.dtype, shape_.angles};
-          if (!options_.normalise) return copy_sinogram(rows, shape_.cols, sinogram);
-          const std::vector<float> dark =
-              mean_rows({shape_.darks > 0 ? slice(darks, k) : nullptr, darks.dtype, shape_.darks},
-                        shape_.cols);
-          const std::vector<float> flat =
-              mean_rows({slice(flats, k), flats.dtype, shape_.flats}, shape_.cols);
-          normalise_sinogram(rows, dark, flat, shape_.cols, sinogram);
+          prepare_sinogram(options_, shape_, projections, darks, flats, first + lane, sinogram);
         },
         images + first * shape_.cols * shape_.cols, centres + first);
   }
 }
 
 void Reconstructor::run_sinograms(const float* sinograms, int64_t count, float* images,
-                                  double* centres) {
+                                  double* centres, int64_t first_slice) {
   const int64_t size = shape_.angles * shape_.cols;
   for (int64_t first = 0; first < count; first += kLanes) {
     const int64_t lanes = std::min<int64_t>(kLanes, count - first);
     run_group(
-        lanes,
+        lanes, first_slice + first,
         [&](int64_t lane, float* sinogram) {
           std::copy_n(sinograms + (first + lane) * size, size, sinogram);
+          if (options_.rings == Rings::sort)
+            remove_stripes_by_sorting(sinogram, shape_.angles, shape_.cols, options_.ring_size);
         },
         images + first * shape_.cols * shape_.cols, centres + first);
   }
 }
 
-void Reconstructor::run_group(int64_t lanes, const std::function<void(int64_t, float*)>& prepare,
-                              float* images, double* centres) {
+void Reconstructor::run_group(int64_t lanes, int64_t first_slice,
+                              const std::function<void(int64_t, float*)>& prepare, float* images,
+                              double* centres) {
   const int64_t p_count = shape_.angles, cols = shape_.cols;
   const int64_t size = p_count * cols;
   float* const sinograms = sinograms_.data();
@@ -113,11 +108,19 @@ void Reconstructor::run_group(int64_t lanes, const std::function<void(int64_t, f
   pool_.parallel_for(lanes, [&](int64_t lane) {
     float* sinogram = sinograms + lane * size;
     prepare(lane, sinogram);
-    if (options_.rings == Rings::sort)
-      remove_stripes_by_sorting(sinogram, p_count, cols, options_.ring_size);
+    const auto l = static_cast<size_t>(lane);
+    shifted_[l] = false;
     if (finder_) {
       centres[lane] = finder_->find(sinogram);
-      kernels_[static_cast<size_t>(lane)] = filter_.kernel(geometry_.center - centres[lane]);
+      kernels_[l] = filter_.kernel(geometry_.center - centres[lane]);
+      shifted_[l] = true;
+    } else if (options_.axis) {
+      centres[lane] = options_.axis->at(first_slice + lane);
+      const double shift = geometry_.center - centres[lane];
+      if (shift != 0.0) {
+        kernels_[l] = filter_.kernel(shift);
+        shifted_[l] = true;
+      }
     } else {
       centres[lane] = geometry_.center;
     }
@@ -136,7 +139,8 @@ void Reconstructor::run_group(int64_t lanes, const std::function<void(int64_t, f
           for (int64_t u = 0; u < cols; ++u) row[u * kLanes + lane] = 0.0f;
           continue;
         }
-        const auto& kernel = finder_ ? kernels_[static_cast<size_t>(lane)] : fixed_kernel_;
+        const auto l = static_cast<size_t>(lane);
+        const auto& kernel = shifted_[l] ? kernels_[l] : fixed_kernel_;
         filter_.apply(work, sinograms + lane * size + p * cols, kernel,
                       factors_[static_cast<size_t>(p)], row + lane, kLanes);
       }

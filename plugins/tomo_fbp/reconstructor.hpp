@@ -1,6 +1,7 @@
 #pragma once
 // One job's reconstruction of batches of slices: normalise, remove rings,
-// find the centre, filter, back-project. Slices go through in groups of 8
+// take the centre (given, fitted to the scan, or searched per slice),
+// filter, back-project. Slices go through in groups of 8
 // (the back-projection kernel's width); each stage is split into tasks on
 // the thread pool. Every slice's result depends on its own data, the angles
 // and the options alone, never on which other slices share its batch or
@@ -11,6 +12,7 @@
 #include "center_vo.hpp"
 #include "options.hpp"
 #include "projection_filter.hpp"
+#include "scan_data.hpp"
 #include "sinogram_block.hpp"
 #include "thread_pool.hpp"
 
@@ -25,20 +27,6 @@
 
 namespace h5io::fbp {
 
-struct ScanShape {
-  int64_t angles = 0; // P
-  int64_t cols = 0;   // detector columns = N
-  int64_t darks = 0;  // D (may be 0)
-  int64_t flats = 0;  // F
-};
-
-// `count` consecutive slices of one input, slice_bytes apart.
-struct RawSlices {
-  const void* data = nullptr;
-  h5io_dtype_t dtype = H5IO_FLOAT32;
-  size_t slice_bytes = 0;
-};
-
 class Reconstructor {
 public:
   // Plans every FFT (call on the library's thread). Throws Error for
@@ -50,17 +38,21 @@ public:
   bool angles_match(std::span<const double> angles) const;
 
   // Raw scan data in, `count` images (N x N float, slice after slice) and
-  // rotation centres out.
+  // rotation centres out. first_slice is the detector row of the first
+  // slice: with a fitted axis (Options::axis) it sets each slice's centre.
   void run(const RawSlices& projections, const RawSlices& darks, const RawSlices& flats,
-           int64_t count, float* images, double* centres);
+           int64_t count, float* images, double* centres, int64_t first_slice = 0);
 
   // The same from line integrals already in float ([count][P][cols]),
   // skipping normalisation.
-  void run_sinograms(const float* sinograms, int64_t count, float* images, double* centres);
+  void run_sinograms(const float* sinograms, int64_t count, float* images, double* centres,
+                     int64_t first_slice = 0);
 
 private:
-  // prepare(slice in group, sinogram [P][cols]) fills one slice's line integrals.
-  void run_group(int64_t lanes, const std::function<void(int64_t, float*)>& prepare, float* images,
+  // prepare(slice in group, sinogram [P][cols]) fills one slice's line
+  // integrals; first_slice is the group's first detector row.
+  void run_group(int64_t lanes, int64_t first_slice,
+                 const std::function<void(int64_t, float*)>& prepare, float* images,
                  double* centres);
 
   Options options_;
@@ -75,6 +67,7 @@ private:
   SinogramBlock block_;
   std::vector<float> sinograms_; // kLanes x [P][cols]
   std::array<std::vector<std::complex<float>>, kLanes> kernels_;
+  std::array<bool, kLanes> shifted_{}; // lane uses kernels_, not fixed_kernel_
 };
 
 } // namespace h5io::fbp

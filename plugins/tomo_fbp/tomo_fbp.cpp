@@ -16,19 +16,28 @@
 //     column) each slice was reconstructed with
 // Parameters: see options.hpp (filter, center, center_search, padding, mask,
 // mask_ratio, rings, ring_size, normalise, threads, output, device).
+// With center=auto (the default) the scan-wide step (job_setup_slices,
+// job_setup, apply_job_setup) fits one rotation axis to the scan
+// (axis_fit.hpp) before any slice is reconstructed; every slice then uses
+// it, and the fit is described on the centre output.
 #include "h5io_plugin.h"
 
+#include "axis_fit.hpp"
+#include "axis_results.hpp"
 #include "device.hpp"
 #include "error.hpp"
 #include "gpu_job.hpp"
 #include "options.hpp"
+#include "param_list.hpp"
 #include "reconstructor.hpp"
 #include "thread_pool.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <memory>
 #include <new>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -54,10 +63,9 @@ struct Context {
   DeviceChoice device; // where this rank reconstructs
   std::unique_ptr<Reconstructor> recon;
   std::unique_ptr<GpuJob> gpu_job;
-  std::vector<double> angles;
-  // describe_output's answer: texts first, then the params pointing at them.
-  std::vector<std::string> attribute_texts;
-  std::vector<h5io_param_t> attributes;
+  ParamList attributes;    // describe_output's answer
+  ParamList setup_results; // job_setup's answer
+  ParamList axis_record;   // the applied fit, described on the centre output
   std::string error;
 };
 
@@ -131,25 +139,10 @@ int check_frames(Context* ctx, int index, const h5io_dataspace_t& space, int* sl
   return check_inputs(ctx);
 }
 
-void add_text(Context* ctx, const char* key, std::string text) {
-  ctx->attribute_texts.push_back(std::move(text));
-  ctx->attributes.push_back({key, H5IO_PARAM_STRING, nullptr, 0, 0.0});
-}
-void add_number(Context* ctx, const char* key, double value) {
-  ctx->attribute_texts.push_back(number_text(value));
-  ctx->attributes.push_back({key, H5IO_PARAM_FLOAT, nullptr, 0, value});
-}
-void add_int(Context* ctx, const char* key, int64_t value,
-             h5io_param_type_t type = H5IO_PARAM_INT) {
-  ctx->attribute_texts.push_back(std::to_string(value));
-  ctx->attributes.push_back({key, type, nullptr, value, static_cast<double>(value)});
-}
-
-// Validates the buffers of one batch against what set_input_slice saw.
-int check_batch(Context* ctx, int64_t count, int num_inputs, const h5io_buffer_t* inputs,
-                int num_outputs, const h5io_buffer_t* outputs) {
-  if (num_inputs != kInputs || num_outputs != 2)
-    return fail(ctx, kBadIndex, "expected 4 inputs and 2 outputs");
+// Validates the inputs of a batch of `count` slices against what
+// set_input_slice saw.
+int check_batch_inputs(Context* ctx, int64_t count, int num_inputs, const h5io_buffer_t* inputs) {
+  if (num_inputs != kInputs) return fail(ctx, kBadIndex, "expected 4 inputs");
   for (int i = 0; i < kInputs; ++i)
     if (!ctx->inputs[i])
       return fail(ctx, kBadInput, std::string("the host never described the ") + kInputNames[i]);
@@ -165,11 +158,59 @@ int check_batch(Context* ctx, int64_t count, int num_inputs, const h5io_buffer_t
   }
   if (inputs[3].slice_bytes != static_cast<size_t>(p) * h5io_dtype_size(ctx->inputs[3]->dtype))
     return fail(ctx, kBadInput, "the host delivered the rotation angles with the wrong size");
+  return kOk;
+}
+
+// ... and the outputs of a batch.
+int check_batch(Context* ctx, int64_t count, int num_inputs, const h5io_buffer_t* inputs,
+                int num_outputs, const h5io_buffer_t* outputs) {
+  if (num_outputs != 2) return fail(ctx, kBadIndex, "expected 4 inputs and 2 outputs");
+  if (int code = check_batch_inputs(ctx, count, num_inputs, inputs)) return code;
+  const int64_t cols = ctx->inputs[0]->shape[2];
   if (outputs[0].count != count || outputs[1].count != count ||
       outputs[0].slice_bytes != static_cast<size_t>(cols * cols) * sizeof(float) ||
       outputs[1].slice_bytes != sizeof(double))
     return fail(ctx, kBadInput, "the host's output buffers do not match the requested shapes");
   return kOk;
+}
+
+std::vector<double> angles_of(const Context* ctx, const h5io_buffer_t& buffer) {
+  const int64_t p = ctx->inputs[0]->shape[0];
+  std::vector<double> angles(static_cast<size_t>(p));
+  if (ctx->inputs[3]->dtype == H5IO_FLOAT64) {
+    const auto* a = static_cast<const double*>(buffer.data);
+    angles.assign(a, a + p);
+  } else {
+    const auto* a = static_cast<const float*>(buffer.data);
+    for (int64_t i = 0; i < p; ++i) angles[static_cast<size_t>(i)] = a[i];
+  }
+  return angles;
+}
+
+ScanShape shape_of(const Context* ctx) {
+  return {ctx->inputs[0]->shape[0], ctx->inputs[0]->shape[2], ctx->inputs[1]->shape[0],
+          ctx->inputs[2]->shape[0]};
+}
+
+RawSlices raw_of(const Context* ctx, const h5io_buffer_t* inputs, int i) {
+  return {inputs[i].data, ctx->inputs[i]->dtype, inputs[i].slice_bytes};
+}
+
+int out_of_memory(Context* ctx) {
+  const int64_t cols = ctx->inputs[0]->shape[2], p = ctx->inputs[0]->shape[0];
+  return fail(ctx, kNoMemory,
+              "out of memory: reconstructing needs about " +
+                  std::to_string((2 * kLanes * p * cols * 4) >> 20) +
+                  " MiB besides the host's buffers; use fewer ranks per node");
+}
+
+const char* center_text(const Options& o) {
+  switch (o.center_mode) {
+  case CenterMode::scan: return "auto";
+  case CenterMode::per_slice: return "auto-per-slice";
+  case CenterMode::given: break;
+  }
+  return "given";
 }
 
 } // namespace
@@ -254,39 +295,114 @@ H5IO_EXPORT int describe_output(void* context, int output_index, int* num_attrib
   auto* ctx = static_cast<Context*>(context);
   if (output_index < 0 || output_index > 1) return fail(ctx, kBadIndex, "there are 2 outputs");
   const Options& o = ctx->options;
-  ctx->attribute_texts.clear();
-  ctx->attributes.clear();
+  ParamList& a = ctx->attributes;
+  a.clear();
   if (output_index == 0) {
-    add_text(ctx, "quantity", "linear attenuation coefficient");
-    add_text(ctx, "units", "1/pixel");
-    add_text(ctx, "long_name", "linear attenuation coefficient (1/pixel)");
-    add_text(ctx, "algorithm", "filtered back-projection");
-    add_text(ctx, "filter", std::string(filter_name(o.filter)));
-    add_text(ctx, "padding", o.padding == Padding::edge ? "edge" : "zero");
+    a.text("quantity", "linear attenuation coefficient");
+    a.text("units", "1/pixel");
+    a.text("long_name", "linear attenuation coefficient (1/pixel)");
+    a.text("algorithm", "filtered back-projection");
+    a.text("filter", std::string(filter_name(o.filter)));
+    a.text("padding", o.padding == Padding::edge ? "edge" : "zero");
     if (o.center)
-      add_number(ctx, "center", *o.center);
+      a.number("center", *o.center);
     else
-      add_text(ctx, "center", "auto");
-    if (!o.center) add_number(ctx, "center_search", o.center_search);
-    add_text(ctx, "rings", o.rings == Rings::sort ? "sort" : "none");
-    if (o.rings == Rings::sort) add_int(ctx, "ring_size", o.ring_size);
-    add_int(ctx, "normalise", o.normalise ? 1 : 0, H5IO_PARAM_BOOL);
-    add_int(ctx, "mask", o.mask ? 1 : 0, H5IO_PARAM_BOOL);
-    if (o.mask) add_number(ctx, "mask_ratio", o.mask_ratio);
-    add_text(ctx, "device", ctx->device.description);
+      a.text("center", center_text(o));
+    if (!o.center) a.number("center_search", o.center_search);
+    a.text("rings", o.rings == Rings::sort ? "sort" : "none");
+    if (o.rings == Rings::sort) a.integer("ring_size", o.ring_size);
+    a.integer("normalise", o.normalise ? 1 : 0, H5IO_PARAM_BOOL);
+    a.integer("mask", o.mask ? 1 : 0, H5IO_PARAM_BOOL);
+    if (o.mask) a.number("mask_ratio", o.mask_ratio);
+    a.text("device", ctx->device.description);
   } else {
-    add_text(ctx, "units", "pixel");
-    add_text(ctx, "long_name", "rotation centre");
-    add_text(ctx, "meaning", "detector column of the rotation axis");
-    add_text(ctx, "method",
-             o.center ? "given (parameter center)"
-                      : "found per slice (Vo et al. 2014, Fourier method)");
+    a.text("units", "pixel");
+    a.text("long_name", "rotation centre");
+    a.text("meaning", "detector column of the rotation axis");
+    switch (o.center_mode) {
+    case CenterMode::given: a.text("method", "given (parameter center)"); break;
+    case CenterMode::per_slice:
+      a.text("method", "found in each slice on its own (center=auto-per-slice; Vo et al. 2014, "
+                       "Fourier method)");
+      break;
+    case CenterMode::scan:
+      a.text("method", "one rotation axis fitted to the whole scan (center=auto): Vo's method "
+                       "and matching opposite projections on sample rows, robust fit, "
+                       "center(row) = axis_intercept + axis_slope * row");
+      a.append(ctx->axis_record); // empty until apply_job_setup
+      break;
+    }
   }
-  // Pointed at only now that the strings no longer move.
-  for (size_t i = 0; i < ctx->attributes.size(); ++i)
-    ctx->attributes[i].text = ctx->attribute_texts[i].c_str();
-  *num_attributes = static_cast<int>(ctx->attributes.size());
-  *attributes = ctx->attributes.data();
+  *num_attributes = a.size();
+  *attributes = a.view();
+  return kOk;
+}
+
+H5IO_EXPORT int job_setup_slices(void* context, int64_t slice_count, int* num_slices,
+                                 int64_t* slices) {
+  auto* ctx = static_cast<Context*>(context);
+  *num_slices = 0;
+  if (ctx->options.center_mode != CenterMode::scan) return kOk; // nothing to fit
+  const std::vector<int64_t> rows = axis_sample_rows(slice_count);
+  for (size_t k = 0; k < rows.size(); ++k) slices[k] = rows[k];
+  *num_slices = static_cast<int>(rows.size());
+  return kOk;
+}
+
+H5IO_EXPORT int job_setup(void* context, int num_slices, const int64_t* slices, int num_inputs,
+                          const h5io_buffer_t* inputs, int* num_results,
+                          const h5io_param_t** results) {
+  auto* ctx = static_cast<Context*>(context);
+  ctx->setup_results.clear();
+  *num_results = 0;
+  *results = nullptr;
+  if (ctx->options.center_mode != CenterMode::scan) return kOk;
+  if (int code = check_batch_inputs(ctx, num_slices, num_inputs, inputs)) return code;
+  try {
+    const std::vector<double> angles = angles_of(ctx, inputs[3]);
+    for (const double a : angles)
+      if (!std::isfinite(a)) return fail(ctx, kBadInput, "a rotation angle is not a finite number");
+    const ScanShape shape = shape_of(ctx);
+    const AxisEstimates estimates = measure_axis(
+        ctx->options, shape, angles, {slices, static_cast<size_t>(num_slices)},
+        raw_of(ctx, inputs, 0), raw_of(ctx, inputs, 1), raw_of(ctx, inputs, 2), *ctx->pool);
+    const AxisDecision decision = decide_axis(estimates, ctx->inputs[0]->shape[1], shape.cols);
+    ctx->setup_results = axis_results(estimates, decision);
+  } catch (const Error& e) {
+    return fail(ctx, kBadInput, e.what());
+  } catch (const std::bad_alloc&) {
+    return out_of_memory(ctx);
+  } catch (const std::exception& e) {
+    return fail(ctx, kFailed, std::string("finding the rotation axis failed: ") + e.what());
+  }
+  *num_results = ctx->setup_results.size();
+  *results = ctx->setup_results.view();
+  return kOk;
+}
+
+H5IO_EXPORT int apply_job_setup(void* context, int num_results, const h5io_param_t* results) {
+  auto* ctx = static_cast<Context*>(context);
+  if (ctx->options.center_mode != CenterMode::scan) return kOk;
+  try {
+    const std::span<const h5io_param_t> list(results, static_cast<size_t>(num_results));
+    ctx->options.axis = axis_from_results(list);
+    ctx->axis_record.clear();
+    for (const h5io_param_t& r : list) {
+      if (r.type == H5IO_PARAM_STRING)
+        ctx->axis_record.text(r.key, r.text);
+      else if (r.type == H5IO_PARAM_FLOAT)
+        ctx->axis_record.number(r.key, r.float_value);
+      else
+        ctx->axis_record.integer(r.key, r.int_value, r.type);
+    }
+  } catch (const Error& e) {
+    return fail(ctx, kBadInput, e.what());
+  } catch (const std::bad_alloc&) {
+    return fail(ctx, kNoMemory, "out of memory");
+  }
+  // Made afresh with the axis (none was made yet: no slice came before).
+  ctx->recon.reset();
+  ctx->gpu_job.reset();
   return kOk;
 }
 
@@ -294,47 +410,40 @@ H5IO_EXPORT int process_batch(void* context, int64_t first_slice, int64_t slice_
                               int num_inputs, const h5io_buffer_t* inputs, int num_outputs,
                               h5io_buffer_t* outputs) {
   auto* ctx = static_cast<Context*>(context);
-  (void)first_slice; // each slice's result depends on its own data only
   if (int code = check_batch(ctx, slice_count, num_inputs, inputs, num_outputs, outputs))
     return code;
+  if (ctx->options.center_mode == CenterMode::scan && !ctx->options.axis)
+    return fail(ctx, kFailed,
+                "center=auto fits one rotation axis to the whole scan in the scan-wide step "
+                "(job_setup), which this host did not run; use an h5io that runs it, "
+                "center=auto-per-slice, or center=COLUMN");
   try {
-    const int64_t p = ctx->inputs[0]->shape[0];
-    std::vector<double> angles(static_cast<size_t>(p));
-    if (ctx->inputs[3]->dtype == H5IO_FLOAT64) {
-      const auto* a = static_cast<const double*>(inputs[3].data);
-      angles.assign(a, a + p);
-    } else {
-      const auto* a = static_cast<const float*>(inputs[3].data);
-      for (int64_t i = 0; i < p; ++i) angles[static_cast<size_t>(i)] = a[i];
-    }
-    const ScanShape shape{p, ctx->inputs[0]->shape[2], ctx->inputs[1]->shape[0],
-                          ctx->inputs[2]->shape[0]};
-    const RawSlices proj{inputs[0].data, ctx->inputs[0]->dtype, inputs[0].slice_bytes};
-    const RawSlices darks{inputs[1].data, ctx->inputs[1]->dtype, inputs[1].slice_bytes};
-    const RawSlices flats{inputs[2].data, ctx->inputs[2]->dtype, inputs[2].slice_bytes};
+    const std::vector<double> angles = angles_of(ctx, inputs[3]);
+    const ScanShape shape = shape_of(ctx);
+    const RawSlices proj = raw_of(ctx, inputs, 0);
+    const RawSlices darks = raw_of(ctx, inputs, 1);
+    const RawSlices flats = raw_of(ctx, inputs, 2);
     auto* images = static_cast<float*>(outputs[0].data);
     auto* centres = static_cast<double*>(outputs[1].data);
+    // first_slice matters only for a fitted axis: a slice's result depends
+    // on its own data and row alone.
     if (ctx->device.gpu) {
       if (!ctx->gpu_job || !ctx->gpu_job->angles_match(angles)) {
         ctx->gpu_job.reset(); // free the old one's GPU memory first
         ctx->gpu_job = std::make_unique<GpuJob>(ctx->options, shape, angles, *ctx->pool);
       }
-      ctx->gpu_job->run(proj, darks, flats, slice_count, images, centres);
+      ctx->gpu_job->run(proj, darks, flats, slice_count, images, centres, first_slice);
     } else {
       if (!ctx->recon || !ctx->recon->angles_match(angles)) {
         ctx->recon.reset(); // free the old one's memory first
         ctx->recon = std::make_unique<Reconstructor>(ctx->options, shape, angles, *ctx->pool);
       }
-      ctx->recon->run(proj, darks, flats, slice_count, images, centres);
+      ctx->recon->run(proj, darks, flats, slice_count, images, centres, first_slice);
     }
   } catch (const Error& e) {
     return fail(ctx, kBadInput, e.what());
   } catch (const std::bad_alloc&) {
-    const int64_t cols = ctx->inputs[0]->shape[2], p = ctx->inputs[0]->shape[0];
-    return fail(ctx, kNoMemory,
-                "out of memory: reconstructing needs about " +
-                    std::to_string((2 * kLanes * p * cols * 4) >> 20) +
-                    " MiB besides the host's buffers; use fewer ranks per node");
+    return out_of_memory(ctx);
   } catch (const std::exception& e) {
     return fail(ctx, kFailed, std::string("reconstruction failed: ") + e.what());
   }

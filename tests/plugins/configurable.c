@@ -26,8 +26,22 @@
  *                                  (units, scale, bins), 300, or a repeated name
  *
  * Output j holds, per slice, the sum of input 0's slice in its first element.
- * Built three times: as is, with WRONG_ABI (claims ABI 999) and with
- * NO_PROCESS (exports neither process nor process_batch). */
+ * Built four times: as is, with WRONG_ABI (claims ABI 999), with NO_PROCESS
+ * (exports neither process nor process_batch) and with JOB_SETUP (library
+ * `job_setup`: also the scan-wide step, below).
+ *
+ * With JOB_SETUP, fail_in, crash_in and hang_in also take job_setup_slices,
+ * job_setup and apply_job_setup, and:
+ *   setup_slices=S[,S...]|all  the slices job_setup_slices asks for, as given
+ *                              (unchecked: the host must refuse bad lists);
+ *                              default every 8th slice
+ *   setup_warning=TEXT         job_setup adds a STRING result "warning"
+ *   setup_results=repeat       job_setup returns a repeated key
+ * job_setup returns "mean" (FLOAT: the mean of every value of input 0 in the
+ * requested slices), "slices" (INT: how many), "first" (STRING: the first
+ * slice number), "exact" (BOOL 1); apply_job_setup checks them and keeps the
+ * mean, and every slice's output is then that mean (not the slice's sum), so
+ * a test sees which setup each rank applied. */
 #define _POSIX_C_SOURCE 200809L /* nanosleep, access, pause */
 #include "h5io_plugin.h"
 
@@ -71,6 +85,15 @@ typedef struct {
   char error[512];
   char describe[16];
   h5io_param_t attributes[3];
+#ifdef JOB_SETUP
+  char setup_slices[512];
+  char setup_warning[256];
+  char setup_results[16];
+  char result_texts[3][64];
+  h5io_param_t results[5];
+  int applied;
+  double applied_mean;
+#endif
 } context_t;
 
 static int failure(context_t* ctx, const char* text) {
@@ -111,6 +134,13 @@ int h5io_init(void** context, const h5io_global_params_t* g, int* num_inputs, in
   sleep_for_ms(atoll(text_param(g, "init_sleep_ms", "0")));
   snprintf(ctx->poison_file, sizeof(ctx->poison_file), "%s", text_param(g, "poison_file", ""));
   snprintf(ctx->describe, sizeof(ctx->describe), "%s", text_param(g, "describe", ""));
+#ifdef JOB_SETUP
+  snprintf(ctx->setup_slices, sizeof(ctx->setup_slices), "%s", text_param(g, "setup_slices", ""));
+  snprintf(ctx->setup_warning, sizeof(ctx->setup_warning), "%s",
+           text_param(g, "setup_warning", ""));
+  snprintf(ctx->setup_results, sizeof(ctx->setup_results), "%s",
+           text_param(g, "setup_results", ""));
+#endif
   const h5io_param_t* rank = h5io_find_param(g, "fail_rank");
   ctx->fails_here = rank == NULL || rank->int_value == g->rank;
 
@@ -199,7 +229,11 @@ int process(void* context, int64_t slice, int num_inputs, const h5io_buffer_t* i
   sleep_for_ms(ctx->sleep_ms);
   /* Looked at after the sleep: a group stopped mid-slice sees it on waking. */
   const int poisoned = ctx->poison_file[0] != '\0' && access(ctx->poison_file, F_OK) == 0;
-  const double s = poisoned ? -1.0 : sum_of(&inputs[0]);
+  double s = poisoned ? -1.0 : sum_of(&inputs[0]);
+#ifdef JOB_SETUP
+  if (!ctx->applied) return failure(ctx, "process before apply_job_setup");
+  s = ctx->applied_mean;
+#endif
   for (int j = 0; j < num_outputs; ++j) {
     if (outputs[j].space.dtype == H5IO_FLOAT64 && outputs[j].slice_bytes >= sizeof(double))
       memcpy(outputs[j].data, &s, sizeof(double));
@@ -221,6 +255,79 @@ int describe_output(void* context, int j, int* num_attributes, const h5io_param_
   *num_attributes = ctx->describe[0] == '\0' ? 0 : strcmp(ctx->describe, "many") == 0 ? 300 : 3;
   return configured_failure(ctx, "describe_output");
 }
+
+#ifdef JOB_SETUP
+int job_setup_slices(void* context, int64_t slice_count, int* num_slices, int64_t* slices) {
+  context_t* ctx = context;
+  int n = 0;
+  if (ctx->setup_slices[0] == '\0') {
+    for (int64_t s = 0; s < slice_count && n < H5IO_MAX_SETUP_SLICES; s += 8) slices[n++] = s;
+  } else if (strcmp(ctx->setup_slices, "all") == 0) {
+    /* Says all, writes no more than the host's array holds. */
+    for (int64_t s = 0; s < slice_count && s < H5IO_MAX_SETUP_SLICES; ++s) slices[s] = s;
+    n = (int)slice_count;
+  } else {
+    char list[512];
+    snprintf(list, sizeof(list), "%s", ctx->setup_slices);
+    for (char* item = strtok(list, ","); item && n < H5IO_MAX_SETUP_SLICES;
+         item = strtok(NULL, ","))
+      slices[n++] = atoll(item);
+  }
+  *num_slices = n;
+  return configured_failure(ctx, "job_setup_slices");
+}
+
+int job_setup(void* context, int num_slices, const int64_t* slices, int num_inputs,
+              const h5io_buffer_t* inputs, int* num_results, const h5io_param_t** results) {
+  context_t* ctx = context;
+  (void)num_inputs;
+  if (inputs[0].count != num_slices) return failure(ctx, "job_setup got the wrong slice count");
+  double total = 0;
+  int64_t values = 1;
+  for (int d = 0; d < inputs[0].space.rank; ++d) values *= inputs[0].space.shape[d];
+  for (int k = 0; k < num_slices; ++k) {
+    h5io_buffer_t one = inputs[0];
+    one.data = (char*)inputs[0].data + (size_t)k * inputs[0].slice_bytes;
+    total += sum_of(&one);
+  }
+  const double mean = num_slices > 0 ? total / (double)(values * num_slices) : 0.0;
+  snprintf(ctx->result_texts[0], 64, "%.17g", mean);
+  snprintf(ctx->result_texts[1], 64, "%d", num_slices);
+  snprintf(ctx->result_texts[2], 64, "%lld", num_slices > 0 ? (long long)slices[0] : -1LL);
+  const h5io_param_t mean_result = {"mean", H5IO_PARAM_FLOAT, ctx->result_texts[0], 0, mean};
+  const h5io_param_t count_result = {"slices", H5IO_PARAM_INT, ctx->result_texts[1], num_slices,
+                                     (double)num_slices};
+  const h5io_param_t first_result = {strcmp(ctx->setup_results, "repeat") == 0 ? "mean" : "first",
+                                     H5IO_PARAM_STRING, ctx->result_texts[2], 0, 0.0};
+  const h5io_param_t exact_result = {"exact", H5IO_PARAM_BOOL, "true", 1, 1.0};
+  const h5io_param_t warning_result = {"warning", H5IO_PARAM_STRING, ctx->setup_warning, 0, 0.0};
+  ctx->results[0] = mean_result;
+  ctx->results[1] = count_result;
+  ctx->results[2] = first_result;
+  ctx->results[3] = exact_result;
+  ctx->results[4] = warning_result;
+  *results = ctx->results;
+  *num_results = ctx->setup_warning[0] != '\0' ? 5 : 4;
+  return configured_failure(ctx, "job_setup");
+}
+
+int apply_job_setup(void* context, int num_results, const h5io_param_t* results) {
+  context_t* ctx = context;
+  int found = 0;
+  for (int i = 0; i < num_results; ++i) {
+    if (strcmp(results[i].key, "mean") == 0 && results[i].type == H5IO_PARAM_FLOAT) {
+      ctx->applied_mean = results[i].float_value;
+      found |= 1;
+    }
+    if (strcmp(results[i].key, "exact") == 0 && results[i].type == H5IO_PARAM_BOOL &&
+        results[i].int_value == 1 && strcmp(results[i].text, "true") == 0)
+      found |= 2;
+  }
+  if (found != 3) return failure(ctx, "apply_job_setup: the results are not what job_setup gave");
+  ctx->applied = 1;
+  return configured_failure(ctx, "apply_job_setup");
+}
+#endif
 
 int processing_complete(void* context) {
   context_t* ctx = context;

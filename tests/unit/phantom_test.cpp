@@ -528,6 +528,69 @@ TEST(PhantomScan, KnowsWhenThePhantomLeavesTheDetector) {
   EXPECT_TRUE(phantom_fits_detector(options));
 }
 
+TEST(PhantomScan, TiltedAxisMovesRowByRow) {
+  PhantomScanOptions options = small_scan("/tmp/scan.nxs", PhantomLayout::nxtomo);
+  options.center_offset = 0.25;
+  options.tilt = -1.5; // rows 0..3: 16.25 + 0.75, +0.25, -0.25, -0.75
+  EXPECT_DOUBLE_EQ(phantom_row_center(options, 0), 17.0);
+  EXPECT_DOUBLE_EQ(phantom_row_center(options, 1), 16.5);
+  EXPECT_DOUBLE_EQ(phantom_row_center(options, 3), 15.5);
+  options.rows = 1;
+  EXPECT_DOUBLE_EQ(phantom_row_center(options, 0), 16.25);
+
+  // The frames follow each row's axis, and the truth records them.
+  test::ScratchDir dir;
+  options = small_scan(dir / "tilt.nxs", PhantomLayout::dxchange);
+  options.read_noise = 0;
+  options.tilt = 2;
+  const PhantomScanFiles files = write_phantom_scan(options);
+  const hdf5::File truth = open_file(files.truth);
+  const std::vector<double> centers = read_values(truth.get(), "/center");
+  ASSERT_EQ(centers.size(), 4u);
+  for (int64_t r = 0; r < 4; ++r)
+    EXPECT_DOUBLE_EQ(centers[static_cast<size_t>(r)], phantom_row_center(options, r));
+  EXPECT_DOUBLE_EQ(centers[0], 15.0);
+  EXPECT_DOUBLE_EQ(centers[3], 17.0);
+  const hdf5::File scan = open_file(files.scan);
+  const std::vector<double> frames = read_values(scan.get(), "/exchange/data");
+  const phantom::SheppLogan head(options.size, options.attenuation);
+  for (int64_t r = 0; r < 4; ++r) {
+    const phantom::Section section = head.section(phantom::SheppLogan::row_height(r, 4));
+    for (int64_t u = 0; u < 32; ++u) {
+      const double p = section.line_integral(0.0, static_cast<double>(u) - centers[r]);
+      EXPECT_EQ(frames[static_cast<size_t>(r * 32 + u)],
+                std::round(options.dark_level + options.flat_level * std::exp(-p)))
+          << "row " << r << " column " << u;
+    }
+  }
+  const auto record = nlohmann::json::parse(string_attribute(scan.get(), "/", "h5io_phantom").text);
+  EXPECT_EQ(record["tilt"], 2.0);
+  EXPECT_EQ(record["center_first_row"], 15.0);
+  EXPECT_EQ(record["center_last_row"], 17.0);
+}
+
+TEST(PhantomScan, ObjectScaleTruncatesAndIsChecked) {
+  PhantomScanOptions options = small_scan("/tmp/scan.nxs", PhantomLayout::nxtomo);
+  EXPECT_TRUE(phantom_fits_detector(options));
+  options.object_scale = 1.5;
+  EXPECT_FALSE(phantom_fits_detector(options));
+  EXPECT_EQ(rejection(options), "accepted");
+  options.object_scale = 0.5;
+  EXPECT_EQ(rejection(options),
+            "--object-scale must be from 1 (the phantom spans the detector) to 16 (got 0.5)");
+  options.object_scale = 1;
+  options.tilt = 40;
+  EXPECT_EQ(rejection(options), "--tilt 40 puts the rotation axis at column -4 on row 0, off the "
+                                "detector (columns 0 to 31)");
+  // Scaled up, the same shapes reach further out with proportionally lower
+  // density: a line through the middle integrates to the same value.
+  const phantom::SheppLogan small(64, 6.0), large(64, 6.0, 2.0);
+  EXPECT_NEAR(small.section(0).line_integral(0.0, 0.0), large.section(0).line_integral(0.0, 0.0),
+              1e-9);
+  EXPECT_EQ(small.section(0).line_integral(0.0, 30.0), 0.0);
+  EXPECT_GT(large.section(0).line_integral(0.0, 30.0), 0.0);
+}
+
 TEST(PhantomScan, CommandLineReportsErrorsAndWrites) {
   test::ScratchDir dir;
   const std::string output = (dir / "scan.nxs").string();

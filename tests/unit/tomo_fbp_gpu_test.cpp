@@ -154,6 +154,46 @@ Result run_library(const Scan& scan, std::vector<std::pair<std::string, std::str
     in[1] = {const_cast<uint16_t*>(scan.dark.data()), {}, rows, static_cast<size_t>(2 * cols * 2)};
     in[2] = {const_cast<uint16_t*>(scan.flat.data()), {}, rows, static_cast<size_t>(3 * cols * 2)};
     in[3] = {const_cast<double*>(scan.angles.data()), {}, 1, static_cast<size_t>(p * 8)};
+    // The scan-wide step, as the host runs it (center=auto): the chosen rows,
+    // then the results, copied, back to the instance.
+    const auto setup_slices = m.get<h5io_job_setup_slices_fn>("job_setup_slices");
+    const auto setup = m.get<h5io_job_setup_fn>("job_setup");
+    const auto apply = m.get<h5io_apply_job_setup_fn>("apply_job_setup");
+    EXPECT_TRUE(setup_slices && setup && apply);
+    int64_t chosen[H5IO_MAX_SETUP_SLICES] = {};
+    int n = 0;
+    EXPECT_EQ(setup_slices(ctx, rows, &n, chosen), 0);
+    std::vector<uint16_t> proj, dark, flat;
+    for (int k = 0; k < n; ++k) {
+      const auto take = [&](const std::vector<uint16_t>& from, int64_t per_row,
+                            std::vector<uint16_t>& to) {
+        to.insert(to.end(), from.begin() + chosen[k] * per_row,
+                  from.begin() + (chosen[k] + 1) * per_row);
+      };
+      take(scan.proj, p * cols, proj);
+      take(scan.dark, 2 * cols, dark);
+      take(scan.flat, 3 * cols, flat);
+    }
+    h5io_buffer_t sample[4] = {in[0], in[1], in[2], in[3]};
+    sample[0].data = proj.data();
+    sample[1].data = dark.data();
+    sample[2].data = flat.data();
+    for (int i = 0; i < 3; ++i) sample[i].count = n;
+    int nr = 0;
+    const h5io_param_t* found = nullptr;
+    EXPECT_EQ(setup(ctx, n, chosen, 4, sample, &nr, &found), 0) << error(ctx, 1);
+    std::vector<std::string> keys, texts;
+    for (int i = 0; i < nr; ++i) {
+      keys.emplace_back(found[i].key);
+      texts.emplace_back(found[i].text);
+    }
+    std::vector<h5io_param_t> copy(found, found + nr);
+    for (size_t i = 0; i < copy.size(); ++i) {
+      copy[i].key = keys[i].c_str();
+      copy[i].text = texts[i].c_str();
+    }
+    EXPECT_EQ(apply(ctx, nr, copy.data()), 0) << error(ctx, 1);
+
     result.images.assign(static_cast<size_t>(rows * cols * cols), 0.0f);
     result.centres.assign(static_cast<size_t>(rows), 0.0);
     h5io_buffer_t outs[2] = {{result.images.data(), {}, rows, static_cast<size_t>(cols * cols * 4)},
@@ -247,7 +287,7 @@ TEST(TomoFbpGpu, AgreesWithTheCpu) {
   for (const bool irregular : {false, true}) {
     const Scan scan = make_scan(irregular ? irregular_angles(170) : uniform_angles(180));
     for (const char* filter : {"ramp", "hann"})
-      for (const char* center : {"47.25", "auto"})
+      for (const char* center : {"47.25", "auto", "auto-per-slice"})
         for (const char* extra : {"none", "mask+zero", "rings"}) {
           std::vector<std::pair<std::string, std::string>> kv{{"filter", filter},
                                                               {"center", center}};

@@ -454,16 +454,21 @@ void run_range(Reconstructor& recon, const RawScan& r, int64_t first, int64_t co
   recon.run({r.proj.data() + first * r.p * r.cols, H5IO_UINT16, pb},
             {r.darks ? r.dark.data() + first * r.darks * r.cols : nullptr, H5IO_UINT16, db},
             {r.flat.data() + first * r.flats * r.cols, H5IO_UINT16, fb}, count,
-            images + first * r.cols * r.cols, centres + first);
+            images + first * r.cols * r.cols, centres + first, first);
 }
 
 TEST(TomoFbpBatches, ResultsIndependentOfBatchAndThreads) {
   const int64_t slices = 11, p = 90, cols = 64;
   const std::vector<double> angles = uniform_angles(p);
   const RawScan scan = raw_scan(slices, p, cols, 2, 3, angles);
-  for (const bool automatic : {true, false}) {
+  // Per-slice search, a given centre, and a fitted tilted axis (each slice
+  // shifted onto the kernel's centre by its own amount).
+  for (const CenterMode mode : {CenterMode::per_slice, CenterMode::given, CenterMode::scan}) {
+    const int automatic = static_cast<int>(mode);
     Options o;
-    if (!automatic) o.center = 31.5;
+    o.center_mode = mode;
+    if (mode == CenterMode::given) o.center = 31.5;
+    if (mode == CenterMode::scan) o.axis = AxisLine{29.0, 0.7, 29.0 + 0.7 * 5.0};
     o.rings = Rings::sort;
     o.ring_size = 5;
     const size_t image_floats = static_cast<size_t>(slices * cols * cols);
@@ -487,7 +492,32 @@ TEST(TomoFbpBatches, ResultsIndependentOfBatchAndThreads) {
             << "batch " << batch << " threads " << threads << " auto " << automatic;
         EXPECT_EQ(centres, reference_centres);
       }
+    if (mode == CenterMode::scan) {
+      for (int64_t k = 0; k < slices; ++k) { // exactly the line
+        EXPECT_EQ(reference_centres[static_cast<size_t>(k)], 29.0 + 0.7 * static_cast<double>(k));
+      }
+    }
   }
+}
+
+TEST(TomoFbpBatches, ConstantFittedAxisIsTheGivenCentreExactly) {
+  const int64_t slices = 3, p = 60, cols = 48;
+  const std::vector<double> angles = uniform_angles(p);
+  const RawScan scan = raw_scan(slices, p, cols, 1, 2, angles);
+  const size_t floats = static_cast<size_t>(slices * cols * cols);
+  std::vector<float> given(floats), fitted(floats);
+  std::vector<double> cg(slices), cf(slices);
+  ThreadPool pool(2);
+  Options o;
+  o.center = 23.37;
+  Reconstructor a(o, {p, cols, 1, 2}, angles, pool);
+  run_range(a, scan, 0, slices, given.data(), cg.data());
+  o.center.reset();
+  o.axis = AxisLine{23.37, 0.0, 23.37};
+  Reconstructor b(o, {p, cols, 1, 2}, angles, pool);
+  run_range(b, scan, 0, slices, fitted.data(), cf.data());
+  EXPECT_EQ(given, fitted);
+  EXPECT_EQ(cg, cf);
 }
 
 // ---- centre -------------------------------------------------------------------
@@ -732,11 +762,91 @@ TEST(TomoFbpLibrary, RunsThroughTheAbi) {
   std::vector<double> centres(rows);
   h5io_buffer_t outs[2] = {{images.data(), {}, rows, static_cast<size_t>(cols * cols * 4)},
                            {centres.data(), {}, rows, 8}};
+  // center=auto: no slice before the scan-wide step.
+  EXPECT_NE(batch(ctx, 0, rows, 4, in, 2, outs), 0);
+  EXPECT_NE(std::string(error(ctx, 1)).find("scan-wide step"), std::string::npos) << error(ctx, 1);
+
+  const auto setup_slices = m.get<h5io_job_setup_slices_fn>("job_setup_slices");
+  const auto setup = m.get<h5io_job_setup_fn>("job_setup");
+  const auto apply = m.get<h5io_apply_job_setup_fn>("apply_job_setup");
+  ASSERT_TRUE(setup_slices && setup && apply);
+  int64_t chosen[H5IO_MAX_SETUP_SLICES] = {};
+  int n = 0;
+  ASSERT_EQ(setup_slices(ctx, rows, &n, chosen), 0);
+  ASSERT_EQ(n, rows); // a scan this short: every row
+  int nr = 0;
+  const h5io_param_t* found = nullptr;
+  ASSERT_EQ(setup(ctx, n, chosen, 4, in, &nr, &found), 0) << error(ctx, 1);
+  std::string keys;
+  for (int i = 0; i < nr; ++i) keys += std::string(found[i].key) + "=" + found[i].text + ";";
+  EXPECT_NE(keys.find("axis_model=line;"), std::string::npos) << keys;
+  // 45 angles over [0, 180): no measured opposite pairs; the first and last
+  // projections' partners are extrapolated one step.
+  EXPECT_NE(keys.find("opposite_pairs=0;"), std::string::npos) << keys;
+  EXPECT_NE(keys.find("opposite_interpolated_pairs=2;"), std::string::npos) << keys;
+  EXPECT_NE(keys.find("vo_model=line;"), std::string::npos) << keys;
+  // What the host hands on is a copy: apply must not need the library's own
+  // strings.
+  std::vector<std::string> texts, names;
+  for (int i = 0; i < nr; ++i) {
+    names.emplace_back(found[i].key);
+    texts.emplace_back(found[i].text);
+  }
+  std::vector<h5io_param_t> copy(found, found + nr);
+  for (int i = 0; i < nr; ++i) {
+    copy[static_cast<size_t>(i)].key = names[static_cast<size_t>(i)].c_str();
+    copy[static_cast<size_t>(i)].text = texts[static_cast<size_t>(i)].c_str();
+  }
+  ASSERT_EQ(apply(ctx, nr, copy.data()), 0) << error(ctx, 1);
+  ASSERT_EQ(describe(ctx, 1, &count, &attributes), 0);
+  all.clear();
+  for (int i = 0; i < count; ++i)
+    all += std::string(attributes[i].key) + "=" + attributes[i].text + ";";
+  EXPECT_NE(all.find("axis_intercept="), std::string::npos) << all;
+  EXPECT_NE(all.find("vo_centers="), std::string::npos) << all;
+
   ASSERT_EQ(batch(ctx, 0, rows, 4, in, 2, outs), 0) << error(ctx, 1);
   for (const float v : images) ASSERT_TRUE(std::isfinite(v));
   for (int64_t s = 0; s < rows; ++s) // raw_scan's axis: cols/2 + 0.7 s - 3
     EXPECT_NEAR(centres[static_cast<size_t>(s)], 16 + 0.7 * static_cast<double>(s) - 3.0, 0.5);
+  // Exactly the fitted line.
+  double intercept = -1, slope = -1;
+  for (const h5io_param_t& r : copy) {
+    if (std::string(r.key) == "axis_intercept") intercept = r.float_value;
+    if (std::string(r.key) == "axis_slope") slope = r.float_value;
+  }
+  for (int64_t s = 0; s < rows; ++s)
+    EXPECT_EQ(centres[static_cast<size_t>(s)], intercept + slope * static_cast<double>(s));
   EXPECT_EQ(complete(ctx), 0);
+
+  { // apply_job_setup refuses results without the axis
+    Params none{};
+    ASSERT_EQ(init(&ctx, &none.global, &ni, &no), 0);
+    const h5io_param_t junk{"something", H5IO_PARAM_FLOAT, "1", 0, 1.0};
+    const int code = apply(ctx, 1, &junk);
+    EXPECT_NE(code, 0);
+    EXPECT_NE(std::string(error(ctx, code)).find("lack 'axis_intercept'"), std::string::npos);
+    complete(ctx);
+  }
+  { // center=auto-per-slice and a given centre need no scan-wide step
+    for (const char* center : {"auto-per-slice", "14.5"}) {
+      Params own{{"center", center}};
+      ASSERT_EQ(init(&ctx, &own.global, &ni, &no), 0);
+      for (int i = 0; i < 4; ++i) {
+        int map[3] = {};
+        ASSERT_EQ(slice(ctx, i, &spaces[i], map), 0);
+      }
+      ASSERT_EQ(setup_slices(ctx, rows, &n, chosen), 0);
+      EXPECT_EQ(n, 0);
+      ASSERT_EQ(batch(ctx, 0, rows, 4, in, 2, outs), 0) << error(ctx, 1);
+      if (std::string(center) == "14.5")
+        for (const double c : centres) EXPECT_EQ(c, 14.5);
+      else
+        for (int64_t s = 0; s < rows; ++s)
+          EXPECT_NEAR(centres[static_cast<size_t>(s)], 13 + 0.7 * static_cast<double>(s), 0.5);
+      complete(ctx);
+    }
+  }
 }
 
 } // namespace

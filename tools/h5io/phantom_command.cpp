@@ -52,6 +52,15 @@ Command add_phantom_command(CLI::App& app) {
   cmd->add_option("--center-offset", scan.center_offset,
                   "Rotation axis at column floor(size/2) + this (pixels, may be fractional)")
       ->capture_default_str();
+  cmd->add_option(
+         "--tilt", scan.tilt,
+         "Tilted axis: it moves by this many pixels from the first row to the last "
+         "(through the centre above at mid-height; each row's axis in the truth's /center)")
+      ->capture_default_str();
+  cmd->add_option("--object-scale", scan.object_scale,
+                  "Phantom this many times larger than the detector (1 to 16; > 1 truncates "
+                  "every projection)")
+      ->capture_default_str();
   cmd->add_option("--darks", scan.darks, "Dark frames (0: none)")->capture_default_str();
   cmd->add_option("--flats", scan.flats, "Flat (open-beam) frames (0: none)")
       ->capture_default_str();
@@ -94,6 +103,9 @@ Command add_phantom_command(CLI::App& app) {
       if (!files.flats.empty()) fmt::print("flat frames: {}\n", files.flats.string());
       fmt::print("ground truth: {} (/volume [{}, {}, {}] float32, 1/pixel)\n", files.truth.string(),
                  s.rows, s.size, s.size);
+      if (s.tilt != 0)
+        fmt::print("tilted axis: column {} on the first row, {} on the last\n",
+                   phantom_row_center(s, 0), phantom_row_center(s, s.rows - 1));
       if (!phantom_fits_detector(s))
         fmt::print("note: with this centre offset the phantom reaches past the detector's edge; "
                    "some projections are truncated\n");
