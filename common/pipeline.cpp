@@ -666,8 +666,14 @@ std::string Pipeline::compute_job_setup() {
   }
   const JobSetupResults results = thread_.call([&] { return instance_->job_setup(slices, in); });
   const nlohmann::json summary = results.summary();
+  // The short results for people; lists (per-slice estimates, say) in -v,
+  // and all of them in /provenance/job_setup.
+  nlohmann::json brief = nlohmann::json::object();
+  for (const auto& [key, value] : summary.items())
+    if (!value.is_string() || value.get<std::string>().size() <= 40) brief[key] = value;
   spdlog::info("scan-wide step of '{}' on {} slices in {:.2f} s: {}", spec_.plugin, slices.size(),
-               seconds_since(start), summary.dump());
+               seconds_since(start), brief.dump());
+  spdlog::debug("scan-wide step, every result: {}", summary.dump());
   if (const auto warning = summary.find("warning");
       warning != summary.end() && warning->is_string() && !warning->get<std::string>().empty())
     spdlog::warn("library '{}', scan-wide step: {}", spec_.plugin, warning->get<std::string>());

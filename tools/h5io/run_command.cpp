@@ -82,10 +82,10 @@ int run(const RunOptions& options, int& argc, char**& argv) {
       report = pipeline.finish();
     }
     if (group.is_root() && !options.quiet) {
-      fmt::print("h5io: {} slices ({} units on {} rank{}) in {:.2f} s; read {:.1f} MB; wrote {}\n",
-                 report.slices, report.units, group.size(), group.size() == 1 ? "" : "s",
-                 report.seconds, static_cast<double>(report.bytes_read) / 1e6,
-                 report.output.string());
+      fmt::print("h5io: {} slices ({} unit{} on {} rank{}) in {:.2f} s; read {:.1f} MB; wrote {}\n",
+                 report.slices, report.units, report.units == 1 ? "" : "s", group.size(),
+                 group.size() == 1 ? "" : "s", report.seconds,
+                 static_cast<double>(report.bytes_read) / 1e6, report.output.string());
       if (report.frames_resliced > 0)
         fmt::print("h5io: resliced {} frames first ({:.2f} s on the slowest rank)\n",
                    report.frames_resliced, report.reslice_seconds);
