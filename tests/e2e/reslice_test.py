@@ -34,9 +34,9 @@ def phantom(args, name, layout, *extra, size=SMALL):
     return scan
 
 
-def reconstruct(args, scan, output, ranks, *options):
+def reconstruct(args, scan, output, ranks, *options, center="48.5"):
     result = run_ok(args, "run", "--plugin", "tomo_fbp", "--input", scan, "--output", output,
-                    "--overwrite", "--param", "center=48.5", *options, ranks=ranks)
+                    "--overwrite", "--param", f"center={center}", *options, ranks=ranks)
     with h5py.File(output, "r") as f:
         return f[RECON][...], f[CENTER][...], result.stdout + result.stderr
 
@@ -79,6 +79,16 @@ def main():
                       f"{what}: provenance records the reslicing ({record[:60]})")
                 check("/.h5io_job_setup" not in f, f"{what}: no working records left in the output")
             check(leftovers(args.workdir) == [], f"{what}: no partial or scratch file left")
+
+        # The scan-wide axis fit reads its sample sinograms from the copy.
+        reference, centers, _ = reconstruct(args, sino, os.path.join(args.workdir, "ref_auto.h5"),
+                                            1, center="auto")
+        volume, used, log = reconstruct(args, frame, os.path.join(args.workdir, "auto.h5"), 2,
+                                        center="auto")
+        check("reslicing first" in log and "scan-wide step" in log and
+              np.array_equal(volume, reference) and np.array_equal(used, centers),
+              f"{layout}, center=auto: the axis found from the resliced copy is the same, and so "
+              f"is the volume (centre {used[0]:.3f})")
 
     # The memory budget: one unit of all 32 slices (2 x 32 x 0.6 MiB, plus
     # read staging) does not fit 40 MiB, so the frames are resliced and read
