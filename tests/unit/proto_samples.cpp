@@ -127,6 +127,9 @@ void worker_samples() {
                       16,   true, units};
   timed.group_timeout_ms = 3000;
   from_master("assign", timed);
+  proto::Assign resliced = timed;
+  resliced.reslice_frames = 64;
+  from_master("assign", resliced);
   from_master("units", proto::MoreUnits{"j1", 3, units});
   from_master("finish", proto::Finish{"j1", 3});
   from_master("release", proto::Release{"j1", 3, "lease expired"});

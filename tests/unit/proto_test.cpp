@@ -157,6 +157,12 @@ TEST(ProtoRoundTrip, MasterMessages) {
   proto::Assign timed{"j1", 9, sample_job(), 16, false, units};
   timed.group_timeout_ms = 3000;
   EXPECT_EQ(holds<proto::Assign>(round(timed)).group_timeout_ms, 3000);
+  EXPECT_EQ(assign.reslice_frames, 0) << "no reslicing unless said";
+  proto::Assign resliced{"j1", 9, sample_job(), 16, false, units};
+  resliced.reslice_frames = 64;
+  EXPECT_EQ(holds<proto::Assign>(round(resliced)).reslice_frames, 64);
+  EXPECT_EQ(proto::encode(proto::MasterMessage(timed)).find("reslice_frames"), std::string::npos)
+      << "old groups never see the field for jobs that are not resliced";
   EXPECT_EQ(holds<proto::MoreUnits>(round(proto::MoreUnits{"j1", 9, units})).units, units);
   EXPECT_EQ(holds<proto::Finish>(round(proto::Finish{"j1", 9})).job, "j1");
   const auto& release = holds<proto::Release>(round(proto::Release{"j1", 9, "cancelled"}));
@@ -310,6 +316,10 @@ std::vector<BadFrame> bad_frames() {
        R"({"type":"assign","job":"j","lease":1,"input":"/i","output":"/o","plugin":"p",
            "params":{},"unit_slices":4,"resume":"no","units":[]})",
        "assign: field 'resume' must be true or false, got string"},
+      {"assign reslice_frames zero", master,
+       R"({"type":"assign","job":"j","lease":1,"input":"/i","output":"/o","plugin":"p",
+           "params":{},"unit_slices":4,"reslice_frames":0,"resume":false,"units":[]})",
+       "assign: field 'reslice_frames' must be a whole number of at least 1, got 0"},
       {"release reason type", master, R"({"type":"release","job":"j","lease":1,"reason":null})",
        "release: field 'reason' must be a string, got null"},
       {"release job_ended type", master,
