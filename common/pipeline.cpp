@@ -115,6 +115,15 @@ void Pipeline::delete_partial() const noexcept {
   }
 }
 
+void Pipeline::disown_output() noexcept {
+  if (!output_file_) return;
+  const int redirected = output_file_->disown();
+  if (group_.is_root())
+    spdlog::info("closing the output without writing to it: it may be another group's now "
+                 "({} descriptor{} on rank 0 redirected)",
+                 redirected, redirected == 1 ? "" : "s");
+}
+
 void Pipeline::release() {
   // Set first: whatever fails below, the destructor must not delete the
   // partial output.

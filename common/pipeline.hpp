@@ -179,6 +179,11 @@ public:
   // twice. Throws an agreed Error if closing the output fails; the pipeline
   // is released regardless.
   void release();
+  // Every rank, before release(), when the job may be another group's now
+  // (this group's lease lapsed): closing the output then writes nothing
+  // into it, since HDF5's close would rewrite the superblock with this
+  // group's stale view (file_disown.hpp). What this group flushed stays.
+  void disown_output() noexcept;
   // Rank 0, after release(): deletes the partial output, for a job that has
   // ended without it (cancelled, failed) and so will never resume it. Only
   // a file this pipeline created, and only while the path still names it; a
