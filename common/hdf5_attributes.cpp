@@ -102,6 +102,21 @@ void write_string_attribute(hid_t object, const std::string& name, const std::st
                      fmt::format("cannot write attribute '{}'", name));
 }
 
+void write_string_array_attribute(hid_t object, const std::string& name,
+                                  const std::vector<std::string>& values) {
+  const hdf5::Datatype type = string_type(StringStyle::variable_utf8, 0);
+  const hsize_t count = values.size();
+  hdf5::Dataspace space(H5Screate_simple(1, &count, nullptr));
+  if (H5Aexists(object, name.c_str()) > 0) H5Adelete(object, name.c_str());
+  hdf5::Attribute attribute(hdf5::check(
+      H5Acreate2(object, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
+      fmt::format("cannot create attribute '{}'", name)));
+  std::vector<const char*> texts;
+  for (const std::string& value : values) texts.push_back(value.c_str());
+  hdf5::check_status(H5Awrite(attribute.get(), type.get(), texts.data()),
+                     fmt::format("cannot write attribute '{}'", name));
+}
+
 void write_string_dataset(hid_t parent, const std::string& name, const std::string& value) {
   const hdf5::Datatype type = string_type(StringStyle::variable_utf8, value.size());
   hdf5::Dataspace scalar(H5Screate(H5S_SCALAR));

@@ -32,6 +32,11 @@ enum class StringStyle { variable_utf8, fixed_ascii };
 void write_string_attribute(hid_t object, const std::string& name, const std::string& value,
                             StringStyle style = StringStyle::variable_utf8);
 
+// Writes (replacing) a 1-D attribute of strings, as h5py writes a list of
+// str (NeXus `axes`).
+void write_string_array_attribute(hid_t object, const std::string& name,
+                                  const std::vector<std::string>& values);
+
 // Creates a scalar string dataset `name` under `parent`, as h5py writes
 // `group[name] = "text"`.
 void write_string_dataset(hid_t parent, const std::string& name, const std::string& value);

@@ -67,6 +67,8 @@ OutputFile::OutputFile(const Group& group, const std::filesystem::path& path, Ou
   }
   transfer_ = hdf5::PropertyList(H5Pcreate(H5P_DATASET_XFER));
   H5Pset_dxpl_mpio(transfer_.get(), H5FD_MPIO_COLLECTIVE);
+  // Just opened: the path names the file this group holds.
+  identity_ = identity_of(path);
 }
 
 OutputDataset OutputFile::create_dataset(const std::string& location, const SliceGeometry& geometry,
@@ -172,6 +174,10 @@ std::optional<std::string> OutputFile::read_text(const std::string& location) co
 void OutputFile::flush() {
   hdf5::check_status(H5Fflush(file_.get(), H5F_SCOPE_GLOBAL),
                      fmt::format("flushing output file '{}' failed", path_.string()));
+}
+
+int OutputFile::disown() noexcept {
+  return file_.valid() && identity_ ? redirect_descriptors(*identity_) : 0;
 }
 
 void OutputFile::close() {

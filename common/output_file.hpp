@@ -3,6 +3,7 @@
 // dataset per library output, written collectively one unit per rank per
 // round (a rank with nothing to write still takes part).
 
+#include "common/file_disown.hpp"
 #include "common/hdf5_handle.hpp"
 #include "common/mpi_group.hpp"
 #include "common/slice_geometry.hpp"
@@ -83,8 +84,14 @@ public:
   // only show when buffered data is written out.
   void close();
 
+  // This rank, before close(): the file may be another group's now (this
+  // group's lease lapsed), so nothing the close writes may reach it
+  // (file_disown.hpp). Returns how many descriptors were redirected.
+  int disown() noexcept;
+
 private:
   std::filesystem::path path_;
+  std::optional<FileIdentity> identity_; // the file opened, whatever its name later
   hdf5::File file_;
   hdf5::PropertyList transfer_;
 };

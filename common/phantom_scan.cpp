@@ -349,6 +349,26 @@ void write_file(const fs::path& path, const std::function<void(hid_t)>& fill) {
 
 // ---- the layouts -----------------------------------------------------------
 
+void write_scalar(hid_t parent, const char* name, double value) {
+  hdf5::Dataspace scalar(H5Screate(H5S_SCALAR));
+  hdf5::Dataset dataset(hdf5::check(
+      H5Dcreate2(parent, name, H5T_IEEE_F64LE, scalar.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+      fmt::format("cannot create dataset '{}'", name)));
+  hdf5::check_status(
+      H5Dwrite(dataset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value),
+      fmt::format("cannot write dataset '{}'", name));
+}
+
+// x_pixel_size and y_pixel_size in micrometres, as NXdetector has them.
+void write_pixel_size(hid_t detector, const PhantomScanOptions& options, StringStyle style) {
+  if (options.pixel_size_um <= 0) return;
+  for (const char* name : {"x_pixel_size", "y_pixel_size"}) {
+    write_scalar(detector, name, options.pixel_size_um);
+    hdf5::Dataset dataset(hdf5::check(H5Dopen2(detector, name, H5P_DEFAULT), name));
+    write_string_attribute(dataset.get(), "units", "um", style);
+  }
+}
+
 void write_nxtomo(hid_t file, const PhantomScanOptions& options, const FrameRenderer& renderer) {
   const std::vector<Frame> frames = nxtomo_order(options);
   hdf5::Group entry = create_group(file, "entry", "NXentry");
@@ -358,6 +378,7 @@ void write_nxtomo(hid_t file, const PhantomScanOptions& options, const FrameRend
   write_frame_stack(detector.get(), "data", frames, options, renderer);
   write_vector(detector.get(), "image_key", H5T_STD_U8LE, H5T_NATIVE_UINT8,
                image_keys<uint8_t>(frames));
+  write_pixel_size(detector.get(), options, StringStyle::variable_utf8);
   hdf5::Group sample = create_group(entry.get(), "sample", "NXsample");
   write_angles_degrees(sample.get(), "rotation_angle", rotation_angles_degrees(options, frames));
   hdf5::Group data = create_group(entry.get(), "data", "NXdata");
@@ -398,6 +419,7 @@ void write_diamond(hid_t file, const std::string& detector_file_name,
   // Diamond stores image_key as float64.
   write_vector(detector.get(), "image_key", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
                image_keys<double>(frames));
+  write_pixel_size(detector.get(), options, style);
   hdf5::Group sample = create_group(tomo.get(), "sample", "NXsample", style);
   hard_link(data.get(), "rotation_angle", sample.get(), "rotation_angle");
 }
@@ -407,16 +429,6 @@ void write_diamond(hid_t file, const std::string& detector_file_name,
 std::vector<Frame> nxdata_order(const PhantomScanOptions& options) {
   return options.reference_files ? frames_of(FrameKind::projection, options.angles)
                                  : diamond_order(options);
-}
-
-void write_scalar(hid_t parent, const char* name, double value) {
-  hdf5::Dataspace scalar(H5Screate(H5S_SCALAR));
-  hdf5::Dataset dataset(hdf5::check(
-      H5Dcreate2(parent, name, H5T_IEEE_F64LE, scalar.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-      fmt::format("cannot create dataset '{}'", name)));
-  hdf5::check_status(
-      H5Dwrite(dataset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value),
-      fmt::format("cannot write dataset '{}'", name));
 }
 
 // A file of frames alone, as the camera's writer leaves it: /entry/data/data.
@@ -657,6 +669,10 @@ void validate_phantom_scan_options(const PhantomScanOptions& o) {
       throw Error(fmt::format("--tilt {} puts the rotation axis at column {} on row {}, off the "
                               "detector (columns 0 to {})",
                               o.tilt, c, row, o.size - 1));
+  if (!(o.pixel_size_um >= 0 && o.pixel_size_um <= 1e6))
+    throw Error(fmt::format("--pixel-size must be micrometres from 0 (none written) to 1e6 (got "
+                            "{})",
+                            o.pixel_size_um));
   if (!(o.object_scale >= 1 && o.object_scale <= 16))
     throw Error(fmt::format("--object-scale must be from 1 (the phantom spans the detector) to "
                             "16 (got {})",
@@ -694,6 +710,7 @@ nlohmann::json phantom_scan_record(const PhantomScanOptions& options) {
       {"center_last_row", phantom_row_center(options, options.rows - 1)},
       {"center_rule", "center + tilt * (row / (rows - 1) - 0.5); per row in the truth's /center"},
       {"object_scale", options.object_scale},
+      {"pixel_size_um", options.pixel_size_um},
       {"darks", options.darks},
       {"flats", options.flats},
       {"flat_level", options.flat_level},

@@ -47,6 +47,9 @@ struct PhantomScanOptions {
   // > 1: the phantom is this much larger than the detector is wide (same
   // line-integral range), so every projection is truncated.
   double object_scale = 1;
+  // The detector's pixel in micrometres, written as the NXdetector's
+  // x_pixel_size and y_pixel_size (nxtomo and diamond layouts); 0: none.
+  double pixel_size_um = 6.5;
   int64_t darks = 10;
   int64_t flats = 20;
   double flat_level = 20000; // open-beam counts above the dark level

@@ -2,7 +2,7 @@
 
 #include "common/dtype.hpp"
 #include "common/input_file.hpp"
-#include "common/provenance.hpp"
+#include "common/output_finish.hpp"
 #include "common/scan_inputs.hpp"
 #include "common/space_reservation.hpp"
 #include "common/version.hpp"
@@ -113,6 +113,15 @@ void Pipeline::delete_partial() const noexcept {
     target_->discard();
     target_->discard_scratch();
   }
+}
+
+void Pipeline::disown_output() noexcept {
+  if (!output_file_) return;
+  const int redirected = output_file_->disown();
+  if (group_.is_root())
+    spdlog::info("closing the output without writing to it: it may be another group's now "
+                 "({} descriptor{} on rank 0 redirected)",
+                 redirected, redirected == 1 ? "" : "s");
 }
 
 void Pipeline::release() {
@@ -334,10 +343,8 @@ void Pipeline::request_outputs() {
       throw Error(fmt::format("{}: shape [{}] has no -1 marking the dimension that grows with "
                               "the slices",
                               what, fmt::join(space.shape, space.shape + space.rank, ", ")));
-    const std::string& location = output.request.location;
-    if (location == kProvenanceGroup || location.starts_with(std::string(kProvenanceGroup) + "/"))
-      throw Error(
-          fmt::format("{}: '{}' is reserved for h5io's provenance record", what, kProvenanceGroup));
+    if (const std::optional<std::string> reason = reserved_output_location(output.request.location))
+      throw Error(fmt::format("{}: {}; choose another location", what, *reason));
     for (const Output& other : outputs_) {
       const std::string& a = other.request.location;
       const std::string& b = output.request.location;
@@ -347,9 +354,33 @@ void Pipeline::request_outputs() {
                                 what, a));
     }
     output.geometry = std::move(geometry);
-    output.attributes = thread_.call([&] { return instance_->describe_output(j); });
     outputs_.push_back(std::move(output));
   }
+  describe_outputs();
+}
+
+void Pipeline::describe_outputs() {
+  for (size_t j = 0; j < outputs_.size(); ++j) {
+    Output& output = outputs_[j];
+    const std::string what = fmt::format("library '{}', output {} '{}', describe_output",
+                                         spec_.plugin, j, output.request.location);
+    output.description = read_output_description(
+        thread_.call([&] { return instance_->describe_output(static_cast<int>(j)); }),
+        static_cast<int>(output.geometry.shape.size()), what);
+  }
+  try {
+    plan_nexus_layout(nexus_outputs());
+  } catch (const Error& e) {
+    throw Error(fmt::format("library '{}': {}", spec_.plugin, e.what()));
+  }
+}
+
+std::vector<NexusOutput> Pipeline::nexus_outputs() const {
+  std::vector<NexusOutput> outputs;
+  for (const Output& output : outputs_)
+    outputs.push_back({output.request.location, output.geometry.shape, output.geometry.axis,
+                       output.description.nexus});
+  return outputs;
 }
 
 void Pipeline::allocate_slots(UnitStage stage) {
@@ -634,12 +665,9 @@ void Pipeline::run_job_setup() {
   }
   collectively(group_, [&] {
     job_setup_ = JobSetupResults::from_json(nlohmann::json::parse(*text));
-    thread_.call([this] {
-      instance_->apply_job_setup(*job_setup_);
-      // Asked again: the library may describe its outputs with its findings.
-      for (size_t j = 0; j < outputs_.size(); ++j)
-        outputs_[j].attributes = instance_->describe_output(static_cast<int>(j));
-    });
+    thread_.call([this] { instance_->apply_job_setup(*job_setup_); });
+    // Asked again: the library may describe its outputs with its findings.
+    describe_outputs();
   });
 }
 
@@ -667,7 +695,7 @@ std::string Pipeline::compute_job_setup() {
   const JobSetupResults results = thread_.call([&] { return instance_->job_setup(slices, in); });
   const nlohmann::json summary = results.summary();
   // The short results for people; lists (per-slice estimates, say) in -v,
-  // and all of them in /provenance/job_setup.
+  // and all of them in the NXprocess (job_setup).
   nlohmann::json brief = nlohmann::json::object();
   for (const auto& [key, value] : summary.items())
     if (!value.is_string() || value.get<std::string>().size() <= 40) brief[key] = value;
@@ -680,7 +708,7 @@ std::string Pipeline::compute_job_setup() {
   return results.to_json().dump();
 }
 
-nlohmann::json Pipeline::provenance() const {
+ProvenanceRecord Pipeline::provenance(const std::string& finished) const {
   nlohmann::json inputs = nlohmann::json::array();
   for (const Input& input : inputs_)
     inputs.push_back({{"location", input.location},
@@ -695,30 +723,45 @@ nlohmann::json Pipeline::provenance() const {
                        {"sliced_dimension", output.geometry.axis}});
   char host[256] = {};
   gethostname(host, sizeof(host) - 1);
-  return {{"program", "h5io"},
-          {"h5io_version", std::string(version())},
-          {"job_id", spec_.job_id},
-          {"command", spec_.command_line},
-          {"plugin", spec_.plugin},
-          {"plugin_version", library_->version()},
-          {"plugin_path", library_->path().string()},
-          {"parameters", spec_.params.to_json()},
-          {"input_file", std::filesystem::absolute(spec_.input).string()},
-          {"inputs", inputs},
-          {"scan", scan_ ? scan_summary(*scan_) : nlohmann::json()},
-          {"outputs", outputs},
-          {"ranks", group_.size()},
-          {"slices_per_unit", plan_.slices_per_unit},
-          {"reslice", reslice_ ? reslice_->summary() : nlohmann::json()},
-          {"job_setup", job_setup_ ? job_setup_->summary() : nlohmann::json()},
-          {"host", host},
-          {"started", started_utc_},
-          {"finished", utc_timestamp()}};
+  ProvenanceRecord record;
+  record.program = "h5io";
+  record.version = std::string(version());
+  record.date = finished;
+  record.parameters = spec_.params;
+  record.fields = {{"job_id", spec_.job_id},
+                   {"command", spec_.command_line},
+                   {"plugin", spec_.plugin},
+                   {"plugin_version", library_->version()},
+                   {"plugin_path", library_->path().string()},
+                   {"input_file", std::filesystem::absolute(spec_.input).string()},
+                   {"inputs", inputs},
+                   {"scan", scan_ ? scan_summary(*scan_) : nlohmann::json()},
+                   {"outputs", outputs},
+                   {"ranks", group_.size()},
+                   {"slices_per_unit", plan_.slices_per_unit},
+                   {"reslice", reslice_ ? reslice_->summary() : nlohmann::json()},
+                   {"job_setup", job_setup_ ? job_setup_->summary() : nlohmann::json()},
+                   {"host", host},
+                   {"started", started_utc_},
+                   {"finished", finished}};
+  return record;
 }
 
 JobReport Pipeline::finish() {
+  // A group that only finishes a resumed job (every unit was done before)
+  // never set up the process stage: apply the stored scan-wide results, so
+  // the library describes its outputs as the groups that computed them did.
+  if (phase_ != Phase::process) run_job_setup();
   collectively(group_, [&] { thread_.call([this] { instance_->complete(); }); });
-  const nlohmann::json record = provenance();
+  const std::string finished = utc_timestamp();
+  OutputCompletion completion;
+  completion.provenance = provenance(finished);
+  for (const Output& output : outputs_)
+    if (!output.description.attributes.empty())
+      completion.annotations.emplace_back(output.request.location, output.description.attributes);
+  completion.nexus = plan_nexus_layout(nexus_outputs());
+  completion.entry = {fmt::format("{} of {}", spec_.plugin, spec_.input.filename().string()),
+                      started_utc_, finished};
   // Collective closes before rank 0 reopens the output on its own.
   collectively(group_, [&] {
     output_datasets_.clear();
@@ -730,11 +773,7 @@ JobReport Pipeline::finish() {
   });
   collectively(group_, [&] {
     if (!group_.is_root()) return;
-    OutputAnnotations annotations;
-    for (const Output& output : outputs_)
-      if (!output.attributes.empty())
-        annotations.emplace_back(output.request.location, output.attributes);
-    write_provenance(target_->partial_path(), record, annotations);
+    complete_output_file(target_->partial_path(), completion);
     target_->commit();
     // Every unit is done: nobody reads the resliced copy any more.
     if (plan_.reslice) target_->remove_scratch();

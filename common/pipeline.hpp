@@ -12,9 +12,12 @@
 #include "common/job_params.hpp"
 #include "common/job_setup.hpp"
 #include "common/mpi_group.hpp"
+#include "common/nexus_layout.hpp"
+#include "common/output_description.hpp"
 #include "common/output_file.hpp"
 #include "common/output_target.hpp"
 #include "common/plugin_host.hpp"
+#include "common/provenance.hpp"
 #include "common/reslice_scratch.hpp"
 #include "common/scan_layout.hpp"
 #include "common/work_plan.hpp"
@@ -164,8 +167,8 @@ public:
   // writing the previous one overlap the library's compute of the current.
   void run(UnitSchedule& schedule, ProgressListener* progress = nullptr);
 
-  // Completes the library, closes the output, records provenance and gives
-  // the output its final name.
+  // Completes the library, closes the output, makes it a NeXus file that
+  // records its provenance (output_finish.hpp) and gives it its final name.
   JobReport finish();
 
   // Drops the job but keeps its partial output, for someone to resume: the
@@ -176,6 +179,11 @@ public:
   // twice. Throws an agreed Error if closing the output fails; the pipeline
   // is released regardless.
   void release();
+  // Every rank, before release(), when the job may be another group's now
+  // (this group's lease lapsed): closing the output then writes nothing
+  // into it, since HDF5's close would rewrite the superblock with this
+  // group's stale view (file_disown.hpp). What this group flushed stays.
+  void disown_output() noexcept;
   // Rank 0, after release(): deletes the partial output, for a job that has
   // ended without it (cancelled, failed) and so will never resume it. Only
   // a file this pipeline created, and only while the path still names it; a
@@ -194,7 +202,7 @@ private:
   struct Output {
     OutputRequest request;
     SliceGeometry geometry;
-    std::vector<AttributeValue> attributes; // the library's, from rank 0
+    OutputDescription description; // the library's, from rank 0
   };
   // Buffers of one unit in flight: the pipeline keeps two.
   struct Slot {
@@ -222,13 +230,17 @@ private:
   void allocate_slots(UnitStage stage);
   void run_job_setup();
   std::string compute_job_setup();
+  // Asks the library to describe every output (again, after its scan-wide
+  // step) and checks that the NeXus tree can be laid out as it says.
+  void describe_outputs();
+  std::vector<NexusOutput> nexus_outputs() const;
   void open_output_file();
   // What the output file will hold: its datasets plus room for metadata.
   int64_t output_bytes() const;
   void read_unit(Slot& slot);
   void compute(Slot& slot);
   void write_unit(const Slot& slot);
-  nlohmann::json provenance() const;
+  ProvenanceRecord provenance(const std::string& finished) const;
   void abandon() noexcept;
   // This pipeline made the partial output (a check makes none; a resumed
   // job reopened someone else's).

@@ -1,36 +1,41 @@
 #pragma once
-// The record of how an output was made, stored in the output file itself
-// (group /provenance, one string per field) so a volume carries its history
-// to any HDF5 reader.
+// The record of how an output was made, stored in the output file itself so
+// a volume carries its history to any HDF5 or NeXus reader: the NXprocess
+// /entry/process (nexus_layout.hpp's kProcessPath). NeXus names what a
+// process is (`program`, `version`, `date`, `sequence_index`, typed
+// parameters in an NXparameters group); the rest of h5io's record (job,
+// command, library, inputs, scan, ranks, reslicing, the scan-wide step's
+// results, host, times) sits beside them, one field per key. Until issue 19
+// the same fields were a plain group /provenance; nothing in h5io reads
+// them back, so that layout is simply no longer written.
 
-#include "common/attribute_value.hpp"
+#include "common/job_params.hpp"
 
+#include <hdf5.h>
 #include <nlohmann/json.hpp>
 
-#include <filesystem>
 #include <string>
-#include <utility>
-#include <vector>
 
 namespace h5io {
 
-// The group every output file holds its provenance in; no library output may
-// be placed there.
-inline constexpr const char* kProvenanceGroup = "/provenance";
-// The results of a library's scan-wide step, kept in the partial output
-// while the job runs (so a resumed job applies the same ones); folded into
-// /provenance, and removed, when the job completes.
-inline constexpr const char* kJobSetupRecord = "/.h5io_job_setup";
+struct ProvenanceRecord {
+  // NXprocess fields.
+  std::string program;
+  std::string version;
+  std::string date; // ISO 8601, when the output was completed
+  int64_t sequence_index = 1;
+  // The job's parameters, each a field of its own type in the NXparameters
+  // group `parameters` (text, int64, float64, or booleans as h5py writes
+  // them).
+  JobParams parameters;
+  // Everything else, one field per key: strings as text, anything else as
+  // its JSON text (objects, lists, numbers).
+  nlohmann::json fields = nlohmann::json::object();
+};
 
-// Attributes a library gave its outputs: (dataset location, attributes).
-using OutputAnnotations = std::vector<std::pair<std::string, std::vector<AttributeValue>>>;
-
-// Opens the finished (closed) output serially and writes `record`: strings as
-// strings, everything else as its JSON text; then the outputs' attributes;
-// and removes the working copy of the scan-wide step's results.
+// Creates the NXprocess at kProcessPath in `file` (whose /entry exists).
 // Throws Error on failure.
-void write_provenance(const std::filesystem::path& file, const nlohmann::json& record,
-                      const OutputAnnotations& annotations = {});
+void write_provenance(hid_t file, const ProvenanceRecord& record);
 
 // Now as an ISO 8601 UTC timestamp, e.g. 2026-11-27T10:15:00Z.
 std::string utc_timestamp();

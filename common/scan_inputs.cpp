@@ -52,8 +52,18 @@ std::unique_ptr<InputSource> open_scan_role(hid_t file, const std::string& file_
         role, std::vector<int64_t>{static_cast<int64_t>(scan.angles.size())}, H5IO_FLOAT64,
         std::move(bytes));
   }
+  if (role == "scan:pixel_size") {
+    // [x, y] in metres, or nothing when the scan does not say.
+    std::vector<double> size;
+    if (scan.pixel_size) size = {scan.pixel_size->x_metres, scan.pixel_size->y_metres};
+    std::vector<std::byte> bytes(size.size() * sizeof(double));
+    if (!bytes.empty()) std::memcpy(bytes.data(), size.data(), bytes.size());
+    return std::make_unique<MemoryInput>(role,
+                                         std::vector<int64_t>{static_cast<int64_t>(size.size())},
+                                         H5IO_FLOAT64, std::move(bytes));
+  }
   throw Error(fmt::format("unknown scan role '{}': h5io provides scan:projections, scan:darks, "
-                          "scan:flats and scan:angles",
+                          "scan:flats, scan:angles and scan:pixel_size",
                           role));
 }
 

@@ -1,8 +1,10 @@
 #pragma once
 // Inputs a library asks for by role instead of by path: "scan:projections",
-// "scan:darks", "scan:flats" (frames of shape [n, rows, cols], n may be 0)
-// and "scan:angles" (float64 radians, one per projection). The host finds
-// them with discover_scan, so one library reads NXtomo and DXchange alike.
+// "scan:darks", "scan:flats" (frames of shape [n, rows, cols], n may be 0),
+// "scan:angles" (float64 radians, one per projection) and
+// "scan:pixel_size" (float64 [2]: a detector pixel's width and height in
+// metres, or [0] when the scan does not say). The host finds them with
+// discover_scan, so one library reads NXtomo and DXchange alike.
 
 #include "common/input_source.hpp"
 #include "common/scan_layout.hpp"

@@ -374,6 +374,9 @@ std::string scan_description(const ScanLayout& scan) {
   for (const auto& [name, set] : {std::pair{"darks", &scan.darks}, std::pair{"flats", &scan.flats}})
     if (!set->file.empty())
       elsewhere += fmt::format("; {} '{}' in '{}'", name, set->path, set->file);
+  if (scan.pixel_size)
+    angles += fmt::format("; pixel {:.4g} x {:.4g} um ('{}')", scan.pixel_size->x_metres * 1e6,
+                          scan.pixel_size->y_metres * 1e6, scan.pixel_size->path);
   return fmt::format("{}{}: {} projections, {} darks, {} flats of [{}] {} in '{}'{}{}; {}",
                      scan.kind == "parameters" ? "scan named by parameters" : scan.kind + " entry",
                      scan.kind == "parameters" ? "" : where, scan.projections.count(),
@@ -411,6 +414,11 @@ nlohmann::json scan_summary(const ScanLayout& scan) {
           {"flats", frames(scan.flats)},
           {"invalid_frames", scan.invalid_frames},
           {"angles", angles},
+          {"pixel_size", scan.pixel_size ? nlohmann::json{{"x_metres", scan.pixel_size->x_metres},
+                                                          {"y_metres", scan.pixel_size->y_metres},
+                                                          {"path", scan.pixel_size->path},
+                                                          {"units", scan.pixel_size->units}}
+                                         : nlohmann::json()},
           {"warnings", scan.warnings}};
 }
 
@@ -463,6 +471,7 @@ ScanLayout discover_scan(hid_t file, const std::string& file_name, const ScanOve
         file, scan.entry, {"instrument/detector/image_key", "data/image_key", "image_key"});
     scan.angles_path =
         first_dataset(file, scan.entry, {"data/rotation_angle", "sample/rotation_angle"});
+    scan.pixel_size = find_pixel_size(file, scan.entry, scan.warnings);
     if (scan.data_path.empty() && !overrides.data)
       throw Error(fmt::format("the NXtomo entry '{}' in '{}' has no frames: neither data/data nor "
                               "instrument/detector/data is a readable dataset (an external link "

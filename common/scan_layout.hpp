@@ -16,6 +16,7 @@
 #include "common/input_dataset.hpp"
 #include "common/job_params.hpp"
 #include "common/scan_files.hpp"
+#include "common/scan_pixel_size.hpp"
 
 #include <hdf5.h>
 #include <nlohmann/json_fwd.hpp>
@@ -60,10 +61,11 @@ struct ScanLayout {
   std::string dtype;               // e.g. "uint16"
   std::string image_key_path;      // "" when there is none
   FrameSet projections, darks, flats;
-  int64_t invalid_frames = 0; // image_key 3
-  std::vector<double> angles; // radians, one per projection
-  std::string angles_path;    // "" when made up
-  std::string angle_units;    // as found: "degree", "rad", or "assumed ..."
+  int64_t invalid_frames = 0;          // image_key 3
+  std::vector<double> angles;          // radians, one per projection
+  std::string angles_path;             // "" when made up
+  std::string angle_units;             // as found: "degree", "rad", or "assumed ..."
+  std::optional<PixelSize> pixel_size; // NXtomo's detector x_pixel_size, when usable
   std::vector<std::string> warnings;
 };
 

@@ -4,7 +4,8 @@
 # do (NXtomo entry, frames in an external detector file, darks and flats at
 # both ends), starts an h5io-master and one worker group of 2 MPI ranks on
 # loopback, submits a tomo_fbp job and follows it to completion, then
-# measures the volume against the phantom's ground truth.
+# measures the volume against the phantom's ground truth and prints the
+# command that opens it in silx.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh
@@ -48,15 +49,20 @@ with h5py.File(f"{d}/recon.h5") as f, h5py.File(f"{d}/scan_truth.h5") as t:
     volume, truth = f["entry/reconstruction/data"][...], t["volume"][...]
     centers = f["entry/reconstruction/center"][...]
     units = f["entry/reconstruction/data"].attrs.get("units")
+    x = f["entry/reconstruction/x"]
+    voxel = f"{x[1] - x[0]:g} {x.attrs['units']}"
 n = volume.shape[-1]
 y, x = np.mgrid[:n, :n]
 inside = (x - n // 2) ** 2 + (y - n // 2) ** 2 <= (0.95 * n / 2) ** 2
 error = np.sqrt(np.mean((volume - truth)[:, inside] ** 2) / np.mean(truth[:, inside] ** 2))
-print(f"volume {list(volume.shape)} float32 ({units}); rotation centre found: "
+print(f"volume {list(volume.shape)} float32 ({units}), voxel {voxel}; rotation centre found: "
       f"{centers.mean():.2f} px (true {n // 2 + 3.5}); relative RMSE vs ground truth: {error:.3f}")
 PY
 echo "Logs:       $example/master.log, $example/worker.log"
-echo "Provenance: h5dump -g /provenance $example/recon.h5"
+echo "Provenance: h5dump -g /entry/process $example/recon.h5"
 build/bin/h5io preview "$example/recon.h5" --output "$example/preview.png"
-echo "Output:     $example/recon.h5"
+echo "Output:     $example/recon.h5 (NeXus: NXentry /entry, NXdata /entry/reconstruction)"
 echo "Preview:    $example/preview.png"
+# From the repository's root, where this runs: silx finds the volume by the
+# file's NeXus default and shows it on its z, y, x axes in micrometres.
+echo "Open it:    silx view example/recon.h5"

@@ -13,6 +13,8 @@ packages=(
   python3 python3-h5py python3-numpy python3-skimage   # independent checkers in the tests
   python3-tifffile libtiff-tools   # TIFF checkers (tests), and the iradon example program
   python3-jsonschema python3-zmq   # protocol schema test, Python client example and its test
+  python3-silx nexus-tools   # NeXus checkers (tests): silx's NXdata rules, nxsummary (NeXus C API)
+  silx   # `silx view`, which the demo's result opens in
   systemd   # systemd-analyze verifies the units in deploy/ (tests)
 )
 

@@ -138,9 +138,22 @@ LeasedSchedule::Round LeasedSchedule::plan_round() {
 
 bool LeasedSchedule::may_write() {
   std::string verdict;
-  if (group_.is_root() && lease_vouched()) verdict.push_back('1');
+  if (group_.is_root()) {
+    if (lease_vouched())
+      verdict.push_back('1');
+    else
+      write_refused_ = true;
+  }
   // The other ranks wait here while rank 0 waits for the master's answer.
   return !group_.broadcast_patiently(verdict, 0).empty();
+}
+
+bool LeasedSchedule::lease_lapsed() {
+  std::string verdict;
+  if (group_.is_root() &&
+      (write_refused_ || ending_ == JobEnding::released || ending_ == JobEnding::link_lost))
+    verdict.push_back('1');
+  return !group_.broadcast(verdict, 0).empty();
 }
 
 bool LeasedSchedule::lease_vouched() {

@@ -69,6 +69,11 @@ public:
 
   // Every rank, after run(): why it ended.
   JobEnding ending() const { return ending_; }
+  // Collective, after run() (or its agreed error): the lease ended without
+  // this group's say (released, the link lost, or a write refused for want
+  // of the master's word), so another group may hold the output now and
+  // this one must close it without writing (Pipeline::disown_output).
+  bool lease_lapsed();
   // Rank 0: the master's `release` said the job itself ended (cancelled or
   // failed), so no later lease will resume its partial output.
   bool job_ended() const { return job_ended_; }
@@ -116,6 +121,7 @@ private:
   std::vector<int64_t> written_;               // written, not reported
   std::set<int64_t> leased_;                   // leased, not reported done
   bool finish_received_ = false;
+  bool write_refused_ = false;   // lease_vouched said no
   bool last_round_more_ = false; // what the last next_round answered
   std::string error_;
   std::optional<proto::MasterMessage> leftover_;

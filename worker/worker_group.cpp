@@ -90,6 +90,7 @@ void WorkerGroup::run_job(const proto::Assign& assign) {
                      report.seconds, report.output.string());
       }
     } else {
+      if (schedule->lease_lapsed()) pipeline->disown_output();
       pipeline->release();
       if (root && schedule->job_ended()) {
         // The master deleted the partial file when the job ended, but this
@@ -106,6 +107,7 @@ void WorkerGroup::run_job(const proto::Assign& assign) {
     if (root) spdlog::error("failed: {}", e.what());
     if (pipeline) {
       try {
+        if (schedule && schedule->lease_lapsed()) pipeline->disown_output();
         pipeline->release();
       } catch (const std::exception& again) {
         if (root) spdlog::error("closing after the failure failed too: {}", again.what());

@@ -14,7 +14,8 @@
  *     set_input_slice(ctx, i, &space, map)   which dimension is sliced
  *   for j in 0..nout-1:
  *     request_output(ctx, j, &location, &space)  per-slice shape, -1 grows
- *   describe_output(ctx, j, &n, &attributes)  optional: units, meaning
+ *   describe_output(ctx, j, &n, &attributes)  optional: units, meaning,
+ *                                            NeXus axes (below)
  *   [job_setup_slices, job_setup, apply_job_setup]  optional: a scan-wide
  *                                            step, once per job (below)
  *   process(ctx, slice, ...)  or  process_batch(ctx, first, count, ...)
@@ -167,7 +168,37 @@ typedef int (*h5io_process_batch_fn)(void* context, int64_t first_slice, int64_t
  * written on the output dataset when the job completes. Each is one
  * h5io_param_t: key = attribute name; STRING -> text, INT and BOOL -> int64,
  * FLOAT -> float64. Called once per output after request_output, and only
- * the answer of the group's rank 0 is written. */
+ * the answer of the group's rank 0 is written.
+ *
+ * NeXus. Every output file is a NeXus file (root -> /entry, an NXentry ->
+ * an NXdata): each output is the signal of an NXdata group with an axis for
+ * each dimension of the output as stored (the growing one included), and
+ * the entry records the job in the NXprocess /entry/process. Keys that start
+ * with "nexus:" are not attributes; they tell the host how to present the
+ * output (the ABI version stays 1: a library that gives none gets index
+ * axes, `slice` for the growing dimension and `dim<D>` for the others, and
+ * output 0 as the default plot):
+ *   nexus:axis<D>:name       STRING     the axis's name (a letter or '_', then
+ *                                       letters, digits or '_'; at most 64)
+ *   nexus:axis<D>:units      STRING     e.g. "um"
+ *   nexus:axis<D>:long_name  STRING     the label viewers show
+ *   nexus:axis<D>:scale      FLOAT/INT  step between neighbours (default 1)
+ *   nexus:axis<D>:offset     FLOAT/INT  value at index 0 (default 0): the
+ *                                       axis holds offset + scale * i
+ *   nexus:default            BOOL       this output's NXdata is the entry's
+ *                                       default plot (one output at most)
+ *   nexus:definition         STRING     the entry's application definition,
+ *                                       e.g. "NXtomoproc" (outputs agree)
+ * D counts the output's dimensions as stored, 0 .. rank-1. An unknown
+ * nexus: key, a D the output lacks, a bad name or a non-finite number is
+ * refused when the job is set up, naming the library and the key. Outputs
+ * may not be placed at /entry itself, nor at /entry/process, /entry/title,
+ * /entry/definition, /entry/start_time or /entry/end_time, which h5io
+ * writes. An output whose parent group is a direct child of /entry (e.g.
+ * /entry/reconstruction/data) makes that group its NXdata (the first such
+ * output of a group does); any other is hard-linked into an NXdata of its
+ * own, /entry/<its path with '/' as '_'>, and given a `target` attribute
+ * naming its own path (the NeXus convention for links). */
 typedef int (*h5io_describe_output_fn)(void* context, int output_index, int* num_attributes,
                                        const h5io_param_t** attributes);
 
@@ -193,10 +224,14 @@ typedef int (*h5io_describe_output_fn)(void* context, int output_index, int* num
  * the units, ranks or worker groups. The host keeps the results in the
  * partial output, so a job resumed by another group (or after a restart)
  * applies the same results without running the step again; the finished
- * output records them in /provenance (`job_setup`). describe_output is asked
- * again after apply_job_setup, and that answer is the one written, so a
- * library can describe its outputs with what the step found. A failure in
- * job_setup or apply_job_setup fails the job with the library's text.    */
+ * output records them in its NXprocess (/entry/process/job_setup).
+ * describe_output is asked again after apply_job_setup, and that answer is
+ * the one written, so a library can describe its outputs with what the step
+ * found. Whole inputs reach a library only with data (process, job_setup),
+ * so the step is also how a value read from one (a pixel size) reaches
+ * every instance before the outputs are described: ask for no slices and
+ * return it as a result. A failure in job_setup or apply_job_setup fails the
+ * job with the library's text. */
 #define H5IO_MAX_SETUP_SLICES 64
 
 typedef int (*h5io_job_setup_slices_fn)(void* context, int64_t slice_count, int* num_slices,
@@ -206,8 +241,7 @@ typedef int (*h5io_job_setup_fn)(void* context, int num_slices, const int64_t* s
                                  int num_inputs, const h5io_buffer_t* inputs, int* num_results,
                                  const h5io_param_t** results);
 
-typedef int (*h5io_apply_job_setup_fn)(void* context, int num_results,
-                                       const h5io_param_t* results);
+typedef int (*h5io_apply_job_setup_fn)(void* context, int num_results, const h5io_param_t* results);
 
 /* Release everything the context holds, and the context itself. */
 typedef int (*h5io_processing_complete_fn)(void* context);

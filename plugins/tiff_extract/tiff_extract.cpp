@@ -83,7 +83,12 @@ void describe(Context* ctx, int index) {
     a.add_text("compression", std::string(tiff::compression_name(o.compression)));
     break;
   case 1: a.add_text("meaning", "smallest value of the slice as read, NaN ignored"); break;
-  case 2: a.add_text("meaning", "largest value of the slice as read, NaN ignored"); break;
+  case 2:
+    a.add_text("meaning", "largest value of the slice as read, NaN ignored");
+    // The entry's default plot: the file names are no picture, and the
+    // largest value per slice shows where the volume holds something.
+    a.add_int("nexus:default", 1);
+    break;
   default:
     a.add_text("meaning", "values clamped to the file's type (or NaN made 0) in the conversion");
     break;

@@ -9,6 +9,8 @@
 //   1 "scan:darks"       [D, rows, cols]; D may be 0: dark level 0
 //   2 "scan:flats"       [F, rows, cols]; F >= 1 unless normalise=false
 //   3 "scan:angles"      [P] radians, float64 (or float32), delivered whole
+//   4 "scan:pixel_size"  [2] metres (a detector pixel's width, height), or [0]
+//     when the scan does not say; delivered whole, read in the scan-wide step
 // Outputs, one slice per detector row:
 //   0 <output> (default /entry/reconstruction/data) [N, N] float32, N = cols:
 //     linear attenuation coefficient in 1/pixel (ARCHITECTURE.md, "Tomography geometry")
@@ -19,7 +21,9 @@
 // With center=auto (the default) the scan-wide step (job_setup_slices,
 // job_setup, apply_job_setup) fits one rotation axis to the scan
 // (axis_fit.hpp) before any slice is reconstructed; every slice then uses
-// it, and the fit is described on the centre output.
+// it, and the fit is described on the centre output. The step also passes
+// the pixel size on to every instance (it reaches libraries only with the
+// data), so the outputs' NeXus axes are in micrometres when it is known.
 #include "h5io_plugin.h"
 
 #include "axis_fit.hpp"
@@ -39,6 +43,8 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 H5IO_DECLARE_PLUGIN("1.0.0")
@@ -49,11 +55,14 @@ using namespace h5io::fbp;
 
 enum Code { kOk = 0, kBadParameter = 1, kBadInput = 2, kBadIndex = 3, kFailed = 4, kNoMemory = 5 };
 
-constexpr int kInputs = 4;
+constexpr int kInputs = 5;
 constexpr const char* kInputRoles[kInputs] = {"scan:projections", "scan:darks", "scan:flats",
-                                              "scan:angles"};
+                                              "scan:angles", "scan:pixel_size"};
 constexpr const char* kInputNames[kInputs] = {"projections", "dark-field frames",
-                                              "flat-field frames", "rotation angles"};
+                                              "flat-field frames", "rotation angles", "pixel size"};
+// Results of the scan-wide step that carry the pixel size (metres).
+constexpr const char* kPixelX = "pixel_size_x";
+constexpr const char* kPixelY = "pixel_size_y";
 
 struct Context {
   Options options;
@@ -66,6 +75,7 @@ struct Context {
   ParamList attributes;    // describe_output's answer
   ParamList setup_results; // job_setup's answer
   ParamList axis_record;   // the applied fit, described on the centre output
+  std::optional<std::pair<double, double>> pixel_size; // metres (x, y), from the scan-wide step
   std::string error;
 };
 
@@ -142,7 +152,7 @@ int check_frames(Context* ctx, int index, const h5io_dataspace_t& space, int* sl
 // Validates the inputs of a batch of `count` slices against what
 // set_input_slice saw.
 int check_batch_inputs(Context* ctx, int64_t count, int num_inputs, const h5io_buffer_t* inputs) {
-  if (num_inputs != kInputs) return fail(ctx, kBadIndex, "expected 4 inputs");
+  if (num_inputs != kInputs) return fail(ctx, kBadIndex, "expected 5 inputs");
   for (int i = 0; i < kInputs; ++i)
     if (!ctx->inputs[i])
       return fail(ctx, kBadInput, std::string("the host never described the ") + kInputNames[i]);
@@ -158,13 +168,15 @@ int check_batch_inputs(Context* ctx, int64_t count, int num_inputs, const h5io_b
   }
   if (inputs[3].slice_bytes != static_cast<size_t>(p) * h5io_dtype_size(ctx->inputs[3]->dtype))
     return fail(ctx, kBadInput, "the host delivered the rotation angles with the wrong size");
+  if (inputs[4].slice_bytes != static_cast<size_t>(ctx->inputs[4]->shape[0]) * sizeof(double))
+    return fail(ctx, kBadInput, "the host delivered the pixel size with the wrong size");
   return kOk;
 }
 
 // ... and the outputs of a batch.
 int check_batch(Context* ctx, int64_t count, int num_inputs, const h5io_buffer_t* inputs,
                 int num_outputs, const h5io_buffer_t* outputs) {
-  if (num_outputs != 2) return fail(ctx, kBadIndex, "expected 4 inputs and 2 outputs");
+  if (num_outputs != 2) return fail(ctx, kBadIndex, "expected 5 inputs and 2 outputs");
   if (int code = check_batch_inputs(ctx, count, num_inputs, inputs)) return code;
   const int64_t cols = ctx->inputs[0]->shape[2];
   if (outputs[0].count != count || outputs[1].count != count ||
@@ -213,6 +225,57 @@ const char* center_text(const Options& o) {
   return "given";
 }
 
+// center=auto's fit, into ctx->setup_results (job_setup's answer).
+int fit_axis(Context* ctx, int num_slices, const int64_t* slices, const h5io_buffer_t* inputs) {
+  const std::vector<double> angles = angles_of(ctx, inputs[3]);
+  for (const double a : angles)
+    if (!std::isfinite(a)) return fail(ctx, kBadInput, "a rotation angle is not a finite number");
+  const ScanShape shape = shape_of(ctx);
+  const AxisEstimates estimates = measure_axis(
+      ctx->options, shape, angles, {slices, static_cast<size_t>(num_slices)},
+      raw_of(ctx, inputs, 0), raw_of(ctx, inputs, 1), raw_of(ctx, inputs, 2), *ctx->pool);
+  const AxisDecision decision = decide_axis(estimates, ctx->inputs[0]->shape[1], shape.cols);
+  ctx->setup_results = axis_results(estimates, decision);
+  return kOk;
+}
+
+// The outputs' NeXus axes (h5io_plugin.h, "NeXus"): z along the detector's
+// rows (the slices), y and x across the reconstruction grid from the
+// rotation axis (pixel floor(N/2)); micrometres when the scan gave a pixel
+// size, detector pixels otherwise.
+void describe_axes(const Context* ctx, int output_index, ParamList& a) {
+  const bool known = ctx->pixel_size.has_value();
+  const double across = known ? ctx->pixel_size->first * 1e6 : 1.0;
+  const double along = known ? ctx->pixel_size->second * 1e6 : 1.0;
+  const std::string units = known ? "um" : "pixel";
+  const auto axis = [&](int dimension, const char* name, double scale, double offset) {
+    const std::string key = "nexus:axis" + std::to_string(dimension) + ":";
+    a.text(key + "name", name);
+    a.text(key + "units", units);
+    a.text(key + "long_name", std::string(name) + " (" + units + ")");
+    a.number(key + "scale", scale);
+    a.number(key + "offset", offset);
+  };
+  axis(0, "z", along, 0.0);
+  if (output_index != 0) return;
+  const double middle = ctx->inputs[0] ? static_cast<double>(ctx->inputs[0]->shape[2] / 2) : 0.0;
+  axis(1, "y", across, -middle * across);
+  axis(2, "x", across, -middle * across);
+  a.text("nexus:definition", "NXtomoproc");
+}
+
+// The pixel size the scan-wide step passed on, if it found one.
+std::optional<std::pair<double, double>> pixel_size_of(std::span<const h5io_param_t> results) {
+  std::optional<double> x, y;
+  for (const h5io_param_t& r : results) {
+    if (r.type != H5IO_PARAM_FLOAT || !std::isfinite(r.float_value) || r.float_value <= 0) continue;
+    if (std::string_view(r.key) == kPixelX) x = r.float_value;
+    if (std::string_view(r.key) == kPixelY) y = r.float_value;
+  }
+  if (!x || !y) return std::nullopt;
+  return std::pair{*x, *y};
+}
+
 } // namespace
 
 extern "C" {
@@ -246,7 +309,7 @@ H5IO_EXPORT int h5io_init(void** context, const h5io_global_params_t* params, in
 
 H5IO_EXPORT int request_input(void* context, int input_index, const char** dataset_location) {
   auto* ctx = static_cast<Context*>(context);
-  if (input_index < 0 || input_index >= kInputs) return fail(ctx, kBadIndex, "there are 4 inputs");
+  if (input_index < 0 || input_index >= kInputs) return fail(ctx, kBadIndex, "there are 5 inputs");
   *dataset_location = kInputRoles[input_index];
   return kOk;
 }
@@ -254,9 +317,18 @@ H5IO_EXPORT int request_input(void* context, int input_index, const char** datas
 H5IO_EXPORT int set_input_slice(void* context, int input_index,
                                 const h5io_dataspace_t* input_dataspace, int* slicing_map) {
   auto* ctx = static_cast<Context*>(context);
-  if (input_index < 0 || input_index >= kInputs) return fail(ctx, kBadIndex, "there are 4 inputs");
+  if (input_index < 0 || input_index >= kInputs) return fail(ctx, kBadIndex, "there are 5 inputs");
   const h5io_dataspace_t& space = *input_dataspace;
   if (input_index < 3) return check_frames(ctx, input_index, space, slicing_map);
+  if (input_index == 4) {
+    if (space.rank != 1 || (space.shape[0] != 0 && space.shape[0] != 2) ||
+        space.dtype != H5IO_FLOAT64)
+      return fail(ctx, kBadInput,
+                  "the pixel size must be float64 [2] (width, height in metres) or [0], but is " +
+                      shape_text(space));
+    ctx->inputs[4] = space; // whole
+    return kOk;
+  }
   if (space.rank != 1)
     return fail(ctx, kBadInput,
                 "the rotation angles must be a 1-D list, one per projection, but have shape " +
@@ -315,6 +387,7 @@ H5IO_EXPORT int describe_output(void* context, int output_index, int* num_attrib
     a.integer("mask", o.mask ? 1 : 0, H5IO_PARAM_BOOL);
     if (o.mask) a.number("mask_ratio", o.mask_ratio);
     a.text("device", ctx->device.description);
+    describe_axes(ctx, 0, a);
   } else {
     a.text("units", "pixel");
     a.text("long_name", "rotation centre");
@@ -332,6 +405,7 @@ H5IO_EXPORT int describe_output(void* context, int output_index, int* num_attrib
       a.append(ctx->axis_record); // empty until apply_job_setup
       break;
     }
+    describe_axes(ctx, 1, a);
   }
   *num_attributes = a.size();
   *attributes = a.view();
@@ -356,18 +430,18 @@ H5IO_EXPORT int job_setup(void* context, int num_slices, const int64_t* slices, 
   ctx->setup_results.clear();
   *num_results = 0;
   *results = nullptr;
-  if (ctx->options.center_mode != CenterMode::scan) return kOk;
   if (int code = check_batch_inputs(ctx, num_slices, num_inputs, inputs)) return code;
   try {
-    const std::vector<double> angles = angles_of(ctx, inputs[3]);
-    for (const double a : angles)
-      if (!std::isfinite(a)) return fail(ctx, kBadInput, "a rotation angle is not a finite number");
-    const ScanShape shape = shape_of(ctx);
-    const AxisEstimates estimates = measure_axis(
-        ctx->options, shape, angles, {slices, static_cast<size_t>(num_slices)},
-        raw_of(ctx, inputs, 0), raw_of(ctx, inputs, 1), raw_of(ctx, inputs, 2), *ctx->pool);
-    const AxisDecision decision = decide_axis(estimates, ctx->inputs[0]->shape[1], shape.cols);
-    ctx->setup_results = axis_results(estimates, decision);
+    if (ctx->options.center_mode == CenterMode::scan) {
+      if (int code = fit_axis(ctx, num_slices, slices, inputs)) return code;
+    }
+    // Every instance needs the pixel size to describe the outputs' axes,
+    // and only this one sees the data before they are described.
+    if (ctx->inputs[4]->shape[0] == 2) {
+      const auto* size = static_cast<const double*>(inputs[4].data);
+      ctx->setup_results.number(kPixelX, size[0]);
+      ctx->setup_results.number(kPixelY, size[1]);
+    }
   } catch (const Error& e) {
     return fail(ctx, kBadInput, e.what());
   } catch (const std::bad_alloc&) {
@@ -382,12 +456,15 @@ H5IO_EXPORT int job_setup(void* context, int num_slices, const int64_t* slices, 
 
 H5IO_EXPORT int apply_job_setup(void* context, int num_results, const h5io_param_t* results) {
   auto* ctx = static_cast<Context*>(context);
+  const std::span<const h5io_param_t> list(results, static_cast<size_t>(num_results));
+  ctx->pixel_size = pixel_size_of(list);
   if (ctx->options.center_mode != CenterMode::scan) return kOk;
   try {
-    const std::span<const h5io_param_t> list(results, static_cast<size_t>(num_results));
     ctx->options.axis = axis_from_results(list);
     ctx->axis_record.clear();
     for (const h5io_param_t& r : list) {
+      const std::string_view key = r.key;
+      if (key == kPixelX || key == kPixelY) continue; // the axes say it
       if (r.type == H5IO_PARAM_STRING)
         ctx->axis_record.text(r.key, r.text);
       else if (r.type == H5IO_PARAM_FLOAT)

@@ -252,11 +252,35 @@ TEST_F(RunErrors, OutputsCollide) {
                   "collides with output '/result/out'");
 }
 
-TEST_F(RunErrors, OutputInTheProvenanceGroup) {
+TEST_F(RunErrors, OutputInTheProvenanceProcess) {
   expect_rejected(h5io(job("configurable", {"--param", "inputs=/entry/data/data:1", "--param",
-                                            "output_group=/provenance"})),
-                  "output 0 '/provenance/out0': '/provenance' is reserved for h5io's provenance "
-                  "record");
+                                            "output_group=/entry/process"})),
+                  "output 0 '/entry/process/out0': '/entry/process' is written by h5io (the "
+                  "NeXus entry's provenance, an NXprocess); choose another location");
+}
+
+TEST_F(RunErrors, OutputAtTheNexusEntry) {
+  expect_rejected(h5io(job("configurable", {"--param", "inputs=/entry/data/data:1", "--param",
+                                            "output_group=/entry/title"})),
+                  "'/entry/title' is written by h5io (the NeXus entry's title)");
+}
+
+// The NeXus hints of describe_output (h5io_plugin.h): misspelt keys, axes
+// of dimensions the output lacks and two defaults are refused before
+// anything is computed.
+TEST_F(RunErrors, NexusHintsAreChecked) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"describe=nexus_unknown", "library 'configurable', output 0 '/result/out0', "
+                                 "describe_output: unknown key 'nexus:axes' (h5io knows "
+                                 "nexus:axis<D>:name,"},
+      {"describe=nexus_dimension", "'nexus:axis3:name' names dimension 3, but the output has 1 "
+                                   "(0 to 0)"},
+      {"describe=nexus_defaults", "outputs '/result/out0' and '/result/out1' are both marked "
+                                  "nexus:default"}};
+  for (const auto& [param, message] : cases)
+    expect_rejected(h5io(job("configurable", {"--param", "inputs=/entry/data/data:1", "--param",
+                                              "outputs=2", "--param", param})),
+                    message);
 }
 
 TEST_F(RunErrors, OutputDirectoryMissing) {

@@ -85,10 +85,16 @@ with h5py.File(sys.argv[1]) as out, h5py.File(sys.argv[2]) as scan:
     # The template slices dimension 1 (sinograms): one mean per detector row.
     want = data.transpose(1, 0, 2).reshape(data.shape[1], -1).mean(axis=1)
     got = out["/result/mean"][...]
-    sys.exit(0 if got.shape == want.shape and np.allclose(got, want) else 1)
+    # Its NeXus axis, as the template describes it: the default plot is the
+    # mean against the detector row.
+    plot = out["entry"][out["entry"].attrs["default"]]
+    axis = plot["row"]
+    described = (plot["mean"].id == out["/result/mean"].id and list(plot.attrs["axes"]) == ["row"]
+                 and axis.attrs["long_name"] == "detector row" and axis.shape == got.shape)
+    sys.exit(0 if got.shape == want.shape and np.allclose(got, want) and described else 1)
 PY
-then pass "/result/mean holds each slice's mean"
-else fail "/result/mean is wrong"; fi
+then pass "/result/mean holds each slice's mean, plotted against its row axis"
+else fail "/result/mean is wrong, or its NeXus axis"; fi
 # And the template's own install rule puts it where h5io looks.
 run_logged "$work/tpl-install.log" cmake --install "$work/tpl" --prefix "$prefix" \
   && [[ -f "$prefix/$libdir/h5io/plugins/libh5io_mean.so" ]] \

@@ -2,7 +2,6 @@
 """The benchmark library on h5io's example scan: per-slice sums and
 position-weighted checksums, slicing each of the three dimensions, checked
 against numpy on the same file. Sizes are chosen so the last unit is partial."""
-import json
 import os
 import subprocess
 
@@ -33,10 +32,14 @@ for axis, unit in ((1, ["--unit-slices", "16"]), (0, ["--unit-slices", "8"]), (2
     with h5py.File(output, "r") as f:
         sums = f["/benchmark/sum"][...]
         checksums = f["/benchmark/checksum"][...]
-        parameters = json.loads(f["/provenance/parameters"][()])
+        group = f["/entry/process/parameters"]
+        parameters = {key: value[()] for key, value in group.items()}
+        typed = {key: value.dtype.kind for key, value in group.items()}
+        nx_class = group.attrs["NX_class"]
     check(np.array_equal(sums, slices.astype(np.float64).sum(axis=1)),
           f"axis {axis}: per-slice sums equal numpy's")
     check(np.array_equal(checksums, (slices.astype(np.uint64) * weights).sum(axis=1,
                                                                               dtype=np.uint64)),
           f"axis {axis}: per-slice checksums equal numpy's (every value in its place)")
-    check(parameters == {"axis": axis}, f"axis {axis}: provenance keeps the typed parameters")
+    check(parameters == {"axis": axis} and typed == {"axis": "i"} and nx_class == "NXparameters",
+          f"axis {axis}: the NXprocess keeps the typed parameters in NXparameters ({parameters})")

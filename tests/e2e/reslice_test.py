@@ -74,7 +74,7 @@ def main():
             check(np.array_equal(volume, reference) and np.array_equal(used, centers),
                   f"{what}: bitwise equal to the sinogram-chunked scan")
             with h5py.File(output, "r") as f:
-                record = f["/provenance/reslice"][()].decode()
+                record = f["/entry/process/reslice"][()].decode()
                 check((record != "null") == expect_reslice,
                       f"{what}: provenance records the reslicing ({record[:60]})")
                 check("/.h5io_job_setup" not in f, f"{what}: no working records left in the output")

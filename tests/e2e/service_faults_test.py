@@ -314,6 +314,15 @@ def stopped_group(args, outdir, trial, tally):
         completed, nlost, dup = account(events, [job], {job: state})
         same = identical(output, reference, paths=("/result/out0",))
         check(not os.path.exists(partial(output)), "no partial file is left")
+        # Closing the file writes too (HDF5 rewrites the superblock): the
+        # stopped group lets go of it without writing, so what the spare
+        # group added when finishing (NeXus tree, NXprocess) still reads.
+        with h5py.File(output, "r") as f:
+            default = f["entry"].attrs["default"]
+            whole = (f["entry/process/plugin"][()] == b"configurable"
+                     and f["entry"][default].attrs["signal"] == "out0")
+        check(whole, "the stopped group's late close leaves the finished output whole "
+              "(its NXprocess and NeXus default read back)")
         print(f"stop trial {trial}: lost after {noticed:.1f} s, state {state}, identical {same}, "
               f"late write refused by the stopped group: {fenced}")
         tally.add("stop", completed, same, nlost, dup)

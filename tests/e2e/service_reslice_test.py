@@ -129,7 +129,7 @@ def trial(args, scan, reference, outdir, fault):
             check("resuming its partial output" in spare.log(),
                   f"{fault}: the spare group resumed the job")
         with h5py.File(output, "r") as f:
-            record = f["/provenance/reslice"][()].decode()
+            record = f["/entry/process/reslice"][()].decode()
         check('"frames_per_unit"' in record, f"{fault}: provenance records the reslicing")
     finally:
         cleanup(*(g for g in (victim, spare) if g), master)

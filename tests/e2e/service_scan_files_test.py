@@ -107,7 +107,7 @@ def main():
         h5io(args, *command, ranks=2)
         with h5py.File(os.path.join(outdir, "recon.h5"), "r") as f:
             served = f[RECON][...]
-            record = json.loads(f["provenance/scan"][()])
+            record = json.loads(f["entry/process/scan"][()])
         with h5py.File(reference, "r") as f:
             expected = f[RECON][...]
         check(np.array_equal(served, expected), "the service's volume is h5io run's, bitwise")

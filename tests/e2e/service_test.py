@@ -141,7 +141,7 @@ def main():
             with h5py.File(output, "r") as a, h5py.File(reference, "r") as b:
                 same = all(np.array_equal(a[p][...], b[p][...]) for p in (RECON, CENTER))
                 check(same, f"{os.path.basename(output)} is bitwise equal to h5io run's")
-                recorded = a["/provenance/job_id"][()]
+                recorded = a["/entry/process/job_id"][()]
                 recorded = recorded.decode() if isinstance(recorded, bytes) else recorded
                 check(recorded == job, f"its provenance names job {job} ({recorded})")
             check(not os.path.exists(output + ".partial"), "no partial file is left")

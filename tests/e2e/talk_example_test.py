@@ -50,6 +50,6 @@ with h5py.File(output, "r") as f:
     values = got[...]
     mismatches = int(np.count_nonzero(values != expected))
     check(mismatches == 0, f"every value equals the numpy computation ({mismatches} differ)")
-    check(f["provenance/plugin"][()].decode() == "talk_example", "provenance names the library")
-    check(f["provenance/ranks"][()].decode() == str(max(args.ranks, 1)),
+    check(f["entry/process/plugin"][()].decode() == "talk_example", "provenance names the library")
+    check(f["entry/process/ranks"][()].decode() == str(max(args.ranks, 1)),
           "provenance records the rank count")

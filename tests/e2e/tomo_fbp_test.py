@@ -47,7 +47,7 @@ with h5py.File(os.path.join(args.workdir, "recon_1.h5"), "r") as f:
     attributes = dict(f[RECON].attrs)
     check("units" in attributes and "1/pixel" in str(attributes["units"]),
           f"the volume says its units: {attributes.get('units')}")
-    check("scan" in f["provenance"] and "NXtomo" in f["provenance/scan"][()].decode(),
+    check("scan" in f["entry/process"] and "NXtomo" in f["entry/process/scan"][()].decode(),
           "provenance records the scan layout found")
     check(CENTER in f, "the centre used for each slice is recorded")
 

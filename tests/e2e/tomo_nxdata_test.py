@@ -192,7 +192,7 @@ for ranks in RANKS:
           f"{ranks} ranks: bitwise the volume of the scan with darks and flats among its frames "
           f"(the same frames, read from dark_field.h5 and flat_field.h5)")
 with h5py.File(os.path.join(args.workdir, "i12_np2.h5"), "r") as f:
-    scan_record = json.loads(f["provenance/scan"][()])
+    scan_record = json.loads(f["entry/process/scan"][()])
 check(scan_record["darks"]["file"] == darks and scan_record["flats"]["file"] == flats,
       "provenance records the dark and flat files")
 sinograms12, _ = raw_sinograms(scan12, darks, flats)

@@ -3,7 +3,7 @@
 // with JOB_SETUP): rank 0 runs it once on the slices the library asks for,
 // every rank applies exactly its results whatever the units and ranks, a
 // resumed job applies the stored results without running it again, the
-// results reach /provenance/job_setup, and bad answers are refused with
+// results reach /entry/process/job_setup, and bad answers are refused with
 // clear messages.
 #include "common/error.hpp"
 #include "common/example_scan.hpp"
@@ -60,7 +60,8 @@ std::vector<double> output_values(const std::filesystem::path& path) {
 
 nlohmann::json provenance_record(const std::filesystem::path& path) {
   hdf5::File file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
-  const std::optional<std::string> text = read_string_dataset(file.get(), "/provenance/job_setup");
+  const std::optional<std::string> text =
+      read_string_dataset(file.get(), "/entry/process/job_setup");
   return text ? nlohmann::json::parse(*text) : nlohmann::json();
 }
 
@@ -98,7 +99,7 @@ TEST_F(JobSetup, EveryRankAppliesRankZerosResults) {
   const std::vector<double> values = output_values(dir / "out.h5");
   for (const double v : values) EXPECT_EQ(v, values.front());
   EXPECT_NEAR(values.front(), expected, 1e-9 * expected);
-  // The results as the library gave them, in /provenance/job_setup.
+  // The results as the library gave them, in /entry/process/job_setup.
   const nlohmann::json record = provenance_record(dir / "out.h5");
   EXPECT_EQ(record["mean"].get<double>(), values.front());
   EXPECT_EQ(record["slices"], 12);
@@ -175,4 +176,27 @@ TEST_F(JobSetup, AResumedJobAppliesTheStoredResults) {
   // The stored copy is not left in the finished file.
   hdf5::File file(H5Fopen((dir / "resumed.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
   EXPECT_LE(H5Lexists(file.get(), "/.h5io_job_setup", H5P_DEFAULT), 0);
+}
+
+TEST_F(JobSetup, AGroupThatOnlyFinishesAppliesTheStoredResults) {
+  // Every unit written by the first group; the second is given none, just
+  // the job to finish (as the master does when the holder was lost after
+  // the last unit): it applies the stored results before the library
+  // describes its outputs and the NXprocess records them.
+  {
+    Pipeline pipeline(group, job(dir, {"output_shape=-1"}, "finished.h5"));
+    ListSchedule schedule(pipeline.plan().units, group);
+    pipeline.run(schedule);
+    pipeline.release();
+  }
+  JobSpec again = job(dir, {"output_shape=-1", "setup_slices=1"}, "finished.h5");
+  again.resume = true;
+  {
+    Pipeline pipeline(group, again);
+    ListSchedule schedule({}, group);
+    pipeline.run(schedule);
+    pipeline.finish();
+  }
+  if (!group.is_root()) return;
+  EXPECT_EQ(provenance_record(dir / "finished.h5")["first"], "0");
 }

@@ -24,6 +24,12 @@
  *   message=TEXT                   the error text (default "configured failure")
  *   describe=ok|many|repeat        describe_output gives three attributes
  *                                  (units, scale, bins), 300, or a repeated name
+ *   describe=nexus                 units and NeXus hints: dimension 0 is
+ *                                  `position` in mm, -2 + 0.5 i; the last
+ *                                  output is the entry's default
+ *   describe=nexus_unknown|nexus_dimension|nexus_defaults
+ *                                  a misspelt nexus: key, an axis of dimension
+ *                                  3, or every output marked the default
  *
  * Output j holds, per slice, the sum of input 0's slice in its first element.
  * Built four times: as is, with WRONG_ABI (claims ABI 999), with NO_PROCESS
@@ -84,7 +90,7 @@ typedef struct {
   char message[256];
   char error[512];
   char describe[16];
-  h5io_param_t attributes[3];
+  h5io_param_t attributes[6];
 #ifdef JOB_SETUP
   char setup_slices[512];
   char setup_warning[256];
@@ -242,9 +248,32 @@ int process(void* context, int64_t slice, int num_inputs, const h5io_buffer_t* i
 }
 #endif
 
+/* describe=nexus...: the NeXus hints of h5io_plugin.h, right and wrong. */
+static int describe_nexus(context_t* ctx, int j, int* num_attributes,
+                          const h5io_param_t** attributes) {
+  const h5io_param_t hints[6] = {{"units", H5IO_PARAM_STRING, "counts", 0, 0.0},
+                                 {"nexus:axis0:name", H5IO_PARAM_STRING, "position", 0, 0.0},
+                                 {"nexus:axis0:units", H5IO_PARAM_STRING, "mm", 0, 0.0},
+                                 {"nexus:axis0:scale", H5IO_PARAM_FLOAT, "0.5", 0, 0.5},
+                                 {"nexus:axis0:offset", H5IO_PARAM_INT, "-2", -2, -2.0},
+                                 {"nexus:default", H5IO_PARAM_BOOL, "true", 1, 1.0}};
+  memcpy(ctx->attributes, hints, sizeof(hints));
+  *num_attributes = j == ctx->num_outputs - 1 ? 6 : 5;
+  if (strcmp(ctx->describe, "nexus_unknown") == 0) {
+    ctx->attributes[1].key = "nexus:axes";
+  } else if (strcmp(ctx->describe, "nexus_dimension") == 0) {
+    ctx->attributes[1].key = "nexus:axis3:name";
+  } else if (strcmp(ctx->describe, "nexus_defaults") == 0) {
+    *num_attributes = 6;
+  }
+  *attributes = ctx->attributes;
+  return configured_failure(ctx, "describe_output");
+}
+
 int describe_output(void* context, int j, int* num_attributes, const h5io_param_t** attributes) {
   context_t* ctx = context;
-  (void)j;
+  if (strncmp(ctx->describe, "nexus", 5) == 0)
+    return describe_nexus(ctx, j, num_attributes, attributes);
   const h5io_param_t units = {"units", H5IO_PARAM_STRING, "counts", 0, 0.0};
   const h5io_param_t scale = {"scale", H5IO_PARAM_FLOAT, "2.5", 0, 2.5};
   const h5io_param_t bins = {"bins", H5IO_PARAM_INT, "7", 7, 7.0};

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <numbers>
+#include <tuple>
 
 using namespace h5io;
 
@@ -245,4 +246,69 @@ TEST(ScanLayout, AnExternalLinkToAMissingFileIsNamed) {
   std::filesystem::remove(dir / "scan_detector.h5");
   const std::string error = error_of(dir / "scan.nxs");
   EXPECT_NE(error.find("external link to a missing file"), std::string::npos) << error;
+}
+
+// The detector's pixel size, which gives a reconstruction's axes lengths.
+TEST(ScanLayout, ReadsThePixelSizeOfTheNXtomoDetector) {
+  EXPECT_EQ(metres_per_unit("um"), 1e-6);
+  EXPECT_EQ(metres_per_unit("\xc2\xb5m"), 1e-6);
+  EXPECT_EQ(metres_per_unit(" Microns"), 1e-6);
+  EXPECT_EQ(metres_per_unit("millimetre"), 1e-3);
+  EXPECT_EQ(metres_per_unit("m"), 1.0);
+  EXPECT_FALSE(metres_per_unit("pixel"));
+  EXPECT_FALSE(metres_per_unit(""));
+
+  const std::string detector = "/entry1/tomo_entry/instrument/detector";
+  const auto scan_with = [&](const test::ScratchDir& dir,
+                             const std::vector<std::pair<std::string, std::string>>& sizes,
+                             const std::vector<double>& x_values = {6.5}) {
+    write_diamond(dir);
+    hdf5::File file(H5Fopen((dir / "scan.nxs").c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
+    {
+      hdf5::Group group(H5Gopen2(file.get(), detector.c_str(), H5P_DEFAULT));
+      write_string_attribute(group.get(), "NX_class", "NXdetector");
+    }
+    for (const auto& [name, units] : sizes) {
+      const std::string path = detector + "/" + name;
+      const std::vector<double> values = name == "x_pixel_size" ? x_values : std::vector{3.25e-3};
+      test::write_dataset(file.get(), path, H5T_NATIVE_DOUBLE,
+                          {static_cast<int64_t>(values.size())}, values);
+      if (!units.empty()) write_units(file.get(), path, units);
+    }
+  };
+  {
+    test::ScratchDir dir;
+    scan_with(dir, {{"x_pixel_size", "um"}});
+    const ScanLayout scan = discover(dir / "scan.nxs");
+    ASSERT_TRUE(scan.pixel_size);
+    EXPECT_DOUBLE_EQ(scan.pixel_size->x_metres, 6.5e-6);
+    EXPECT_DOUBLE_EQ(scan.pixel_size->y_metres, 6.5e-6); // square without y_pixel_size
+    EXPECT_EQ(scan.pixel_size->path, detector + "/x_pixel_size");
+    EXPECT_TRUE(scan.warnings.empty());
+  }
+  {
+    test::ScratchDir dir;
+    scan_with(dir, {{"x_pixel_size", "um"}, {"y_pixel_size", "mm"}}, {6.5, 6.5, 6.5});
+    const ScanLayout scan = discover(dir / "scan.nxs");
+    ASSERT_TRUE(scan.pixel_size);
+    EXPECT_DOUBLE_EQ(scan.pixel_size->y_metres, 3.25e-6);
+  }
+  for (const auto& [units, x_values, expected] :
+       {std::tuple<std::string, std::vector<double>, std::string>{"", {6.5}, "no units"},
+        {"furlong", {6.5}, "units 'furlong', not a length"},
+        {"um", {6.5, 7.0}, "is not one positive number"},
+        {"um", {0.0}, "is not one positive number"}}) {
+    test::ScratchDir dir;
+    scan_with(dir, {{"x_pixel_size", units}}, x_values);
+    const ScanLayout scan = discover(dir / "scan.nxs");
+    EXPECT_FALSE(scan.pixel_size) << expected;
+    ASSERT_EQ(scan.warnings.size(), 1u) << expected;
+    EXPECT_NE(scan.warnings[0].find(expected), std::string::npos) << scan.warnings[0];
+    EXPECT_NE(scan.warnings[0].find("axes are in pixels"), std::string::npos);
+  }
+  { // DXchange says nothing of it
+    test::ScratchDir dir;
+    write_dxchange(dir);
+    EXPECT_FALSE(discover(dir / "scan.h5").pixel_size);
+  }
 }

@@ -130,11 +130,12 @@ Result run_library(const Scan& scan, std::vector<std::pair<std::string, std::str
     complete(ctx);
     return result;
   }
-  const h5io_dataspace_t spaces[4] = {dataspace(3, {scan.p, scan.rows, scan.cols}, H5IO_UINT16),
+  const h5io_dataspace_t spaces[5] = {dataspace(3, {scan.p, scan.rows, scan.cols}, H5IO_UINT16),
                                       dataspace(3, {2, scan.rows, scan.cols}, H5IO_UINT16),
                                       dataspace(3, {3, scan.rows, scan.cols}, H5IO_UINT16),
-                                      dataspace(1, {scan.p}, H5IO_FLOAT64)};
-  for (int i = 0; i < 4; ++i) {
+                                      dataspace(1, {scan.p}, H5IO_FLOAT64),
+                                      dataspace(1, {0}, H5IO_FLOAT64)};
+  for (int i = 0; i < 5; ++i) {
     int map[3] = {};
     EXPECT_EQ(slice(ctx, i, &spaces[i], map), 0) << error(ctx, 1);
   }
@@ -149,11 +150,12 @@ Result run_library(const Scan& scan, std::vector<std::pair<std::string, std::str
     if (std::string(attributes[i].key) == "device") result.device = attributes[i].text;
   if (run) {
     const int64_t rows = scan.rows, p = scan.p, cols = scan.cols;
-    h5io_buffer_t in[4] = {};
+    h5io_buffer_t in[5] = {};
     in[0] = {const_cast<uint16_t*>(scan.proj.data()), {}, rows, static_cast<size_t>(p * cols * 2)};
     in[1] = {const_cast<uint16_t*>(scan.dark.data()), {}, rows, static_cast<size_t>(2 * cols * 2)};
     in[2] = {const_cast<uint16_t*>(scan.flat.data()), {}, rows, static_cast<size_t>(3 * cols * 2)};
     in[3] = {const_cast<double*>(scan.angles.data()), {}, 1, static_cast<size_t>(p * 8)};
+    in[4] = {nullptr, {}, 1, 0}; // no pixel size
     // The scan-wide step, as the host runs it (center=auto): the chosen rows,
     // then the results, copied, back to the instance.
     const auto setup_slices = m.get<h5io_job_setup_slices_fn>("job_setup_slices");
@@ -174,14 +176,14 @@ Result run_library(const Scan& scan, std::vector<std::pair<std::string, std::str
       take(scan.dark, 2 * cols, dark);
       take(scan.flat, 3 * cols, flat);
     }
-    h5io_buffer_t sample[4] = {in[0], in[1], in[2], in[3]};
+    h5io_buffer_t sample[5] = {in[0], in[1], in[2], in[3], in[4]};
     sample[0].data = proj.data();
     sample[1].data = dark.data();
     sample[2].data = flat.data();
     for (int i = 0; i < 3; ++i) sample[i].count = n;
     int nr = 0;
     const h5io_param_t* found = nullptr;
-    EXPECT_EQ(setup(ctx, n, chosen, 4, sample, &nr, &found), 0) << error(ctx, 1);
+    EXPECT_EQ(setup(ctx, n, chosen, 5, sample, &nr, &found), 0) << error(ctx, 1);
     std::vector<std::string> keys, texts;
     for (int i = 0; i < nr; ++i) {
       keys.emplace_back(found[i].key);
@@ -198,7 +200,7 @@ Result run_library(const Scan& scan, std::vector<std::pair<std::string, std::str
     result.centres.assign(static_cast<size_t>(rows), 0.0);
     h5io_buffer_t outs[2] = {{result.images.data(), {}, rows, static_cast<size_t>(cols * cols * 4)},
                              {result.centres.data(), {}, rows, 8}};
-    const int code = batch(ctx, 0, rows, 4, in, 2, outs);
+    const int code = batch(ctx, 0, rows, 5, in, 2, outs);
     EXPECT_EQ(code, 0) << error(ctx, code);
   }
   EXPECT_EQ(complete(ctx), 0);

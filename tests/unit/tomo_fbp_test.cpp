@@ -710,19 +710,21 @@ TEST(TomoFbpLibrary, RunsThroughTheAbi) {
   void* ctx = nullptr;
   int ni = 0, no = 0;
   ASSERT_EQ(init(&ctx, &params.global, &ni, &no), 0);
-  ASSERT_EQ(ni, 4);
+  ASSERT_EQ(ni, 5);
   ASSERT_EQ(no, 2);
   const char* location = nullptr;
-  const char* expected_roles[] = {"scan:projections", "scan:darks", "scan:flats", "scan:angles"};
-  for (int i = 0; i < 4; ++i) {
+  const char* expected_roles[] = {"scan:projections", "scan:darks", "scan:flats", "scan:angles",
+                                  "scan:pixel_size"};
+  for (int i = 0; i < 5; ++i) {
     ASSERT_EQ(input(ctx, i, &location), 0);
     EXPECT_STREQ(location, expected_roles[i]);
   }
-  const h5io_dataspace_t spaces[4] = {
+  const h5io_dataspace_t spaces[5] = {
       dataspace(3, {p, rows, cols}, H5IO_UINT16), dataspace(3, {0, rows, cols}, H5IO_UINT16),
-      dataspace(3, {2, rows, cols}, H5IO_UINT16), dataspace(1, {p}, H5IO_FLOAT64)};
-  const int expected_maps[4][3] = {{0, 1, 0}, {0, 1, 0}, {0, 1, 0}, {0, 0, 0}};
-  for (int i = 0; i < 4; ++i) {
+      dataspace(3, {2, rows, cols}, H5IO_UINT16), dataspace(1, {p}, H5IO_FLOAT64),
+      dataspace(1, {2}, H5IO_FLOAT64)};
+  const int expected_maps[5][3] = {{0, 1, 0}, {0, 1, 0}, {0, 1, 0}, {0, 0, 0}, {0, 0, 0}};
+  for (int i = 0; i < 5; ++i) {
     int map[3] = {};
     ASSERT_EQ(slice(ctx, i, &spaces[i], map), 0) << error(ctx, 1);
     for (int d = 0; d < spaces[i].rank; ++d) EXPECT_EQ(map[d], expected_maps[i][d]);
@@ -747,23 +749,32 @@ TEST(TomoFbpLibrary, RunsThroughTheAbi) {
   EXPECT_NE(all.find("units=1/pixel;"), std::string::npos) << all;
   EXPECT_NE(all.find("filter=hann;"), std::string::npos) << all;
   EXPECT_NE(all.find("center=auto;"), std::string::npos) << all;
+  // NeXus axes in pixels until the scan-wide step passes the pixel size on.
+  EXPECT_NE(all.find("nexus:axis0:name=z;nexus:axis0:units=pixel;"), std::string::npos) << all;
+  EXPECT_NE(all.find("nexus:axis2:name=x;nexus:axis2:units=pixel;nexus:axis2:long_name=x "
+                     "(pixel);nexus:axis2:scale=1;nexus:axis2:offset=-16;"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("nexus:definition=NXtomoproc;"), std::string::npos) << all;
   ASSERT_EQ(describe(ctx, 1, &count, &attributes), 0);
   EXPECT_STREQ(attributes[0].key, "units");
   EXPECT_STREQ(attributes[0].text, "pixel");
 
   const std::vector<double> angles = uniform_angles(p);
   const RawScan scan = raw_scan(rows, p, cols, 0, 2, angles);
-  h5io_buffer_t in[4] = {};
+  h5io_buffer_t in[5] = {};
   in[0] = {const_cast<uint16_t*>(scan.proj.data()), {}, rows, static_cast<size_t>(p * cols * 2)};
   in[1] = {nullptr, {}, rows, 0};
   in[2] = {const_cast<uint16_t*>(scan.flat.data()), {}, rows, static_cast<size_t>(2 * cols * 2)};
   in[3] = {const_cast<double*>(angles.data()), {}, 1, static_cast<size_t>(p * 8)};
+  double pixel[2] = {6.5e-6, 3.25e-6}; // metres: 6.5 um columns, 3.25 um rows
+  in[4] = {pixel, {}, 1, sizeof(pixel)};
   std::vector<float> images(static_cast<size_t>(rows * cols * cols));
   std::vector<double> centres(rows);
   h5io_buffer_t outs[2] = {{images.data(), {}, rows, static_cast<size_t>(cols * cols * 4)},
                            {centres.data(), {}, rows, 8}};
   // center=auto: no slice before the scan-wide step.
-  EXPECT_NE(batch(ctx, 0, rows, 4, in, 2, outs), 0);
+  EXPECT_NE(batch(ctx, 0, rows, 5, in, 2, outs), 0);
   EXPECT_NE(std::string(error(ctx, 1)).find("scan-wide step"), std::string::npos) << error(ctx, 1);
 
   const auto setup_slices = m.get<h5io_job_setup_slices_fn>("job_setup_slices");
@@ -776,7 +787,7 @@ TEST(TomoFbpLibrary, RunsThroughTheAbi) {
   ASSERT_EQ(n, rows); // a scan this short: every row
   int nr = 0;
   const h5io_param_t* found = nullptr;
-  ASSERT_EQ(setup(ctx, n, chosen, 4, in, &nr, &found), 0) << error(ctx, 1);
+  ASSERT_EQ(setup(ctx, n, chosen, 5, in, &nr, &found), 0) << error(ctx, 1);
   std::string keys;
   for (int i = 0; i < nr; ++i) keys += std::string(found[i].key) + "=" + found[i].text + ";";
   EXPECT_NE(keys.find("axis_model=line;"), std::string::npos) << keys;
@@ -785,6 +796,7 @@ TEST(TomoFbpLibrary, RunsThroughTheAbi) {
   EXPECT_NE(keys.find("opposite_pairs=0;"), std::string::npos) << keys;
   EXPECT_NE(keys.find("opposite_interpolated_pairs=2;"), std::string::npos) << keys;
   EXPECT_NE(keys.find("vo_model=line;"), std::string::npos) << keys;
+  EXPECT_NE(keys.find("pixel_size_x=6.5e-06;pixel_size_y=3.25e-06;"), std::string::npos) << keys;
   // What the host hands on is a copy: apply must not need the library's own
   // strings.
   std::vector<std::string> texts, names;
@@ -804,8 +816,22 @@ TEST(TomoFbpLibrary, RunsThroughTheAbi) {
     all += std::string(attributes[i].key) + "=" + attributes[i].text + ";";
   EXPECT_NE(all.find("axis_intercept="), std::string::npos) << all;
   EXPECT_NE(all.find("vo_centers="), std::string::npos) << all;
+  EXPECT_EQ(all.find("pixel_size_x"), std::string::npos) << all; // the axes say it
+  // Now in micrometres: z along the rows (3.25 um), x across the columns.
+  EXPECT_NE(all.find("nexus:axis0:name=z;nexus:axis0:units=um;nexus:axis0:long_name=z "
+                     "(um);nexus:axis0:scale=3.25;nexus:axis0:offset=0;"),
+            std::string::npos)
+      << all;
+  ASSERT_EQ(describe(ctx, 0, &count, &attributes), 0);
+  all.clear();
+  for (int i = 0; i < count; ++i)
+    all += std::string(attributes[i].key) + "=" + attributes[i].text + ";";
+  EXPECT_NE(all.find("nexus:axis1:name=y;nexus:axis1:units=um;nexus:axis1:long_name=y "
+                     "(um);nexus:axis1:scale=6.5;nexus:axis1:offset=-104;"),
+            std::string::npos)
+      << all;
 
-  ASSERT_EQ(batch(ctx, 0, rows, 4, in, 2, outs), 0) << error(ctx, 1);
+  ASSERT_EQ(batch(ctx, 0, rows, 5, in, 2, outs), 0) << error(ctx, 1);
   for (const float v : images) ASSERT_TRUE(std::isfinite(v));
   for (int64_t s = 0; s < rows; ++s) // raw_scan's axis: cols/2 + 0.7 s - 3
     EXPECT_NEAR(centres[static_cast<size_t>(s)], 16 + 0.7 * static_cast<double>(s) - 3.0, 0.5);
@@ -832,13 +858,23 @@ TEST(TomoFbpLibrary, RunsThroughTheAbi) {
     for (const char* center : {"auto-per-slice", "14.5"}) {
       Params own{{"center", center}};
       ASSERT_EQ(init(&ctx, &own.global, &ni, &no), 0);
-      for (int i = 0; i < 4; ++i) {
+      for (int i = 0; i < 5; ++i) {
         int map[3] = {};
         ASSERT_EQ(slice(ctx, i, &spaces[i], map), 0);
       }
       ASSERT_EQ(setup_slices(ctx, rows, &n, chosen), 0);
       EXPECT_EQ(n, 0);
-      ASSERT_EQ(batch(ctx, 0, rows, 4, in, 2, outs), 0) << error(ctx, 1);
+      // The step still runs on the whole inputs alone: it passes the pixel
+      // size on, and nothing else.
+      h5io_buffer_t whole_only[5] = {in[0], in[1], in[2], in[3], in[4]};
+      for (int i = 0; i < 3; ++i) whole_only[i].count = 0;
+      ASSERT_EQ(setup(ctx, 0, chosen, 5, whole_only, &nr, &found), 0) << error(ctx, 1);
+      ASSERT_EQ(nr, 2);
+      EXPECT_STREQ(found[0].key, "pixel_size_x");
+      EXPECT_EQ(found[1].float_value, 3.25e-6);
+      const std::vector<h5io_param_t> size(found, found + nr);
+      ASSERT_EQ(apply(ctx, nr, size.data()), 0) << error(ctx, 1);
+      ASSERT_EQ(batch(ctx, 0, rows, 5, in, 2, outs), 0) << error(ctx, 1);
       if (std::string(center) == "14.5")
         for (const double c : centres) EXPECT_EQ(c, 14.5);
       else

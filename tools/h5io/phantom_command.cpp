@@ -61,6 +61,10 @@ Command add_phantom_command(CLI::App& app) {
                   "Phantom this many times larger than the detector (1 to 16; > 1 truncates "
                   "every projection)")
       ->capture_default_str();
+  cmd->add_option("--pixel-size", scan.pixel_size_um,
+                  "Detector pixel in micrometres, written as the NXdetector's x_pixel_size and "
+                  "y_pixel_size (nxtomo, diamond; 0: none)")
+      ->capture_default_str();
   cmd->add_option("--darks", scan.darks, "Dark frames (0: none)")->capture_default_str();
   cmd->add_option("--flats", scan.flats, "Flat (open-beam) frames (0: none)")
       ->capture_default_str();

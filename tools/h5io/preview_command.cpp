@@ -32,8 +32,9 @@ Command add_preview_command(CLI::App& app) {
   cmd->add_option("--output,-o", options->output, "PNG file to write (replaced atomically)")
       ->required();
   cmd->add_option("--dataset", options->dataset,
-                  fmt::format("The volume [z, y, x] (default: {} if present, else the file's only "
-                              "3-D dataset)",
+                  fmt::format("The volume [z, y, x] (default: the signal of the file's NeXus "
+                              "default NXdata when it is 3-D, else {} if present, else the "
+                              "file's only 3-D dataset)",
                               kPreviewDefaultDataset));
   cmd->add_option("--low", options->low, "Percentile shown black")
       ->check(CLI::Range(0.0, 100.0))

@@ -3,6 +3,7 @@
 #include "common/dataset_info.hpp"
 #include "common/error.hpp"
 #include "common/hdf5_handle.hpp"
+#include "common/nexus_default.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -93,11 +94,17 @@ std::string choose_volume_dataset(hid_t file, const std::string& file_name,
     throw Error(fmt::format("dataset '{}' not found in '{}'; {}", *requested, file_name,
                             listing(volumes_in(file, file_name))));
   }
+  // What a NeXus viewer would plot, when that is a volume.
+  const std::optional<std::string> plotted = nexus_default_signal(file);
+  if (plotted && inspect_dataset(file, *plotted, file_name).shape.size() == 3) return *plotted;
+  // Files written before h5io wrote NeXus, and files of other programs.
   if (dataset_exists(file, kPreviewDefaultDataset)) return kPreviewDefaultDataset;
   const std::vector<DatasetInfo> volumes = volumes_in(file, file_name);
   if (volumes.size() == 1) return volumes.front().path;
-  throw Error(fmt::format("'{}' has no {} (what tomo_fbp writes) and {}{}", file_name,
-                          kPreviewDefaultDataset, listing(volumes),
+  const std::string chain = plotted ? fmt::format("its NeXus default ('{}') is not 3-D", *plotted)
+                                    : std::string("it has no NeXus default chain to a volume");
+  throw Error(fmt::format("'{}': {}, it has no {} (what tomo_fbp writes), and {}{}", file_name,
+                          chain, kPreviewDefaultDataset, listing(volumes),
                           volumes.empty() ? "" : "; choose one with --dataset PATH"));
 }
 

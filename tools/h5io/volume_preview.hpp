@@ -23,9 +23,11 @@ namespace h5io::cli {
 inline constexpr uint32_t kPreviewGap = 4;
 inline constexpr const char* kPreviewDefaultDataset = "/entry/reconstruction/data";
 
-// The dataset to show: `requested`, else /entry/reconstruction/data (what
-// tomo_fbp writes), else the file's only 3-D dataset. Throws Error listing
-// the 3-D datasets found when that does not name one.
+// The dataset to show: `requested`, else the signal of the file's NeXus
+// default NXdata (root -> entry -> NXdata, as h5io writes it) when that is
+// 3-D, else /entry/reconstruction/data (what tomo_fbp writes), else the
+// file's only 3-D dataset. Throws Error listing the 3-D datasets found when
+// that does not name one.
 std::string choose_volume_dataset(hid_t file, const std::string& file_name,
                                   const std::optional<std::string>& requested);
 
