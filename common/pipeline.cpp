@@ -116,6 +116,9 @@ void Pipeline::delete_partial() const noexcept {
 }
 
 void Pipeline::disown_output() noexcept {
+  // The reslicing copy too: a stale close must not touch the one the new
+  // holder writes into and reads from.
+  if (reslice_) reslice_->disown();
   if (!output_file_) return;
   const int redirected = output_file_->disown();
   if (group_.is_root())

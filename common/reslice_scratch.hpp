@@ -75,6 +75,11 @@ public:
   // Closes everything without collective calls' results mattering (after
   // an agreed error every rank gets here together).
   void close() noexcept;
+  // Before closing a copy whose lease lapsed: whatever closing writes goes
+  // nowhere (file_disown.hpp).
+  void disown() noexcept {
+    if (writer_) writer_->disown();
+  }
 
 private:
   struct Located {
