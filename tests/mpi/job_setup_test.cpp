@@ -65,18 +65,6 @@ nlohmann::json provenance_record(const std::filesystem::path& path) {
   return text ? nlohmann::json::parse(*text) : nlohmann::json();
 }
 
-std::string run_job(const Group& group, JobSpec spec) {
-  try {
-    Pipeline pipeline(group, std::move(spec));
-    StaticSchedule schedule(pipeline.plan(), group);
-    pipeline.run(schedule);
-    pipeline.finish();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "completed";
-}
-
 class JobSetup : public ::testing::Test {
 protected:
   void SetUp() override {
@@ -92,7 +80,7 @@ protected:
 TEST_F(JobSetup, EveryRankAppliesRankZerosResults) {
   // Units of 16 rows on 1, 2 or 4 ranks: whichever rank computes a slice,
   // it holds the mean of the rows the library asked for (every 8th).
-  ASSERT_EQ(run_job(group, job(dir, {"output_shape=-1"})), "completed");
+  ASSERT_EQ(test::run_whole_job(group, job(dir, {"output_shape=-1"})), "completed");
   if (!group.is_root()) return;
   const std::vector<int64_t> asked{0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 88};
   const double expected = mean_of_rows(asked);
@@ -109,7 +97,8 @@ TEST_F(JobSetup, EveryRankAppliesRankZerosResults) {
 }
 
 TEST_F(JobSetup, TheLibraryChoosesTheSlices) {
-  ASSERT_EQ(run_job(group, job(dir, {"output_shape=-1", "setup_slices=5,50,95"})), "completed");
+  ASSERT_EQ(test::run_whole_job(group, job(dir, {"output_shape=-1", "setup_slices=5,50,95"})),
+            "completed");
   if (!group.is_root()) return;
   EXPECT_NEAR(output_values(dir / "out.h5").front(), mean_of_rows({5, 50, 95}), 1e-9);
   EXPECT_EQ(provenance_record(dir / "out.h5")["first"], "5");
@@ -117,33 +106,34 @@ TEST_F(JobSetup, TheLibraryChoosesTheSlices) {
 }
 
 TEST_F(JobSetup, BadSliceListsAreRefused) {
-  EXPECT_EQ(run_job(group, job(dir, {"output_shape=-1", "setup_slices=50,5"})),
+  EXPECT_EQ(test::run_whole_job(group, job(dir, {"output_shape=-1", "setup_slices=50,5"})),
             "library 'job_setup' asked for slices 50, 5 for its scan-wide step; they must be "
             "distinct, ascending and within 0 to 95");
-  EXPECT_EQ(run_job(group, job(dir, {"output_shape=-1", "setup_slices=3,3"})),
+  EXPECT_EQ(test::run_whole_job(group, job(dir, {"output_shape=-1", "setup_slices=3,3"})),
             "library 'job_setup' asked for slices 3, 3 for its scan-wide step; they must be "
             "distinct, ascending and within 0 to 95");
-  EXPECT_EQ(run_job(group, job(dir, {"output_shape=-1", "setup_slices=7,96"})),
+  EXPECT_EQ(test::run_whole_job(group, job(dir, {"output_shape=-1", "setup_slices=7,96"})),
             "library 'job_setup' asked for slices 7, 96 for its scan-wide step; they must be "
             "distinct, ascending and within 0 to 95");
-  EXPECT_EQ(run_job(group, job(dir, {"output_shape=-1", "setup_slices=all"})),
+  EXPECT_EQ(test::run_whole_job(group, job(dir, {"output_shape=-1", "setup_slices=all"})),
             "library 'job_setup' asked for 96 slices for its scan-wide step; h5io gives 0 to 64");
   group.barrier();
   EXPECT_FALSE(std::filesystem::exists(dir / "out.h5.partial"));
 }
 
 TEST_F(JobSetup, BadResultsAndFailuresStopEveryRank) {
-  EXPECT_EQ(run_job(group, job(dir, {"output_shape=-1", "setup_results=repeat"})),
+  EXPECT_EQ(test::run_whole_job(group, job(dir, {"output_shape=-1", "setup_results=repeat"})),
             "library 'job_setup' returned from job_setup a result with an empty, overlong or "
             "repeated key ('mean')");
-  EXPECT_EQ(run_job(group, job(dir, {"output_shape=-1", "fail_in=job_setup",
-                                     "message=no structure to fit"})),
+  EXPECT_EQ(test::run_whole_job(group, job(dir, {"output_shape=-1", "fail_in=job_setup",
+                                                 "message=no structure to fit"})),
             "library 'job_setup' failed in job_setup: no structure to fit (code 7)");
   // apply_job_setup fails on one rank only: every rank stops with its text.
   const std::string last = std::to_string(group.size() - 1);
-  EXPECT_EQ(run_job(group, job(dir, {"output_shape=-1", "fail_in=apply_job_setup",
-                                     "fail_rank=" + last, "message=cannot use the fit"})),
-            "library 'job_setup' failed in apply_job_setup: cannot use the fit (code 7)");
+  EXPECT_EQ(
+      test::run_whole_job(group, job(dir, {"output_shape=-1", "fail_in=apply_job_setup",
+                                           "fail_rank=" + last, "message=cannot use the fit"})),
+      "library 'job_setup' failed in apply_job_setup: cannot use the fit (code 7)");
   group.barrier();
   EXPECT_FALSE(std::filesystem::exists(dir / "out.h5.partial"));
 }

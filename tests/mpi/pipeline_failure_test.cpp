@@ -19,18 +19,6 @@ JobSpec job(const test::SharedScratchDir& dir, std::vector<std::string> params) 
   return spec;
 }
 
-std::string run_job(const Group& group, JobSpec spec) {
-  try {
-    Pipeline pipeline(group, std::move(spec));
-    StaticSchedule schedule(pipeline.plan(), group);
-    pipeline.run(schedule);
-    pipeline.finish();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "completed";
-}
-
 class PipelineFailure : public ::testing::Test {
 protected:
   void SetUp() override {
@@ -51,7 +39,7 @@ protected:
 TEST_F(PipelineFailure, ProcessFailingOnTheLastRankStopsEveryRank) {
   // 96 rows in units of 16 (6 units): the last rank's share always ends with row 95.
   const std::string last = std::to_string(group.size() - 1);
-  const std::string message = run_job(
+  const std::string message = test::run_whole_job(
       group,
       job(dir, {"fail_in=process", "fail_at=95", "fail_rank=" + last, "message=flats saturated"}));
   EXPECT_EQ(message, "library 'configurable' failed in process (slice 95): flats saturated "
@@ -61,7 +49,7 @@ TEST_F(PipelineFailure, ProcessFailingOnTheLastRankStopsEveryRank) {
 
 TEST_F(PipelineFailure, SetupFailingOnOneRankStopsEveryRank) {
   const std::string last = std::to_string(group.size() - 1);
-  const std::string message = run_job(
+  const std::string message = test::run_whole_job(
       group, job(dir, {"fail_in=request_output", "fail_rank=" + last, "message=no output"}));
   EXPECT_EQ(message,
             "library 'configurable' failed in request_output (output 0): no output (code 7)");
@@ -70,13 +58,13 @@ TEST_F(PipelineFailure, SetupFailingOnOneRankStopsEveryRank) {
 
 TEST_F(PipelineFailure, CompleteFailingOnOneRankStopsEveryRank) {
   const std::string message =
-      run_job(group, job(dir, {"fail_in=processing_complete", "fail_rank=0"}));
+      test::run_whole_job(group, job(dir, {"fail_in=processing_complete", "fail_rank=0"}));
   EXPECT_NE(message.find("failed in processing_complete"), std::string::npos) << message;
   expect_no_output();
 }
 
 TEST_F(PipelineFailure, SucceedsWhenNothingFails) {
-  EXPECT_EQ(run_job(group, job(dir, {})), "completed");
+  EXPECT_EQ(test::run_whole_job(group, job(dir, {})), "completed");
   group.barrier();
   EXPECT_TRUE(std::filesystem::exists(dir / "out.h5"));
   EXPECT_FALSE(std::filesystem::exists(dir / "out.h5.partial"));

@@ -48,14 +48,8 @@ protected:
     JobSpec spec = test::configurable_job(
         dir.path(), "scan:darks:1,scan:flats:1,scan:projections:1", std::move(params));
     spec.plan.unit_slices = 8;
-    try {
-      Pipeline pipeline(group, std::move(spec));
-      StaticSchedule schedule(pipeline.plan(), group);
-      pipeline.run(schedule);
-      pipeline.finish();
-    } catch (const Error& e) {
-      return e.what();
-    }
+    const std::string outcome = test::run_whole_job(group, std::move(spec));
+    if (outcome != "completed") return outcome;
     group.barrier();
     if (sums != nullptr && group.is_root()) {
       hdf5::File file(H5Fopen((dir / "out.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));

@@ -1,7 +1,8 @@
 #pragma once
 // What the pipeline tests share: a job for the `configurable` test library
-// over DIR/scan.h5, and the text of the Error a step throws.
+// over DIR/scan.h5, a whole job's run, and the text of the Error a step throws.
 
+#include "common/error.hpp"
 #include "common/pipeline.hpp"
 
 #include <filesystem>
@@ -23,6 +24,20 @@ inline JobSpec configurable_job(const std::filesystem::path& dir, const std::str
   params.push_back("inputs=" + inputs);
   spec.params = JobParams::parse(params);
   return spec;
+}
+
+// Runs SPEC on every rank of GROUP with a static schedule: "completed", or
+// the text of the Error that stopped it (the same on every rank).
+inline std::string run_whole_job(const Group& group, JobSpec spec) {
+  try {
+    Pipeline pipeline(group, std::move(spec));
+    StaticSchedule schedule(pipeline.plan(), group);
+    pipeline.run(schedule);
+    pipeline.finish();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "completed";
 }
 
 // "" when the step succeeds.
