@@ -33,9 +33,7 @@ std::vector<std::complex<float>> ProjectionFilter::kernel(double shift) const {
   return filter_kernel(response_, padded_, shift);
 }
 
-void ProjectionFilter::apply(Workspace& work, const float* row,
-                             const std::vector<std::complex<float>>& kernel, float scale,
-                             float* out, int64_t out_stride) const {
+void ProjectionFilter::transform(Workspace& work, const float* row) const {
   float* signal = work.signal.get();
   std::copy(row, row + cols_, signal);
   const int64_t pad = padded_ - cols_;
@@ -45,8 +43,15 @@ void ProjectionFilter::apply(Workspace& work, const float* row,
     std::fill(signal + cols_, signal + cols_ + pad / 2, row[cols_ - 1]);
     std::fill(signal + cols_ + pad / 2, signal + padded_, row[0]);
   }
+  fftwf_execute_dft_r2c(forward_.get(), signal, as_fftw(work.spectrum.get()));
+}
+
+void ProjectionFilter::apply(Workspace& work, const float* row,
+                             const std::vector<std::complex<float>>& kernel, float scale,
+                             float* out, int64_t out_stride) const {
+  transform(work, row);
+  float* signal = work.signal.get();
   std::complex<float>* spectrum = work.spectrum.get();
-  fftwf_execute_dft_r2c(forward_.get(), signal, as_fftw(spectrum));
   const size_t half = static_cast<size_t>(padded_ / 2 + 1);
   for (size_t i = 0; i < half; ++i) { // written out: std::complex's * also handles inf/NaN, slowly
     const float re = spectrum[i].real() * kernel[i].real() - spectrum[i].imag() * kernel[i].imag();

@@ -33,6 +33,14 @@ public:
   };
   Workspace workspace() const;
 
+  // Pads `row` (cols values) as `padding` says and transforms it: the
+  // spectrum (padded/2 + 1 values) is left in work.spectrum. The first
+  // half of apply(); the Fourier method filters in the spectrum itself.
+  void transform(Workspace& work, const float* row) const;
+
+  // The filter's response, padded/2 + 1 values (without FFTW's 1/M).
+  const std::vector<double>& response() const { return response_; }
+
   // Filters `row` (cols values) and writes scale * result[u] to
   // out[u * out_stride] for u < cols.
   void apply(Workspace& work, const float* row, const std::vector<std::complex<float>>& kernel,

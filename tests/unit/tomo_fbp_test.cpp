@@ -34,18 +34,7 @@ using std::numbers::pi;
 namespace {
 
 // ---- analytic phantoms --------------------------------------------------
-// (Ellipse, line_integral, sinogram and shepp_logan: tomo_test_helpers.hpp.)
-
-double density(const std::vector<Ellipse>& phantom, double x, double y) {
-  double sum = 0;
-  for (const Ellipse& e : phantom) {
-    const double dx = x - e.x0, dy = y - e.y0;
-    const double along = dx * std::cos(e.phi) + dy * std::sin(e.phi);
-    const double across = -dx * std::sin(e.phi) + dy * std::cos(e.phi);
-    if (along * along / (e.a * e.a) + across * across / (e.b * e.b) <= 1.0) sum += e.rho;
-  }
-  return sum;
-}
+// (Ellipse, line_integral, sinogram, density and shepp_logan: tomo_test_helpers.hpp.)
 
 // Is (x, y) at least `margin` pixels inside or outside every edge?
 bool away_from_edges(const std::vector<Ellipse>& phantom, double x, double y, double margin) {

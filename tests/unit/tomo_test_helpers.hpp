@@ -52,6 +52,18 @@ inline std::vector<float> sinogram(const std::vector<Ellipse>& phantom,
   return s;
 }
 
+// The phantom's density at (x, y) (pixels from the axis, Y up).
+inline double density(const std::vector<Ellipse>& phantom, double x, double y) {
+  double sum = 0;
+  for (const Ellipse& e : phantom) {
+    const double dx = x - e.x0, dy = y - e.y0;
+    const double along = dx * std::cos(e.phi) + dy * std::sin(e.phi);
+    const double across = -dx * std::sin(e.phi) + dy * std::cos(e.phi);
+    if (along * along / (e.a * e.a) + across * across / (e.b * e.b) <= 1.0) sum += e.rho;
+  }
+  return sum;
+}
+
 // The modified Shepp-Logan head (Toft), scaled to `radius` pixels.
 inline std::vector<Ellipse> shepp_logan(double radius, double rho) {
   const double t[10][6] = {{1, .69, .92, 0, 0, 0},        {-.8, .6624, .874, 0, -.0184, 0},
