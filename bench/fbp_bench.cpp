@@ -7,10 +7,18 @@
 //   full FBP          normalise + filter + back-project of uint16 raw data
 //                     with a fixed centre (and, for reference, center=auto);
 //   --iradon          scikit-image's iradon on the same size, run by
-//                     bench/iradon_bench.py under /usr/bin/python3.
+//                     bench/iradon_bench.py under /usr/bin/python3;
+//   --methods         method=fbp against method=fourier on the same raw
+//                     uint16 data (fixed centre), side by side: s/slice,
+//                     equivalent GUPS and the speed-up, each the best of
+//                     --rounds runs taken in turn (fbp, fourier, fbp, ...)
+//                     so a busy spell on a shared machine slows both. fbp
+//                     runs 8 slices (its kernel's width; fewer cost the
+//                     same), fourier --fourier-slices (pairs).
 // GUPS = N^2 * P * slices / seconds (pixel updates per second, in 1e9).
 // Every time is the best of at least two runs.
 #include "backproject.hpp"
+#include "fourier_reconstructor.hpp"
 #include "options.hpp"
 #include "reconstructor.hpp"
 #include "sinogram_block.hpp"
@@ -163,6 +171,61 @@ SizeResult bench_size(int64_t n, ThreadPool& pool, int64_t naive_max_angles, boo
   return result;
 }
 
+// uint16 raw scans of `slices` sinograms: random counts (the work does
+// not depend on the values).
+struct RawData {
+  int64_t slices, p, n, darks = 4, flats = 4;
+  std::vector<uint16_t> proj, dark, flat;
+  RawData(int64_t s, int64_t angles, int64_t cols)
+      : slices(s), p(angles), n(cols), proj(static_cast<size_t>(s * angles * cols)),
+        dark(static_cast<size_t>(s * darks * cols), 100),
+        flat(static_cast<size_t>(s * flats * cols), 32000) {
+    std::mt19937 rng(7);
+    std::uniform_int_distribution<int> counts(8000, 30000);
+    for (auto& v : proj) v = static_cast<uint16_t>(counts(rng));
+  }
+  RawSlices projections() const { return {proj.data(), H5IO_UINT16, size_t(p * n) * 2}; }
+  RawSlices darks_raw() const { return {dark.data(), H5IO_UINT16, size_t(darks * n) * 2}; }
+  RawSlices flats_raw() const { return {flat.data(), H5IO_UINT16, size_t(flats * n) * 2}; }
+};
+
+void compare_methods(const std::vector<int64_t>& sizes, ThreadPool& pool, int rounds,
+                     int64_t fourier_slices) {
+  std::printf("method=fbp against method=fourier, N = P, normalise + filter + reconstruct from "
+              "uint16, fixed centre, %d threads, best of %d interleaved rounds\n",
+              pool.size(), rounds);
+  std::printf("%6s | %10s %8s | %10s %8s | %8s\n", "N", "fbp s/sl", "GUPS", "fourier", "GUPS",
+              "speed-up");
+  for (const int64_t n : sizes) {
+    const int64_t p = n;
+    const std::vector<double> angles = uniform_angles(p);
+    Options options;
+    options.center = static_cast<double>(n / 2);
+    const RawData fbp_data(kLanes, p, n), fourier_data(fourier_slices, p, n);
+    std::vector<float> images(static_cast<size_t>(kLanes * n * n));
+    std::vector<double> centres(kLanes);
+    double fbp_best = 1e300, fourier_best = 1e300;
+    {
+      Reconstructor fbp(options, {p, n, 4, 4}, angles, pool);
+      FourierReconstructor fourier(options, {p, n, 4, 4}, angles, pool);
+      for (int round = 0; round < rounds; ++round) {
+        double start = now();
+        fbp.run(fbp_data.projections(), fbp_data.darks_raw(), fbp_data.flats_raw(), kLanes,
+                images.data(), centres.data());
+        fbp_best = std::min(fbp_best, (now() - start) / kLanes);
+        start = now();
+        fourier.run(fourier_data.projections(), fourier_data.darks_raw(), fourier_data.flats_raw(),
+                    fourier_slices, images.data(), centres.data());
+        fourier_best = std::min(fourier_best, (now() - start) / double(fourier_slices));
+      }
+    }
+    std::printf("%6lld | %10.4f %8.2f | %10.4f %8.2f | %7.2fx\n", static_cast<long long>(n),
+                fbp_best, gups(n, p, 1, fbp_best), fourier_best, gups(n, p, 1, fourier_best),
+                fbp_best / fourier_best);
+    std::fflush(stdout);
+  }
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -170,7 +233,9 @@ int main(int argc, char** argv) {
   std::vector<int64_t> sizes{512, 1024, 2048};
   int threads = 0;
   int64_t naive_angles = 256;
-  bool iradon = false, auto_center = false;
+  bool iradon = false, auto_center = false, methods = false;
+  int rounds = 3;
+  int64_t fourier_slices = 4;
   app.add_option("--sizes", sizes, "image sizes N (N angles of N columns)")->delimiter(',');
   app.add_option("--threads", threads, "threads (0 = all cores)");
   app.add_option("--naive-angles", naive_angles,
@@ -178,10 +243,18 @@ int main(int argc, char** argv) {
   app.add_flag("--iradon", iradon,
                "also time scikit-image's iradon for N = 1024 and 2048 (bench/iradon_bench.py)");
   app.add_flag("--auto-center", auto_center, "also time the full FBP with center=auto");
+  app.add_flag("--methods", methods,
+               "only compare method=fbp and method=fourier at --sizes, side by side");
+  app.add_option("--rounds", rounds, "rounds of the --methods comparison (best is kept)");
+  app.add_option("--fourier-slices", fourier_slices, "slices per fourier run (--methods)");
   CLI11_PARSE(app, argc, argv);
 
   ThreadPool pool(threads > 0 ? threads
                               : std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
+  if (methods) {
+    compare_methods(sizes, pool, std::max(1, rounds), std::max<int64_t>(1, fourier_slices));
+    return 0;
+  }
   for (const int64_t n : sizes) {
     const SizeResult r = bench_size(n, pool, std::max<int64_t>(1, naive_angles), auto_center);
     if (iradon && (n == 1024 || n == 2048)) {

@@ -26,7 +26,8 @@ bool seven_smooth(int64_t v) {
 } // namespace
 
 int64_t FourierGrid::grid_size(int64_t n) {
-  int64_t g = std::max<int64_t>(kStrip, (2 * n + kStrip - 1) / kStrip * kStrip);
+  const auto wanted = static_cast<int64_t>(std::ceil(GriddingKernel::kOversampling * double(n)));
+  int64_t g = std::max<int64_t>(kStrip, (wanted + kStrip - 1) / kStrip * kStrip);
   while (!seven_smooth(g / kStrip)) g += kStrip;
   return g;
 }

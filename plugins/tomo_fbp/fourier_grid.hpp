@@ -6,8 +6,8 @@
 //     image(x, y) = sum_p sum_k V_p[k] exp(2 pi i (k/M)(x cos th_p + y sin th_p)),
 // x = ix - floor(N/2), y = floor(N/2) - iy (ARCHITECTURE.md, "Tomography
 // geometry"), k = -M/2 .. M/2. Each sample is spread onto a Cartesian grid
-// of G x G points (G ~ 2 N, so the image's aliases from beyond the field
-// fall where the kernel's transform is negligible), the grid is inverse
+// of G x G points (G ~ 1.5 N, so the image's aliases from beyond the field
+// fall where the kernel's transform is small), the grid is inverse
 // transformed, and the N x N middle is divided by the kernel's transform.
 //
 // The samples of two real images go in as one complex spectrum (real part
@@ -50,7 +50,7 @@ public:
                    std::optional<double> mask_radius, ThreadPool& pool);
 
   // The grid size for an image n wide: the smallest multiple of kStrip that
-  // is >= 2n and whose FFT is fast (factors 2, 3, 5, 7 only).
+  // is >= sigma n and whose FFT is fast (factors 2, 3, 5, 7 only).
   static int64_t grid_size(int64_t n);
 
   static constexpr int64_t kStrip = 32;  // grid rows per spreading task

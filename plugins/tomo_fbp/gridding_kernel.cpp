@@ -7,7 +7,6 @@
 namespace h5io::fbp {
 namespace {
 
-constexpr double kOversampling = 2.0;
 constexpr int kQuadrature = 2000;
 
 double kaiser_bessel(double beta, double t) { // t in units of W/2

@@ -228,7 +228,9 @@ TEST(TomoFourier, ScanWideAxisAndPerSliceCentres) {
   }
 }
 
-// The partner slice enters a slice's result only through float rounding.
+// The partner slice enters a slice's result only through float rounding and
+// the gridding error (W = 6: measured ~3e-6 of the image's range; W = 4
+// leaked ~1e-4, which is why the kernel is 6 wide).
 TEST(TomoFourier, PairingAndThreadsChangeOnlyRounding) {
   const int64_t n = 96, p = 120, slices = 3;
   const std::vector<double> angles = uniform_angles(p);
@@ -253,7 +255,7 @@ TEST(TomoFourier, PairingAndThreadsChangeOnlyRounding) {
     double worst = 0;
     for (size_t i = 0; i < floats; ++i)
       worst = std::max(worst, double(std::fabs(alone[i] - together[r * floats + i])));
-    EXPECT_LT(worst, 1e-6 * 0.02) << "slice " << r;
+    EXPECT_LT(worst, 1e-5 * 0.02) << "slice " << r;
   }
 }
 
@@ -281,11 +283,11 @@ TEST(TomoFourier, MaskZeroesOutsideCircle) {
 }
 
 TEST(TomoFourier, GridSizes) {
-  EXPECT_EQ(FourierGrid::grid_size(1024), 2048);
-  EXPECT_EQ(FourierGrid::grid_size(100), 224); // 32 * 7
+  EXPECT_EQ(FourierGrid::grid_size(1024), 1536); // 32 * 48
+  EXPECT_EQ(FourierGrid::grid_size(100), 160);   // 32 * 5
   EXPECT_EQ(FourierGrid::grid_size(2), 32);
   for (const int64_t n : {3, 17, 255, 1000, 2001, 4000})
-    EXPECT_GE(FourierGrid::grid_size(n), 2 * n);
+    EXPECT_GE(FourierGrid::grid_size(n), 1.5 * double(n));
 }
 
 } // namespace
