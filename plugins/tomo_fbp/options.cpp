@@ -17,9 +17,9 @@
 namespace h5io::fbp {
 namespace {
 
-constexpr const char* kKnown[] = {"filter",    "center",     "center_search", "padding",
-                                  "mask",      "mask_ratio", "rings",         "ring_size",
-                                  "normalise", "threads",    "output",        "device"};
+constexpr const char* kKnown[] = {"method",  "filter",     "center", "center_search", "padding",
+                                  "mask",    "mask_ratio", "rings",  "ring_size",     "normalise",
+                                  "threads", "output",     "device"};
 constexpr int kKnownCount = static_cast<int>(sizeof(kKnown) / sizeof(kKnown[0]));
 
 using plugin::bool_of;
@@ -31,7 +31,7 @@ using plugin::whole_number_of;
 } // namespace
 
 std::string_view known_parameter_list() {
-  return "filter, center, center_search, padding, mask, mask_ratio, rings, ring_size, "
+  return "method, filter, center, center_search, padding, mask, mask_ratio, rings, ring_size, "
          "normalise, threads, output, device";
 }
 
@@ -58,6 +58,10 @@ std::string_view device_name(Device device) {
   case Device::gpu: return "gpu";
   }
   return "auto";
+}
+
+std::string_view method_name(Method method) {
+  return method == Method::fourier ? "fourier" : "fbp";
 }
 
 std::optional<FilterKind> parse_filter_name(std::string_view name) {
@@ -98,6 +102,17 @@ Options parse_options(const h5io_global_params_t& params) {
                 "; its parameters are: " + std::string(known_parameter_list()));
   }
   Options o;
+  if (const h5io_param_t* p = h5io_find_param(&params, "method")) {
+    const std::string t = lower(p->text);
+    if (t == "fbp")
+      o.method = Method::fbp;
+    else if (t == "fourier")
+      o.method = Method::fourier;
+    else
+      throw Error("parameter " + quoted(*p) +
+                  " must be 'fbp' (filtered back-projection, the default) or 'fourier' (direct "
+                  "Fourier inversion by gridding: faster from N = 2048, CPU only)");
+  }
   if (const h5io_param_t* p = h5io_find_param(&params, "filter")) {
     const std::optional<FilterKind> kind = parse_filter_name(p->text);
     if (!kind)
@@ -194,7 +209,12 @@ Options parse_options(const h5io_global_params_t& params) {
       throw Error("parameter " + quoted(*p) +
                   " must be 'auto' (a GPU when one is visible, otherwise the CPU), 'cpu' or "
                   "'gpu'");
+    if (o.device == Device::gpu && o.method == Method::fourier)
+      throw Error("method=fourier runs on the CPU only; use device=cpu (or auto, which then "
+                  "takes the CPU), or method=fbp on the GPU");
   }
+  // method=fourier has no GPU path: device=auto takes the CPU for it.
+  if (o.method == Method::fourier) o.device = Device::cpu;
   if (const h5io_param_t* p = h5io_find_param(&params, "output")) {
     const std::string path = p->text;
     if (path.size() < 2 || path[0] != '/' || path.back() == '/' ||

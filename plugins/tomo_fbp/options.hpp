@@ -18,6 +18,9 @@ enum class Rings { none, sort };
 // Where the reconstruction runs: `automatic` takes a GPU when the library
 // was built with CUDA and one is visible, the CPU otherwise.
 enum class Device { automatic, cpu, gpu };
+// How a slice is reconstructed: filtered back-projection, or direct Fourier
+// inversion by gridding (fourier_reconstructor.hpp; CPU only).
+enum class Method { fbp, fourier };
 
 // The rotation axis the scan-wide step fitted (axis_fit.hpp): slice (detector
 // row) r is reconstructed about column intercept + slope * r, and every
@@ -37,6 +40,7 @@ struct AxisLine {
 enum class CenterMode { given, scan, per_slice };
 
 struct Options {
+  Method method = Method::fbp;
   FilterKind filter = FilterKind::ramp;
   CenterMode center_mode = CenterMode::scan;
   std::optional<double> center; // detector column of the axis when given
@@ -66,6 +70,7 @@ std::optional<FilterKind> parse_filter_name(std::string_view name);
 std::string_view filter_name_list();
 
 std::string_view device_name(Device device);
+std::string_view method_name(Method method);
 
 // Where the per-slice rotation centres go: next to the reconstruction,
 // "<parent group of output>/center".

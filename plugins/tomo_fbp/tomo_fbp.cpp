@@ -1,5 +1,6 @@
 // tomo_fbp: filtered back-projection of parallel-beam tomography scans, on
-// the CPU or a GPU (parameter device). The entry points of the h5io ABI
+// the CPU or a GPU (parameter device), or direct Fourier inversion by
+// gridding on the CPU (method=fourier). The entry points of the h5io ABI
 // around the core library: they check what the host delivers and turn every
 // failure into a message.
 //
@@ -16,7 +17,7 @@
 //     linear attenuation coefficient in 1/pixel (ARCHITECTURE.md, "Tomography geometry")
 //   1 <parent of output>/center  float64: the rotation centre (detector
 //     column) each slice was reconstructed with
-// Parameters: see options.hpp (filter, center, center_search, padding, mask,
+// Parameters: see options.hpp (method, filter, center, center_search, padding, mask,
 // mask_ratio, rings, ring_size, normalise, threads, output, device).
 // With center=auto (the default) the scan-wide step (job_setup_slices,
 // job_setup, apply_job_setup) fits one rotation axis to the scan
@@ -30,6 +31,8 @@
 #include "axis_results.hpp"
 #include "device.hpp"
 #include "error.hpp"
+#include "filter_response.hpp"
+#include "fourier_reconstructor.hpp"
 #include "gpu_job.hpp"
 #include "options.hpp"
 #include "param_list.hpp"
@@ -71,6 +74,7 @@ struct Context {
   std::string center_output;
   DeviceChoice device; // where this rank reconstructs
   std::unique_ptr<Reconstructor> recon;
+  std::unique_ptr<FourierReconstructor> fourier; // method=fourier
   std::unique_ptr<GpuJob> gpu_job;
   ParamList attributes;    // describe_output's answer
   ParamList setup_results; // job_setup's answer
@@ -210,9 +214,13 @@ RawSlices raw_of(const Context* ctx, const h5io_buffer_t* inputs, int i) {
 
 int out_of_memory(Context* ctx) {
   const int64_t cols = ctx->inputs[0]->shape[2], p = ctx->inputs[0]->shape[0];
+  int64_t bytes = 2 * kLanes * p * cols * 4;
+  if (ctx->options.method == Method::fourier) { // the grid, the samples, 2 sinograms
+    const int64_t g = FourierGrid::grid_size(cols);
+    bytes = g * g * 8 + p * (padded_length(cols) + 1) * 8 + 2 * p * cols * 4;
+  }
   return fail(ctx, kNoMemory,
-              "out of memory: reconstructing needs about " +
-                  std::to_string((2 * kLanes * p * cols * 4) >> 20) +
+              "out of memory: reconstructing needs about " + std::to_string(bytes >> 20) +
                   " MiB besides the host's buffers; use fewer ranks per node");
 }
 
@@ -373,7 +381,10 @@ H5IO_EXPORT int describe_output(void* context, int output_index, int* num_attrib
     a.text("quantity", "linear attenuation coefficient");
     a.text("units", "1/pixel");
     a.text("long_name", "linear attenuation coefficient (1/pixel)");
-    a.text("algorithm", "filtered back-projection");
+    a.text("method", std::string(method_name(o.method)));
+    a.text("algorithm", o.method == Method::fourier
+                            ? "direct Fourier inversion by gridding (Kaiser-Bessel, 1.5x grid)"
+                            : "filtered back-projection");
     a.text("filter", std::string(filter_name(o.filter)));
     a.text("padding", o.padding == Padding::edge ? "edge" : "zero");
     if (o.center)
@@ -479,6 +490,7 @@ H5IO_EXPORT int apply_job_setup(void* context, int num_results, const h5io_param
   }
   // Made afresh with the axis (none was made yet: no slice came before).
   ctx->recon.reset();
+  ctx->fourier.reset();
   ctx->gpu_job.reset();
   return kOk;
 }
@@ -510,6 +522,13 @@ H5IO_EXPORT int process_batch(void* context, int64_t first_slice, int64_t slice_
         ctx->gpu_job = std::make_unique<GpuJob>(ctx->options, shape, angles, *ctx->pool);
       }
       ctx->gpu_job->run(proj, darks, flats, slice_count, images, centres, first_slice);
+    } else if (ctx->options.method == Method::fourier) {
+      if (!ctx->fourier || !ctx->fourier->angles_match(angles)) {
+        ctx->fourier.reset(); // free the old one's memory first
+        ctx->fourier =
+            std::make_unique<FourierReconstructor>(ctx->options, shape, angles, *ctx->pool);
+      }
+      ctx->fourier->run(proj, darks, flats, slice_count, images, centres, first_slice);
     } else {
       if (!ctx->recon || !ctx->recon->angles_match(angles)) {
         ctx->recon.reset(); // free the old one's memory first

@@ -177,6 +177,7 @@ std::string error_of(std::initializer_list<std::pair<const char*, const char*>> 
 
 TEST(TomoFbpOptions, DefaultsAndValues) {
   const Options d = parse_options(Params{}.global);
+  EXPECT_EQ(d.method, Method::fbp);
   EXPECT_EQ(d.filter, FilterKind::ramp);
   EXPECT_FALSE(d.center);
   EXPECT_EQ(d.center_search, 50);
@@ -210,6 +211,11 @@ TEST(TomoFbpOptions, DefaultsAndValues) {
   EXPECT_EQ(o.threads, 3);
   EXPECT_EQ(center_location(o.output), "/recon/center");
   EXPECT_EQ(parse_options(Params{{"center", "1024"}}.global).center, 1024.0);
+  // method=fourier has no GPU path: device=auto takes the CPU for it.
+  const Options f = parse_options(Params{{"method", "Fourier"}}.global);
+  EXPECT_EQ(f.method, Method::fourier);
+  EXPECT_EQ(f.device, Device::cpu);
+  EXPECT_EQ(parse_options(Params{{"method", "fbp"}}.global).method, Method::fbp);
   EXPECT_EQ(parse_options(Params{{"center", "auto"}, {"center_search", "20"}}.global).center_search,
             20.0);
 }
@@ -233,6 +239,12 @@ TEST(TomoFbpOptions, RejectsWithUsefulMessages) {
   EXPECT_NE(error_of({{"mask", "maybe"}}).find("true or false"), std::string::npos);
   EXPECT_NE(error_of({{"output", "relative/path"}}).find("absolute"), std::string::npos);
   EXPECT_NE(error_of({{"output", "/entry/center"}}).find("collide"), std::string::npos);
+  const std::string bad_method = error_of({{"method", "gridrec"}});
+  EXPECT_NE(bad_method.find("method='gridrec'"), std::string::npos) << bad_method;
+  EXPECT_NE(bad_method.find("'fbp'"), std::string::npos);
+  EXPECT_NE(bad_method.find("'fourier'"), std::string::npos);
+  EXPECT_NE(error_of({{"method", "fourier"}, {"device", "gpu"}}).find("CPU only"),
+            std::string::npos);
 }
 
 // ---- weights ----------------------------------------------------------------
@@ -673,6 +685,11 @@ TEST(TomoFbpLibrary, RunsThroughTheAbi) {
     const int code = init(&ctx, &params.global, &ni, &no);
     EXPECT_NE(code, 0);
     EXPECT_NE(std::string(error(ctx, code)).find("did you mean center"), std::string::npos);
+    complete(ctx);
+    Params method{{"method", "gridrec"}};
+    const int code2 = init(&ctx, &method.global, &ni, &no);
+    EXPECT_EQ(code2, 1); // bad parameter
+    EXPECT_NE(std::string(error(ctx, code2)).find("must be 'fbp'"), std::string::npos);
     complete(ctx);
   }
   const int64_t p = 45, rows = 3, cols = 32;
