@@ -111,7 +111,7 @@ Options parse_options(const h5io_global_params_t& params) {
     else
       throw Error("parameter " + quoted(*p) +
                   " must be 'fbp' (filtered back-projection, the default) or 'fourier' (direct "
-                  "Fourier inversion by gridding: faster from N = 2048, CPU only)");
+                  "Fourier inversion by gridding: faster for large images, CPU only)");
   }
   if (const h5io_param_t* p = h5io_find_param(&params, "filter")) {
     const std::optional<FilterKind> kind = parse_filter_name(p->text);
