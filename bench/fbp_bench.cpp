@@ -92,7 +92,8 @@ struct SizeResult {
   double fbp_per_slice = 0;
 };
 
-SizeResult bench_size(int64_t n, ThreadPool& pool, int64_t naive_max_angles, bool auto_center) {
+SizeResult bench_size(int64_t n, h5io::numerics::ThreadPool& pool, int64_t naive_max_angles,
+                      bool auto_center) {
   const int64_t p = n;
   const std::vector<double> angles = uniform_angles(p);
   std::printf("N = P = %lld (%d threads, %s kernel)\n", static_cast<long long>(n), pool.size(),
@@ -189,8 +190,8 @@ struct RawData {
   RawSlices flats_raw() const { return {flat.data(), H5IO_UINT16, size_t(flats * n) * 2}; }
 };
 
-void compare_methods(const std::vector<int64_t>& sizes, ThreadPool& pool, int rounds,
-                     int64_t fourier_slices) {
+void compare_methods(const std::vector<int64_t>& sizes, h5io::numerics::ThreadPool& pool,
+                     int rounds, int64_t fourier_slices) {
   std::printf("method=fbp against method=fourier, N = P, normalise + filter + reconstruct from "
               "uint16, fixed centre, %d threads, best of %d interleaved rounds\n",
               pool.size(), rounds);
@@ -249,8 +250,8 @@ int main(int argc, char** argv) {
   app.add_option("--fourier-slices", fourier_slices, "slices per fourier run (--methods)");
   CLI11_PARSE(app, argc, argv);
 
-  ThreadPool pool(threads > 0 ? threads
-                              : std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
+  h5io::numerics::ThreadPool pool(
+      threads > 0 ? threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
   if (methods) {
     compare_methods(sizes, pool, std::max(1, rounds), std::max<int64_t>(1, fourier_slices));
     return 0;

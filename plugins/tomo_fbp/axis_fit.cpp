@@ -68,7 +68,7 @@ std::vector<int64_t> axis_sample_rows(int64_t rows) {
 AxisEstimates measure_axis(const Options& options, const ScanShape& shape,
                            std::span<const double> angles, std::span<const int64_t> rows,
                            const RawSlices& projections, const RawSlices& darks,
-                           const RawSlices& flats, ThreadPool& pool) {
+                           const RawSlices& flats, numerics::ThreadPool& pool) {
   const CenterFinder vo(shape.cols, angles, options.center_search);
   const OppositeMatcher opposite(shape.cols, angles, vo.lowest(), vo.highest());
   AxisEstimates e;

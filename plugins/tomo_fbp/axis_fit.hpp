@@ -74,7 +74,7 @@ struct AxisEstimates {
 AxisEstimates measure_axis(const Options& options, const ScanShape& shape,
                            std::span<const double> angles, std::span<const int64_t> rows,
                            const RawSlices& projections, const RawSlices& darks,
-                           const RawSlices& flats, ThreadPool& pool);
+                           const RawSlices& flats, numerics::ThreadPool& pool);
 
 struct AxisDecision {
   AxisLine axis;

@@ -122,7 +122,7 @@ bool avx2_fma_available() {
 }
 
 void backproject(const SinogramBlock& block, const BackprojectionGeometry& geometry,
-                 const ImageSet& out, ThreadPool& pool, KernelChoice choice) {
+                 const ImageSet& out, numerics::ThreadPool& pool, KernelChoice choice) {
   const bool avx2 =
       choice == KernelChoice::avx2 || (choice == KernelChoice::automatic && avx2_fma_available());
   const auto tile = avx2 ? &tile_avx2 : &tile_portable;

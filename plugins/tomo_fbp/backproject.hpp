@@ -42,7 +42,7 @@ bool avx2_fma_available();
 
 // Adds nothing: writes every pixel of every wanted image.
 void backproject(const SinogramBlock& block, const BackprojectionGeometry& geometry,
-                 const ImageSet& out, ThreadPool& pool,
+                 const ImageSet& out, numerics::ThreadPool& pool,
                  KernelChoice choice = KernelChoice::automatic);
 
 // The reference: one slice ([angles][cols]), one thread, the plain triple

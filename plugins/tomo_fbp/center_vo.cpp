@@ -77,20 +77,21 @@ void CenterFinder::plan_level(Level& level, int64_t max_rows, int64_t max_cols) 
   level.kcols = std::min(level.cols / 2 + 1,
                          static_cast<int64_t>(static_cast<double>(r) / (pi * kRatio)) + 1);
   const int64_t half = level.cols / 2 + 1;
-  auto real = fftw_array<float>(static_cast<size_t>(r * level.cols));
-  auto spectra = fftw_array<std::complex<float>>(static_cast<size_t>(r * half));
-  auto columns = fftw_array<std::complex<float>>(static_cast<size_t>(2 * r * level.kcols));
+  auto real = numerics::fftw_array<float>(static_cast<size_t>(r * level.cols));
+  auto spectra = numerics::fftw_array<std::complex<float>>(static_cast<size_t>(r * half));
+  auto columns =
+      numerics::fftw_array<std::complex<float>>(static_cast<size_t>(2 * r * level.kcols));
   const int n_cols = static_cast<int>(level.cols);
   const int n_rows = static_cast<int>(2 * r);
-  level.row_fft = make_fftw_plan([&] {
+  level.row_fft = numerics::make_fftw_plan([&] {
     return fftwf_plan_many_dft_r2c(1, &n_cols, static_cast<int>(r), real.get(), nullptr, 1, n_cols,
-                                   as_fftw(spectra.get()), nullptr, 1, static_cast<int>(half),
-                                   FFTW_ESTIMATE);
+                                   numerics::as_fftw(spectra.get()), nullptr, 1,
+                                   static_cast<int>(half), FFTW_ESTIMATE);
   });
-  level.column_fft = make_fftw_plan([&] {
-    return fftwf_plan_many_dft(1, &n_rows, static_cast<int>(level.kcols), as_fftw(columns.get()),
-                               nullptr, 1, n_rows, as_fftw(columns.get()), nullptr, 1, n_rows,
-                               FFTW_FORWARD, FFTW_ESTIMATE);
+  level.column_fft = numerics::make_fftw_plan([&] {
+    return fftwf_plan_many_dft(
+        1, &n_rows, static_cast<int>(level.kcols), numerics::as_fftw(columns.get()), nullptr, 1,
+        n_rows, numerics::as_fftw(columns.get()), nullptr, 1, n_rows, FFTW_FORWARD, FFTW_ESTIMATE);
   });
 }
 
@@ -106,8 +107,8 @@ std::vector<double> CenterFinder::metrics(const Level& level, const float* sinog
   const int64_t half = c / 2 + 1;
   // The half turn averaged over row_bin projections and bin columns, and
   // its mirror image.
-  auto top = fftw_array<float>(static_cast<size_t>(r * c));
-  auto mirror = fftw_array<float>(static_cast<size_t>(r * c));
+  auto top = numerics::fftw_array<float>(static_cast<size_t>(r * c));
+  auto mirror = numerics::fftw_array<float>(static_cast<size_t>(r * c));
   std::vector<float> row(static_cast<size_t>(cols_));
   const float scale = 1.0f / static_cast<float>(level.row_bin * level.bin);
   for (int64_t i = 0; i < r; ++i) {
@@ -123,14 +124,15 @@ std::vector<double> CenterFinder::metrics(const Level& level, const float* sinog
       mirror[static_cast<size_t>(i * c + (c - 1 - j))] = sum * scale;
     }
   }
-  auto top_spectra = fftw_array<std::complex<float>>(static_cast<size_t>(r * half));
-  auto mirror_spectra = fftw_array<std::complex<float>>(static_cast<size_t>(r * half));
-  fftwf_execute_dft_r2c(level.row_fft.get(), top.get(), as_fftw(top_spectra.get()));
-  fftwf_execute_dft_r2c(level.row_fft.get(), mirror.get(), as_fftw(mirror_spectra.get()));
+  auto top_spectra = numerics::fftw_array<std::complex<float>>(static_cast<size_t>(r * half));
+  auto mirror_spectra = numerics::fftw_array<std::complex<float>>(static_cast<size_t>(r * half));
+  fftwf_execute_dft_r2c(level.row_fft.get(), top.get(), numerics::as_fftw(top_spectra.get()));
+  fftwf_execute_dft_r2c(level.row_fft.get(), mirror.get(), numerics::as_fftw(mirror_spectra.get()));
 
   const int64_t drop =
       std::min<int64_t>(20, static_cast<int64_t>(std::ceil(0.1 * static_cast<double>(r))));
-  auto columns = fftw_array<std::complex<float>>(static_cast<size_t>(2 * r * level.kcols));
+  auto columns =
+      numerics::fftw_array<std::complex<float>>(static_cast<size_t>(2 * r * level.kcols));
   std::vector<double> result;
   result.reserve(centres.size());
   for (const double centre : centres) {
@@ -147,7 +149,8 @@ std::vector<double> CenterFinder::metrics(const Level& level, const float* sinog
                          m.real() * phase.imag() + m.imag() * phase.real()};
       }
     }
-    fftwf_execute_dft(level.column_fft.get(), as_fftw(columns.get()), as_fftw(columns.get()));
+    fftwf_execute_dft(level.column_fft.get(), numerics::as_fftw(columns.get()),
+                      numerics::as_fftw(columns.get()));
     double metric = 0;
     // Column k stands for +k and -k of the full spectrum (except Nyquist);
     // the DC column and its neighbour are left out, as tomopy does.

@@ -51,13 +51,13 @@ public:
 
 private:
   struct Level {
-    int64_t row_bin = 1; // projections (in angle order) averaged into one row
-    int64_t rows = 0;    // R: rows after averaging
-    int64_t bin = 1;     // detector columns averaged into one
-    int64_t cols = 0;    // columns after averaging
-    int64_t kcols = 0;   // spectrum columns the wedge reaches
-    FftwPlan row_fft;    // R real rows -> spectra
-    FftwPlan column_fft; // kcols complex columns of length 2R, in place
+    int64_t row_bin = 1;           // projections (in angle order) averaged into one row
+    int64_t rows = 0;              // R: rows after averaging
+    int64_t bin = 1;               // detector columns averaged into one
+    int64_t cols = 0;              // columns after averaging
+    int64_t kcols = 0;             // spectrum columns the wedge reaches
+    numerics::FftwPlan row_fft;    // R real rows -> spectra
+    numerics::FftwPlan column_fft; // kcols complex columns of length 2R, in place
   };
   void plan_level(Level& level, int64_t max_rows, int64_t max_cols);
   std::vector<double> metrics(const Level& level, const float* sinogram,

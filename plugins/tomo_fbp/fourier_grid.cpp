@@ -34,7 +34,7 @@ int64_t FourierGrid::grid_size(int64_t n) {
 
 FourierGrid::FourierGrid(int64_t n, int64_t m, std::span<const double> angles)
     : n_(n), m_(m), grid_(grid_size(n)), kernel_(grid_),
-      data_(fftw_array<std::complex<float>>(static_cast<size_t>(grid_ * grid_))) {
+      data_(numerics::fftw_array<std::complex<float>>(static_cast<size_t>(grid_ * grid_))) {
   const double cells_per_k = static_cast<double>(grid_) / static_cast<double>(m_);
   for (const double theta : angles) {
     step_x_.push_back(cells_per_k * std::cos(theta));
@@ -54,27 +54,28 @@ FourierGrid::FourierGrid(int64_t n, int64_t m, std::span<const double> angles)
   }
   std::complex<float>* d = data_.get();
   const int g = static_cast<int>(grid_);
-  rows_ = make_fftw_plan([&] {
-    return fftwf_plan_many_dft(1, &g, static_cast<int>(kStrip), as_fftw(d), nullptr, 1, g,
-                               as_fftw(d), nullptr, 1, g, FFTW_BACKWARD, FFTW_ESTIMATE);
+  rows_ = numerics::make_fftw_plan([&] {
+    return fftwf_plan_many_dft(1, &g, static_cast<int>(kStrip), numerics::as_fftw(d), nullptr, 1, g,
+                               numerics::as_fftw(d), nullptr, 1, g, FFTW_BACKWARD, FFTW_ESTIMATE);
   });
-  columns_plan_ = make_fftw_plan([&] {
-    return fftwf_plan_many_dft(1, &g, static_cast<int>(kColumns), as_fftw(d), nullptr, g, 1,
-                               as_fftw(d), nullptr, g, 1, FFTW_BACKWARD, FFTW_ESTIMATE);
+  columns_plan_ = numerics::make_fftw_plan([&] {
+    return fftwf_plan_many_dft(1, &g, static_cast<int>(kColumns), numerics::as_fftw(d), nullptr, g,
+                               1, numerics::as_fftw(d), nullptr, g, 1, FFTW_BACKWARD,
+                               FFTW_ESTIMATE);
   });
 }
 
 void FourierGrid::reconstruct(const std::complex<float>* samples, float* image_a, float* image_b,
-                              std::optional<double> mask_radius, ThreadPool& pool) {
+                              std::optional<double> mask_radius, numerics::ThreadPool& pool) {
   pool.parallel_for(grid_ / kStrip, [&](int64_t strip) {
     spread_strip(samples, strip * kStrip);
     std::complex<float>* rows = data_.get() + strip * kStrip * grid_;
-    fftwf_execute_dft(rows_.get(), as_fftw(rows), as_fftw(rows));
+    fftwf_execute_dft(rows_.get(), numerics::as_fftw(rows), numerics::as_fftw(rows));
   });
   pool.parallel_for(static_cast<int64_t>(columns_.size()), [&](int64_t task) {
     const int64_t c = columns_[static_cast<size_t>(task)];
     std::complex<float>* first = data_.get() + c;
-    fftwf_execute_dft(columns_plan_.get(), as_fftw(first), as_fftw(first));
+    fftwf_execute_dft(columns_plan_.get(), numerics::as_fftw(first), numerics::as_fftw(first));
     write_columns(c, image_a, image_b, mask_radius);
   });
 }

@@ -47,7 +47,7 @@ public:
   // nullptr), N x N each; pixels farther than mask_radius from the centre
   // are set to 0.
   void reconstruct(const std::complex<float>* samples, float* image_a, float* image_b,
-                   std::optional<double> mask_radius, ThreadPool& pool);
+                   std::optional<double> mask_radius, numerics::ThreadPool& pool);
 
   // The grid size for an image n wide: the smallest multiple of kStrip that
   // is >= sigma n and whose FFT is fast (factors 2, 3, 5, 7 only).
@@ -63,12 +63,12 @@ private:
 
   int64_t n_, m_, grid_;
   GriddingKernel kernel_;
-  std::vector<double> step_x_, step_y_; // per angle: grid cells per unit k
-  std::vector<float> correction_;       // per image offset ix: deapodisation and sign
-  std::vector<int64_t> columns_;        // first columns of the second pass's tasks
-  FftwArray<std::complex<float>> data_; // G x G, row = x frequency, column = y frequency
-  FftwPlan rows_;                       // kStrip contiguous rows of G
-  FftwPlan columns_plan_;               // kColumns columns of G, stride G
+  std::vector<double> step_x_, step_y_;           // per angle: grid cells per unit k
+  std::vector<float> correction_;                 // per image offset ix: deapodisation and sign
+  std::vector<int64_t> columns_;                  // first columns of the second pass's tasks
+  numerics::FftwArray<std::complex<float>> data_; // G x G, row = x frequency, column = y frequency
+  numerics::FftwPlan rows_;                       // kStrip contiguous rows of G
+  numerics::FftwPlan columns_plan_;               // kColumns columns of G, stride G
 };
 
 } // namespace h5io::fbp

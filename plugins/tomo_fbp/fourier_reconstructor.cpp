@@ -38,12 +38,13 @@ std::vector<double> checked_angles(std::span<const double> angles, int64_t expec
 } // namespace
 
 FourierReconstructor::FourierReconstructor(const Options& options, const ScanShape& shape,
-                                           std::span<const double> angles, ThreadPool& pool)
+                                           std::span<const double> angles,
+                                           numerics::ThreadPool& pool)
     : options_(options), shape_(shape), angles_(checked_angles(angles, shape.angles)), pool_(pool),
       filter_(shape.cols, options.filter, options.padding),
       grid_(shape.cols, filter_.padded(), angles_),
       sinograms_(static_cast<size_t>(2 * shape.angles * shape.cols)),
-      samples_(fftw_array<std::complex<float>>(
+      samples_(numerics::fftw_array<std::complex<float>>(
           static_cast<size_t>(shape.angles * (filter_.padded() + 1)))) {
   if (shape_.angles < 1 || shape_.cols < 2)
     throw Error("the projections must have at least 1 angle and 2 detector columns");

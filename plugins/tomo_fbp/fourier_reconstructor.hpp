@@ -41,7 +41,7 @@ public:
   // Plans every FFT (call on the library's thread). Throws Error for
   // unusable angles or shapes.
   FourierReconstructor(const Options& options, const ScanShape& shape,
-                       std::span<const double> angles, ThreadPool& pool);
+                       std::span<const double> angles, numerics::ThreadPool& pool);
 
   const ScanShape& shape() const { return shape_; }
   bool angles_match(std::span<const double> angles) const;
@@ -60,14 +60,14 @@ private:
   Options options_;
   ScanShape shape_;
   std::vector<double> angles_;
-  ThreadPool& pool_;
+  numerics::ThreadPool& pool_;
   ProjectionFilter filter_;
   std::unique_ptr<CenterFinder> finder_; // center=auto-per-slice
   std::vector<float> weights_;           // [P][M/2 + 1]: factor, filter, 1/M, sinc^2
   FourierGrid grid_;
-  std::vector<float> sinograms_;               // 2 x [P][cols]
-  FftwArray<std::complex<float>> samples_;     // [P][M + 1]
-  std::vector<std::complex<float>> phases_[2]; // per lane: exp(2 pi i k c / M)
+  std::vector<float> sinograms_;                     // 2 x [P][cols]
+  numerics::FftwArray<std::complex<float>> samples_; // [P][M + 1]
+  std::vector<std::complex<float>> phases_[2];       // per lane: exp(2 pi i k c / M)
 };
 
 } // namespace h5io::fbp

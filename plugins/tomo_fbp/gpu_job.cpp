@@ -3,9 +3,9 @@
 
 #include "center_vo.hpp"
 #include "error.hpp"
+#include "flat_field.hpp"
 #include "gpu_reconstructor.hpp"
 #include "gpu_staging.hpp"
-#include "normalise.hpp"
 #include "ring_removal.hpp"
 
 #include <algorithm>
@@ -38,11 +38,11 @@ struct GpuJob::State {
   Options options;
   ScanShape shape;
   std::vector<double> angles;
-  ThreadPool& pool;
+  numerics::ThreadPool& pool;
   std::unique_ptr<CenterFinder> finder; // center=auto
   gpu::GpuReconstructor gpu;
 
-  State(const Options& o, const ScanShape& s, std::span<const double> a, ThreadPool& p)
+  State(const Options& o, const ScanShape& s, std::span<const double> a, numerics::ThreadPool& p)
       : options(o), shape(s), angles(a.begin(), a.end()), pool(p), gpu(geometry_of(o, s, a)) {}
 
   // Per-slice search and the sorting filter need the line integrals on the
@@ -51,7 +51,7 @@ struct GpuJob::State {
 };
 
 GpuJob::GpuJob(const Options& options, const ScanShape& shape, std::span<const double> angles,
-               ThreadPool& pool) {
+               numerics::ThreadPool& pool) {
   // The checks Reconstructor makes, with its words.
   if (static_cast<int64_t>(angles.size()) != shape.angles)
     throw Error("the scan has " + std::to_string(shape.angles) + " projections but " +
@@ -113,12 +113,14 @@ void GpuJob::run(const RawSlices& projections, const RawSlices& darks, const Raw
             return static_cast<const unsigned char*>(in.data) +
                    static_cast<size_t>(slice) * in.slice_bytes;
           };
-          const RawRows rows{at(proj), proj.dtype, p};
+          const numerics::RawRows rows{at(proj), proj.dtype, p};
           if (s.options.normalise)
-            normalise_sinogram(rows, mean_rows({at(dark), dark.dtype, dark.rows}, cols),
-                               mean_rows({at(flat), flat.dtype, flat.rows}, cols), cols, sinogram);
+            numerics::normalise_rows(rows,
+                                     numerics::mean_rows({at(dark), dark.dtype, dark.rows}, cols),
+                                     numerics::mean_rows({at(flat), flat.dtype, flat.rows}, cols),
+                                     cols, numerics::FlatFieldOutput::line_integrals, sinogram);
           else
-            copy_sinogram(rows, cols, sinogram);
+            numerics::copy_line_integrals(rows, cols, sinogram);
           if (s.options.rings == Rings::sort)
             remove_stripes_by_sorting(sinogram, p, cols, s.options.ring_size);
           if (s.finder) {

@@ -29,7 +29,7 @@ class GpuJob {
 public:
   // Throws Error for unusable angles or shapes, or when the GPU fails.
   GpuJob(const Options& options, const ScanShape& shape, std::span<const double> angles,
-         ThreadPool& pool);
+         numerics::ThreadPool& pool);
   ~GpuJob();
   GpuJob(const GpuJob&) = delete;
   GpuJob& operator=(const GpuJob&) = delete;

@@ -8,7 +8,7 @@ namespace h5io::fbp {
 
 struct GpuJob::State {};
 
-GpuJob::GpuJob(const Options&, const ScanShape&, std::span<const double>, ThreadPool&) {
+GpuJob::GpuJob(const Options&, const ScanShape&, std::span<const double>, numerics::ThreadPool&) {
   throw Error("this tomo_fbp was built without CUDA");
 }
 

@@ -86,13 +86,6 @@ double kernel_center(const Options& options, int64_t cols) {
   return static_cast<double>(cols / 2);
 }
 
-int thread_count(const Options& options, int local_ranks) {
-  if (options.threads > 0) return options.threads;
-  const unsigned cores = std::thread::hardware_concurrency();
-  const int ranks = std::max(1, local_ranks);
-  return std::max(1, static_cast<int>(cores) / ranks);
-}
-
 Options parse_options(const h5io_global_params_t& params) {
   if (const h5io_param_t* unknown = h5io_first_unknown_param(&params, kKnown, kKnownCount)) {
     std::string hint;

@@ -81,8 +81,4 @@ std::string center_location(const std::string& output);
 // (its projections are then shifted onto it).
 double kernel_center(const Options& options, int64_t cols);
 
-// Threads to use: the `threads` parameter, or this node's cores shared among
-// the job's ranks on it.
-int thread_count(const Options& options, int local_ranks);
-
 } // namespace h5io::fbp

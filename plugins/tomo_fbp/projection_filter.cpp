@@ -16,17 +16,19 @@ ProjectionFilter::ProjectionFilter(int64_t cols, FilterKind kind, Padding paddin
       response_(filter_response(kind, padded_)) {
   Workspace work = workspace();
   const int n = static_cast<int>(padded_);
-  forward_ = make_fftw_plan([&] {
-    return fftwf_plan_dft_r2c_1d(n, work.signal.get(), as_fftw(work.spectrum.get()), FFTW_ESTIMATE);
+  forward_ = numerics::make_fftw_plan([&] {
+    return fftwf_plan_dft_r2c_1d(n, work.signal.get(), numerics::as_fftw(work.spectrum.get()),
+                                 FFTW_ESTIMATE);
   });
-  backward_ = make_fftw_plan([&] {
-    return fftwf_plan_dft_c2r_1d(n, as_fftw(work.spectrum.get()), work.signal.get(), FFTW_ESTIMATE);
+  backward_ = numerics::make_fftw_plan([&] {
+    return fftwf_plan_dft_c2r_1d(n, numerics::as_fftw(work.spectrum.get()), work.signal.get(),
+                                 FFTW_ESTIMATE);
   });
 }
 
 ProjectionFilter::Workspace ProjectionFilter::workspace() const {
-  return {fftw_array<float>(static_cast<size_t>(padded_)),
-          fftw_array<std::complex<float>>(static_cast<size_t>(padded_ / 2 + 1))};
+  return {numerics::fftw_array<float>(static_cast<size_t>(padded_)),
+          numerics::fftw_array<std::complex<float>>(static_cast<size_t>(padded_ / 2 + 1))};
 }
 
 std::vector<std::complex<float>> ProjectionFilter::kernel(double shift) const {
@@ -43,7 +45,7 @@ void ProjectionFilter::transform(Workspace& work, const float* row) const {
     std::fill(signal + cols_, signal + cols_ + pad / 2, row[cols_ - 1]);
     std::fill(signal + cols_ + pad / 2, signal + padded_, row[0]);
   }
-  fftwf_execute_dft_r2c(forward_.get(), signal, as_fftw(work.spectrum.get()));
+  fftwf_execute_dft_r2c(forward_.get(), signal, numerics::as_fftw(work.spectrum.get()));
 }
 
 void ProjectionFilter::apply(Workspace& work, const float* row,
@@ -58,7 +60,7 @@ void ProjectionFilter::apply(Workspace& work, const float* row,
     const float im = spectrum[i].real() * kernel[i].imag() + spectrum[i].imag() * kernel[i].real();
     spectrum[i] = {re, im};
   }
-  fftwf_execute_dft_c2r(backward_.get(), as_fftw(spectrum), signal);
+  fftwf_execute_dft_c2r(backward_.get(), numerics::as_fftw(spectrum), signal);
   for (int64_t u = 0; u < cols_; ++u) out[u * out_stride] = scale * signal[u];
 }
 

@@ -28,8 +28,8 @@ public:
   std::vector<std::complex<float>> kernel(double shift) const;
 
   struct Workspace {
-    FftwArray<float> signal;
-    FftwArray<std::complex<float>> spectrum;
+    numerics::FftwArray<float> signal;
+    numerics::FftwArray<std::complex<float>> spectrum;
   };
   Workspace workspace() const;
 
@@ -51,8 +51,8 @@ private:
   int64_t padded_;
   Padding padding_;
   std::vector<double> response_; // padded/2 + 1 values
-  FftwPlan forward_;
-  FftwPlan backward_;
+  numerics::FftwPlan forward_;
+  numerics::FftwPlan backward_;
 };
 
 } // namespace h5io::fbp

@@ -44,7 +44,7 @@ std::vector<double> checked_angles(std::span<const double> angles, int64_t expec
 } // namespace
 
 Reconstructor::Reconstructor(const Options& options, const ScanShape& shape,
-                             std::span<const double> angles, ThreadPool& pool)
+                             std::span<const double> angles, numerics::ThreadPool& pool)
     : options_(options), shape_(shape), angles_(checked_angles(angles, shape.angles)), pool_(pool),
       filter_(shape.cols, options.filter, options.padding),
       geometry_(shape.cols, kernel_center(options, shape.cols), angles_),

@@ -32,7 +32,7 @@ public:
   // Plans every FFT (call on the library's thread). Throws Error for
   // unusable angles or shapes.
   Reconstructor(const Options& options, const ScanShape& shape, std::span<const double> angles,
-                ThreadPool& pool);
+                numerics::ThreadPool& pool);
 
   const ScanShape& shape() const { return shape_; }
   bool angles_match(std::span<const double> angles) const;
@@ -59,7 +59,7 @@ private:
   ScanShape shape_;
   std::vector<double> angles_;
   std::vector<float> factors_; // back-projection weight of each projection
-  ThreadPool& pool_;
+  numerics::ThreadPool& pool_;
   ProjectionFilter filter_;
   std::unique_ptr<CenterFinder> finder_; // when center=auto
   std::vector<std::complex<float>> fixed_kernel_;

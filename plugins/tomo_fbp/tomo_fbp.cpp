@@ -69,7 +69,7 @@ constexpr const char* kPixelY = "pixel_size_y";
 
 struct Context {
   Options options;
-  std::unique_ptr<ThreadPool> pool;
+  std::unique_ptr<h5io::numerics::ThreadPool> pool;
   std::optional<h5io_dataspace_t> inputs[kInputs];
   std::string center_output;
   DeviceChoice device; // where this rank reconstructs
@@ -297,7 +297,8 @@ H5IO_EXPORT int h5io_init(void** context, const h5io_global_params_t* params, in
     *context = owned.release();
     ctx->options = parse_options(*params);
     ctx->center_output = center_location(ctx->options.output);
-    ctx->pool = std::make_unique<ThreadPool>(thread_count(ctx->options, params->local_ranks));
+    ctx->pool = std::make_unique<h5io::numerics::ThreadPool>(
+        h5io::numerics::thread_count(ctx->options.threads, params->local_ranks));
     // Here, on the thread every later call comes from: CUDA binds devices
     // per thread.
     ctx->device = choose_device(ctx->options.device, params->local_rank);

@@ -280,7 +280,7 @@ TEST(TomoFbpBackprojection, FastKernelEqualsNaiveLoop) {
       }
   std::vector<double> angles(static_cast<size_t>(p));
   for (auto& a : angles) a = std::uniform_real_distribution<double>(0.0, 2 * pi)(rng);
-  ThreadPool pool(2);
+  h5io::numerics::ThreadPool pool(2);
   std::vector<KernelChoice> kernels{KernelChoice::portable};
   if (avx2_fma_available()) kernels.push_back(KernelChoice::avx2);
   for (const double c : {50.0, 53.37, 12.5}) { // 12.5: many pixels project off the detector
@@ -312,7 +312,7 @@ TEST(TomoFbpBackprojection, ReconstructsAnalyticPhantom) {
   for (const double c : {64.0, 67.25}) {
     const std::vector<double> angles = uniform_angles(p);
     const std::vector<float> s = sinogram(phantom, angles, n, c);
-    ThreadPool pool(2);
+    h5io::numerics::ThreadPool pool(2);
     for (const FilterKind f : {FilterKind::ramp, FilterKind::shepp_logan}) {
       Options o = fixed_center(c);
       o.filter = f;
@@ -337,7 +337,7 @@ TEST(TomoFbpBackprojection, GeometryConventions) {
   const int64_t n = 96, p = 240, h = n / 2;
   const std::vector<Ellipse> blob{{0.05, 3.5, 3.5, 10, -7, 0}, {0.002, 40, 40, 0, 0, 0}};
   const std::vector<double> angles = uniform_angles(p);
-  ThreadPool pool(2);
+  h5io::numerics::ThreadPool pool(2);
   for (const double c : {48.0, 51.25, 44.5}) {
     const std::vector<float> s = sinogram(blob, angles, n, c);
     for (const bool automatic : {false, true}) {
@@ -367,7 +367,7 @@ TEST(TomoFbpBackprojection, GeometryConventions) {
 TEST(TomoFbpBackprojection, FullTurnAndNonUniformAngles) {
   const int64_t n = 96, p = 180;
   const std::vector<Ellipse> phantom{{0.03, 35, 30, 3, 2, 0.2}, {-0.01, 10, 6, -8, -5, 1.0}};
-  ThreadPool pool(2);
+  h5io::numerics::ThreadPool pool(2);
   auto reconstruct = [&](const std::vector<double>& angles) {
     Reconstructor recon(fixed_center(48), {static_cast<int64_t>(angles.size()), n, 0, 0}, angles,
                         pool);
@@ -402,7 +402,7 @@ TEST(TomoFbpBackprojection, MaskZeroesOutsideCircle) {
   const int64_t n = 64, p = 60;
   const std::vector<double> angles = uniform_angles(p);
   const std::vector<float> s = sinogram({{0.02, 20, 20, 0, 0, 0}}, angles, n, 32);
-  ThreadPool pool(1);
+  h5io::numerics::ThreadPool pool(1);
   Options o = fixed_center(32);
   o.mask = true;
   o.mask_ratio = 0.5;
@@ -476,13 +476,13 @@ TEST(TomoFbpBatches, ResultsIndependentOfBatchAndThreads) {
     std::vector<float> reference(image_floats);
     std::vector<double> reference_centres(slices);
     {
-      ThreadPool pool(2);
+      h5io::numerics::ThreadPool pool(2);
       Reconstructor recon(o, {p, cols, 2, 3}, angles, pool);
       run_range(recon, scan, 0, slices, reference.data(), reference_centres.data());
     }
     for (const int threads : {1, 3})
       for (const int64_t batch : {1, 3, 8, 11}) {
-        ThreadPool pool(threads);
+        h5io::numerics::ThreadPool pool(threads);
         Reconstructor recon(o, {p, cols, 2, 3}, angles, pool);
         std::vector<float> images(image_floats);
         std::vector<double> centres(slices);
@@ -508,7 +508,7 @@ TEST(TomoFbpBatches, ConstantFittedAxisIsTheGivenCentreExactly) {
   const size_t floats = static_cast<size_t>(slices * cols * cols);
   std::vector<float> given(floats), fitted(floats);
   std::vector<double> cg(slices), cf(slices);
-  ThreadPool pool(2);
+  h5io::numerics::ThreadPool pool(2);
   Options o;
   o.center = 23.37;
   Reconstructor a(o, {p, cols, 1, 2}, angles, pool);
@@ -547,7 +547,7 @@ TEST(TomoFbpCenter, AutoCentreReconstructsAsWellAsTheTrueOne) {
   const std::vector<double> angles = uniform_angles(p);
   const double truth = 64 - 5.4;
   const std::vector<float> s = sinogram(phantom, angles, n, truth);
-  ThreadPool pool(2);
+  h5io::numerics::ThreadPool pool(2);
   Options automatic;
   automatic.normalise = false;
   Reconstructor a(automatic, {p, n, 0, 0}, angles, pool),
@@ -583,7 +583,7 @@ TEST(TomoFbpNormalise, DegenerateFlatsGiveFiniteResults) {
   std::fill(r.flat.begin(), r.flat.end(), 100); // flats equal to darks: no usable flat field
   r.proj[5] = 0;                                // below the dark level
   r.proj[6] = 65535;
-  ThreadPool pool(1);
+  h5io::numerics::ThreadPool pool(1);
   Options o;
   o.center = 16;
   Reconstructor recon(o, {p, cols, 2, 2}, angles, pool);
@@ -612,7 +612,7 @@ TEST(TomoFbpNormalise, NoDarksMeansDarkLevelZero) {
   RawScan without = with;
   without.darks = 0;
   without.dark.clear();
-  ThreadPool pool(2);
+  h5io::numerics::ThreadPool pool(2);
   Options o;
   o.center = 24;
   Reconstructor a(o, {p, cols, 2, 2}, angles, pool), b(o, {p, cols, 0, 2}, angles, pool);
@@ -625,7 +625,7 @@ TEST(TomoFbpNormalise, NoDarksMeansDarkLevelZero) {
 
 TEST(TomoFbpNormalise, NoFlatsIsAnErrorUnlessNormalisationIsOff) {
   const std::vector<double> angles = uniform_angles(10);
-  ThreadPool pool(1);
+  h5io::numerics::ThreadPool pool(1);
   try {
     Reconstructor r(Options{}, {10, 16, 1, 0}, angles, pool);
     FAIL() << "no error";

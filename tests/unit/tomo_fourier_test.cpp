@@ -138,7 +138,7 @@ Options fixed(double c) {
 
 template <class Recon>
 std::vector<float> reconstruct(const Options& o, const Case& k, const std::vector<float>& s,
-                               ThreadPool& pool) {
+                               h5io::numerics::ThreadPool& pool) {
   Recon recon(o, {k.p, k.n, 0, 0}, k.angles, pool);
   std::vector<float> image(static_cast<size_t>(k.n * k.n));
   double centre = 0;
@@ -148,7 +148,7 @@ std::vector<float> reconstruct(const Options& o, const Case& k, const std::vecto
 }
 
 TEST(TomoFourier, AsAccurateAsFbp) {
-  ThreadPool pool(2);
+  h5io::numerics::ThreadPool pool(2);
   for (const Case& k : accuracy_cases()) {
     const std::vector<Ellipse> phantom = shepp_logan(k.radius, 0.02);
     const std::vector<float> s = case_sinogram(k, phantom);
@@ -167,7 +167,7 @@ TEST(TomoFourier, AsAccurateAsFbp) {
 }
 
 TEST(TomoFourier, FiltersAndZeroPadding) {
-  ThreadPool pool(2);
+  h5io::numerics::ThreadPool pool(2);
   Case k = accuracy_cases()[1];
   const std::vector<Ellipse> phantom = shepp_logan(k.radius, 0.02);
   const std::vector<float> s = case_sinogram(k, phantom);
@@ -199,7 +199,7 @@ TEST(TomoFourier, ScanWideAxisAndPerSliceCentres) {
     const std::vector<float> s = sinogram(phantoms.back(), angles, n, axis.at(r));
     sinos.insert(sinos.end(), s.begin(), s.end());
   }
-  ThreadPool pool(2);
+  h5io::numerics::ThreadPool pool(2);
   for (const CenterMode mode : {CenterMode::scan, CenterMode::per_slice}) {
     Options o;
     o.normalise = false;
@@ -243,11 +243,11 @@ TEST(TomoFourier, PairingAndThreadsChangeOnlyRounding) {
   std::vector<float> together(slices * floats);
   std::vector<double> centres(slices);
   {
-    ThreadPool pool(2);
+    h5io::numerics::ThreadPool pool(2);
     FourierReconstructor(fixed(48), {p, n, 0, 0}, angles, pool)
         .run_sinograms(sinos.data(), slices, together.data(), centres.data());
   }
-  ThreadPool pool(3);
+  h5io::numerics::ThreadPool pool(3);
   FourierReconstructor one(fixed(48), {p, n, 0, 0}, angles, pool);
   for (int64_t r = 0; r < slices; ++r) {
     std::vector<float> alone(floats);
@@ -263,7 +263,7 @@ TEST(TomoFourier, MaskZeroesOutsideCircle) {
   const int64_t n = 64, p = 60;
   const std::vector<double> angles = uniform_angles(p);
   const std::vector<float> s = sinogram({{0.02, 20, 20, 0, 0, 0}}, angles, n, 32);
-  ThreadPool pool(1);
+  h5io::numerics::ThreadPool pool(1);
   Options o = fixed(32);
   o.mask = true;
   o.mask_ratio = 0.5;

@@ -1,7 +1,7 @@
 // See gpu_staging.hpp.
 #include "gpu_staging.hpp"
 
-#include "normalise.hpp"
+#include "flat_field.hpp"
 
 #include <cstring>
 #include <vector>
@@ -26,11 +26,11 @@ void stage_slice(const RowSlices& projections, const RowSlices& darks, const Row
               slice_of(projections, slice), bytes);
   if (!normalise) return;
   const std::vector<float> dark =
-      mean_rows({slice_of(darks, slice), darks.dtype, darks.rows}, cols);
+      numerics::mean_rows({slice_of(darks, slice), darks.dtype, darks.rows}, cols);
   const std::vector<float> flat =
-      mean_rows({slice_of(flats, slice), flats.dtype, flats.rows}, cols);
+      numerics::mean_rows({slice_of(flats, slice), flats.dtype, flats.rows}, cols);
   std::memcpy(area.dark + index * cols, dark.data(), static_cast<size_t>(cols) * sizeof(float));
-  flat_field_inverse(dark, flat, cols, area.inverse + index * cols);
+  numerics::flat_field_inverse(dark, flat, cols, area.inverse + index * cols);
 }
 
 } // namespace h5io::fbp::gpu
