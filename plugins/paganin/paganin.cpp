@@ -21,6 +21,7 @@
 #include "output_attributes.hpp"
 #include "paganin_filter.hpp"
 #include "plugin_error.hpp"
+#include "slice_input.hpp"
 #include "thread_pool.hpp"
 
 #include <cstddef>
@@ -59,12 +60,6 @@ int fail(Context* ctx, Code code, std::string text) {
   return code;
 }
 
-std::string shape_text(const h5io_dataspace_t& s) {
-  std::string out = "[";
-  for (int32_t d = 0; d < s.rank; ++d) out += (d ? ", " : "") + std::to_string(s.shape[d]);
-  return out + "]";
-}
-
 int input_count(const Context& ctx) {
   return ctx.options.from_scan() ? 3 : 1;
 }
@@ -78,9 +73,9 @@ int check_frames(Context* ctx) {
     const auto& frames = ctx->inputs[i];
     if (frames && (frames->shape[1] != proj->shape[1] || frames->shape[2] != proj->shape[2]))
       return fail(ctx, kBadInput,
-                  std::string("the ") + kScanNames[i] + " have shape " + shape_text(*frames) +
-                      " but the projections " + shape_text(*proj) +
-                      ": rows and columns must match");
+                  std::string("the ") + kScanNames[i] + " have shape " +
+                      plugin::shape_text(*frames) + " but the projections " +
+                      plugin::shape_text(*proj) + ": rows and columns must match");
   }
   return kOk;
 }
@@ -161,13 +156,13 @@ H5IO_EXPORT int set_input_slice(void* context, int input_index,
   const std::string name = ctx->options.from_scan() ? kScanNames[input_index] : ctx->options.input;
   if (input_dataspace->rank != 3)
     return fail(ctx, kBadInput,
-                "the " + name + " have shape " + shape_text(*input_dataspace) +
+                "the " + name + " have shape " + plugin::shape_text(*input_dataspace) +
                     ": paganin needs a stack of frames [frames, rows, columns]");
   if (!numerics::is_supported_dtype(input_dataspace->dtype))
     return fail(ctx, kBadInput, "the " + name + " have an element type paganin cannot read");
   if (input_index == 0 && (input_dataspace->shape[1] < 1 || input_dataspace->shape[2] < 1))
     return fail(ctx, kBadInput,
-                "the " + name + " have shape " + shape_text(*input_dataspace) +
+                "the " + name + " have shape " + plugin::shape_text(*input_dataspace) +
                     ": frames must have at least one row and column");
   ctx->inputs[input_index] = *input_dataspace;
   if (input_index == 0) slicing_map[0] = 1; // one projection per slice; darks, flats whole

@@ -1,12 +1,25 @@
 // See angle_weights.hpp.
 #include "angle_weights.hpp"
 
+#include "error.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <numeric>
+#include <string>
 
 namespace h5io::fbp {
+
+std::vector<double> checked_angles(std::span<const double> angles, int64_t expected) {
+  if (static_cast<int64_t>(angles.size()) != expected)
+    throw Error("the scan has " + std::to_string(expected) + " projections but " +
+                std::to_string(angles.size()) + " rotation angles");
+  for (size_t i = 0; i < angles.size(); ++i)
+    if (!std::isfinite(angles[i]))
+      throw Error("rotation angle " + std::to_string(i) + " is not a finite number");
+  return {angles.begin(), angles.end()};
+}
 
 std::vector<double> backprojection_factors(std::span<const double> angles) {
   const size_t n = angles.size();

@@ -9,10 +9,15 @@
 // factor is pi / (2P), exactly scikit-image's iradon scale; over 2 pi the
 // division by sum w makes the total weight pi again.
 
+#include <cstdint>
 #include <span>
 #include <vector>
 
 namespace h5io::fbp {
+
+// The scan's angles as a back end keeps them, once checked: one per
+// projection (`expected`), each finite. Throws Error naming the problem.
+std::vector<double> checked_angles(std::span<const double> angles, int64_t expected);
 
 std::vector<double> backprojection_factors(std::span<const double> angles);
 

@@ -31,16 +31,6 @@ namespace {
 
 constexpr int64_t kAnglesPerTask = 16;
 
-std::vector<double> checked_angles(std::span<const double> angles, int64_t expected) {
-  if (static_cast<int64_t>(angles.size()) != expected)
-    throw Error("the scan has " + std::to_string(expected) + " projections but " +
-                std::to_string(angles.size()) + " rotation angles");
-  for (size_t i = 0; i < angles.size(); ++i)
-    if (!std::isfinite(angles[i]))
-      throw Error("rotation angle " + std::to_string(i) + " is not a finite number");
-  return {angles.begin(), angles.end()};
-}
-
 } // namespace
 
 Reconstructor::Reconstructor(const Options& options, const ScanShape& shape,

@@ -37,6 +37,7 @@
 #include "options.hpp"
 #include "param_list.hpp"
 #include "reconstructor.hpp"
+#include "slice_input.hpp"
 #include "thread_pool.hpp"
 
 #include <cmath>
@@ -88,12 +89,6 @@ int fail(Context* ctx, Code code, std::string text) {
   return code;
 }
 
-std::string shape_text(const h5io_dataspace_t& s) {
-  std::string out = "[";
-  for (int32_t d = 0; d < s.rank; ++d) out += (d ? ", " : "") + std::to_string(s.shape[d]);
-  return out + "]";
-}
-
 std::string number_text(double value) {
   char buffer[64];
   std::snprintf(buffer, sizeof(buffer), "%.10g", value);
@@ -111,9 +106,9 @@ int check_inputs(Context* ctx) {
     if (!frames) continue;
     if (frames->shape[1] != rows || frames->shape[2] != cols)
       return fail(ctx, kBadInput,
-                  std::string("the ") + kInputNames[i] + " have shape " + shape_text(*frames) +
-                      " but the projections " + shape_text(*proj) +
-                      ": rows and columns must match");
+                  std::string("the ") + kInputNames[i] + " have shape " +
+                      h5io::plugin::shape_text(*frames) + " but the projections " +
+                      h5io::plugin::shape_text(*proj) + ": rows and columns must match");
   }
   if (ctx->inputs[3] && ctx->inputs[3]->shape[0] != p)
     return fail(ctx, kBadInput,
@@ -127,7 +122,7 @@ int check_frames(Context* ctx, int index, const h5io_dataspace_t& space, int* sl
     return fail(ctx, kBadInput,
                 std::string("the ") + kInputNames[index] +
                     " must be a 3-D stack [frames, rows, columns], but have shape " +
-                    shape_text(space));
+                    h5io::plugin::shape_text(space));
   if (!h5io_dtype_size(space.dtype))
     return fail(ctx, kBadInput,
                 std::string("the ") + kInputNames[index] +
@@ -135,7 +130,7 @@ int check_frames(Context* ctx, int index, const h5io_dataspace_t& space, int* sl
   if (index == 0) {
     if (space.shape[0] < 1 || space.shape[1] < 1 || space.shape[2] < 2)
       return fail(ctx, kBadInput,
-                  "the projections " + shape_text(space) +
+                  "the projections " + h5io::plugin::shape_text(space) +
                       " need at least 1 frame, 1 row and 2 detector columns");
     const double last = static_cast<double>(space.shape[2] - 1);
     if (const auto& c = ctx->options.center; c && (*c < 0 || *c > last))
@@ -334,14 +329,14 @@ H5IO_EXPORT int set_input_slice(void* context, int input_index,
         space.dtype != H5IO_FLOAT64)
       return fail(ctx, kBadInput,
                   "the pixel size must be float64 [2] (width, height in metres) or [0], but is " +
-                      shape_text(space));
+                      h5io::plugin::shape_text(space));
     ctx->inputs[4] = space; // whole
     return kOk;
   }
   if (space.rank != 1)
     return fail(ctx, kBadInput,
                 "the rotation angles must be a 1-D list, one per projection, but have shape " +
-                    shape_text(space));
+                    h5io::plugin::shape_text(space));
   if (space.dtype != H5IO_FLOAT64 && space.dtype != H5IO_FLOAT32)
     return fail(ctx, kBadInput, "the rotation angles must be floating-point numbers (radians)");
   ctx->inputs[3] = space; // slicing_map stays all zeros: the whole list every time
