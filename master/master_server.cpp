@@ -314,6 +314,9 @@ void MasterServer::compact_journal() {
 
 void MasterServer::run(const std::atomic<bool>& stop, const std::function<void()>& each_turn) {
   std::vector<Reply> replies, snapshots;
+  // A turn is the time from poll returning to the next poll: while it lasts
+  // nothing is answered.
+  Clock::time_point turn_start = Clock::now();
   while (!stop.load()) {
     if (each_turn) each_turn();
     std::vector<zmq::pollitem_t> items = {{client_.handle(), 0, ZMQ_POLLIN, 0},
@@ -325,12 +328,15 @@ void MasterServer::run(const std::atomic<bool>& stop, const std::function<void()
     const auto timeout =
         std::max(std::chrono::milliseconds(0),
                  std::chrono::duration_cast<std::chrono::milliseconds>(wake - now));
+    turns_.record(Clock::now() - turn_start);
     try {
       zmq::poll(items, timeout);
     } catch (const zmq::error_t& e) {
+      turn_start = Clock::now();      // the interrupted wait is no turn
       if (e.num() == EINTR) continue; // a signal: look at `stop`
       throw;
     }
+    turn_start = Clock::now();
     Outbox out;
     if (items[0].revents & ZMQ_POLLIN) receive_clients(out, replies, snapshots);
     if (items[1].revents & ZMQ_POLLIN) receive_workers(out);
@@ -360,6 +366,7 @@ void MasterServer::run(const std::atomic<bool>& stop, const std::function<void()
       reply.body = status_->snapshot(scheduler_.jobs_json(), scheduler_.workers_json(wall, now));
     send_replies(snapshots);
   }
+  spdlog::info("event loop: {}", turns_.summary());
   spdlog::info("h5io-master stopping (journal is complete; a restart resumes every unfinished "
                "job)");
 }

@@ -10,6 +10,7 @@
 #include "master/scan_watcher.hpp"
 #include "master/scheduler.hpp"
 #include "master/status_publisher.hpp"
+#include "master/turn_stats.hpp"
 
 #include <zmq.hpp>
 
@@ -37,6 +38,8 @@ public:
   // file is not re-read). A bad key file leaves the keys in force as they
   // were; the error is logged.
   void reload_keys();
+  // The loop's turn times so far (logged when the master stops).
+  const TurnStats& turn_stats() const { return turns_; }
 
 private:
   struct Reply {
@@ -75,6 +78,7 @@ private:
   std::optional<ScanWatcher> watcher_;
   Clock::time_point next_heartbeat_{};
   Clock::time_point next_trim_{}; // of the allocator's caches
+  TurnStats turns_;               // the loop's busy time per turn
 };
 
 } // namespace h5io::master
