@@ -393,6 +393,10 @@ void MasterServer::run(const std::atomic<bool>& stop, const std::function<void()
   // A turn is the time from poll returning to the next poll: while it lasts
   // nothing is answered.
   Clock::time_point turn_start = Clock::now();
+  // Silence the master caused by a turn longer than a heartbeat: excused
+  // at the next tick. A turn's part before its tick is excused in that turn.
+  Clock::duration unexcused{};
+  Clock::duration excused_in_turn{};
   while (!stop.load()) {
     if (each_turn) each_turn();
     std::vector<zmq::pollitem_t> items = {{client_.handle(), 0, ZMQ_POLLIN, 0},
@@ -407,11 +411,14 @@ void MasterServer::run(const std::atomic<bool>& stop, const std::function<void()
     const auto timeout =
         std::max(std::chrono::milliseconds(0),
                  std::chrono::duration_cast<std::chrono::milliseconds>(wake - now));
-    turns_.record(Clock::now() - turn_start);
+    const Clock::duration turn = Clock::now() - turn_start;
+    turns_.record(turn);
+    if (turn > config_.heartbeat) unexcused += turn - excused_in_turn;
+    excused_in_turn = {};
     try {
       zmq::poll(items, timeout);
     } catch (const zmq::error_t& e) {
-      turn_start = Clock::now(); // the interrupted wait is no turn
+      turn_start = Clock::now();      // the interrupted wait is no turn
       if (e.num() == EINTR) continue; // a signal: look at `stop`
       throw;
     }
@@ -423,6 +430,19 @@ void MasterServer::run(const std::atomic<bool>& stop, const std::function<void()
     finish_checks(out, replies);
     now = Clock::now();
     const double wall = unix_now();
+    if (now - turn_start > config_.heartbeat) {
+      excused_in_turn = now - turn_start;
+      unexcused += excused_in_turn;
+    }
+    if (unexcused > Clock::duration::zero()) {
+      // Groups whose messages waited in the socket are heard now anyway; this
+      // spares those whose link gave up meanwhile the charge of a lost group.
+      spdlog::warn("the event loop was busy for {:.3f} s without reading: that silence is the "
+                   "master's, not held against any group",
+                   std::chrono::duration<double>(unexcused).count());
+      scheduler_.excuse_silence(unexcused, now);
+      unexcused = {};
+    }
     scheduler_.tick(now, wall, out);
     scheduler_.dispatch(now, wall, out);
     if (now >= next_heartbeat_) {
