@@ -3,7 +3,8 @@ tomo_fbp job, 50 submissions whose library takes 3 s in h5io_init (the
 `configurable` test library, init_sleep_ms=3000) are checked at once. Status
 requests sent throughout must be answered quickly (p99 under 100 ms, over
 hundreds of requests), no group may be lost or its job requeued, the slow
-submissions are each answered when their own check ends, one beyond
+submissions are each answered when their own check ends (a repeated
+client_ref joins its running check and gets the same job), one beyond
 max_pending_checks is refused "busy, retry" at once, and the running job's
 output is bitwise equal to `h5io run`'s. Prints the master's loop turn times
 (from its log) and the status latencies: the issue's figures."""
@@ -114,8 +115,16 @@ def main():
             s.connect(master.client_endpoint)
             s.send_json({"type": "submit", "input": small, "plugin": "configurable",
                          "output": os.path.join(outdir, f"slow{i}.h5"),
-                         "params": SLOW_PARAMS})
+                         "params": SLOW_PARAMS, "client_ref": f"slow-{i}"})
             sockets.append(s)
+        # The same client_ref again while its check runs: it joins that check
+        # (it takes no slot) and gets the same job when it ends.
+        again = master.context.socket(zmq.REQ)
+        again.setsockopt(zmq.LINGER, 0)
+        again.connect(master.client_endpoint)
+        again.send_json({"type": "submit", "input": small, "plugin": "configurable",
+                         "output": os.path.join(outdir, "slow0.h5"), "params": SLOW_PARAMS,
+                         "client_ref": "slow-0"})
         # Every slot taken: one more is refused at once, with the reason.
         time.sleep(0.5)
         start = time.monotonic()
@@ -128,6 +137,7 @@ def main():
         check(refused_after < 2.0, f"and at once ({refused_after:.3f} s)")
 
         replies = []
+        first_job = None
         poller = zmq.Poller()
         for s in sockets:
             poller.register(s, zmq.POLLIN)
@@ -135,10 +145,17 @@ def main():
         while len(replies) < SLOW_CHECKS and time.monotonic() < deadline:
             for s, _ in poller.poll(1000):
                 replies.append((time.monotonic() - sent, s.recv_json()))
+                if s is sockets[0]:
+                    first_job = replies[-1][1].get("job")
                 poller.unregister(s)
         for s in sockets:
             s.close()
         check(len(replies) == SLOW_CHECKS, f"all {SLOW_CHECKS} slow submissions are answered")
+        check(again.poll(30000) != 0, "the repeated client_ref is answered too")
+        repeated = again.recv_json()
+        again.close()
+        check(repeated == {"type": "accepted", "job": first_job},
+              f"with the first submission's job ({repeated}, {first_job})")
         accepted = [r["job"] for _, r in replies if r["type"] == "accepted"]
         check(len(accepted) == SLOW_CHECKS,
               f"and accepted: {[r for _, r in replies if r['type'] != 'accepted'][:3]}")
