@@ -1,7 +1,6 @@
 #include "master/child_check.hpp"
 
 #include "common/error.hpp"
-#include "common/file_descriptor.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -10,7 +9,7 @@
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
-#include <poll.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,11 +17,12 @@ namespace h5io::master {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 // The answer's first byte: what follows is the result, or an error's text.
 constexpr char kResult = 'r';
 constexpr char kError = 'e';
+// A plan of 100000 units is a few MB of JSON; anything far larger is a
+// library writing into the wrong descriptor, not an answer.
+constexpr size_t kMaxAnswerBytes = 64u << 20;
 
 void write_all(int fd, const std::string& text) {
   size_t sent = 0;
@@ -36,6 +36,9 @@ void write_all(int fd, const std::string& text) {
 
 [[noreturn]] void child(int fd, const std::function<std::string()>& body) {
   spdlog::default_logger_raw()->set_level(spdlog::level::off);
+  // A check is background work: the master's loop and the groups' jobs on
+  // this machine come first, even with dozens of checks starting at once.
+  ::setpriority(PRIO_PROCESS, 0, 10);
   std::string answer(1, kResult);
   try {
     answer += body();
@@ -51,35 +54,10 @@ void write_all(int fd, const std::string& text) {
   ::_exit(0);
 }
 
-// Kills and reaps the child unless it was reaped: no zombie, whatever throws.
-class ChildProcess {
-public:
-  explicit ChildProcess(pid_t pid) : pid_(pid) {}
-  ~ChildProcess() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    wait();
-  }
-  ChildProcess(const ChildProcess&) = delete;
-  ChildProcess& operator=(const ChildProcess&) = delete;
-
-  int wait() {
-    int status = 0;
-    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
-    pid_ = -1;
-    return status;
-  }
-  void kill() const { ::kill(pid_, SIGKILL); }
-
-private:
-  pid_t pid_;
-};
-
 } // namespace
 
-std::string run_in_child(const std::function<std::string()>& body,
-                         std::chrono::milliseconds timeout, const std::string& what) {
+ChildCheck::ChildCheck(const std::function<std::string()>& body, Clock::time_point deadline)
+    : deadline_(deadline) {
   int ends[2];
   if (::pipe2(ends, O_CLOEXEC) != 0)
     throw Error(fmt::format("cannot check the job: pipe failed: {}", std::strerror(errno)));
@@ -92,43 +70,72 @@ std::string run_in_child(const std::function<std::string()>& body,
     read_end.reset();
     child(write_end.get(), body);
   }
-  ChildProcess process(pid);
-  write_end.reset();
+  pid_ = pid;
+  // The master only ever reads what is there.
+  ::fcntl(read_end.get(), F_SETFL, ::fcntl(read_end.get(), F_GETFL) | O_NONBLOCK);
+  pipe_ = std::move(read_end);
+}
 
-  std::string answer;
-  const Clock::time_point deadline = Clock::now() + timeout;
-  char buffer[65536];
-  for (;;) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0) {
-      process.kill();
-      process.wait();
-      throw Error(fmt::format("checking the job took longer than {:.0f} s: {} did not finish "
-                              "checking it (its h5io_init hung, or reading the input did); the "
-                              "check was stopped",
-                              std::chrono::duration<double>(timeout).count(), what));
-    }
-    pollfd item{read_end.get(), POLLIN, 0};
-    const int ready = ::poll(&item, 1, static_cast<int>(left.count()));
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready <= 0) continue;
-    const ssize_t n = ::read(read_end.get(), buffer, sizeof(buffer));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break; // the child closed its end: it has answered, or died
-    answer.append(buffer, static_cast<size_t>(n));
+ChildCheck::~ChildCheck() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
   }
-  const int status = process.wait();
-  if (WIFSIGNALED(status))
+}
+
+void ChildCheck::kill() const {
+  if (pid_ > 0) ::kill(pid_, SIGKILL);
+}
+
+void ChildCheck::read_available() {
+  char buffer[65536];
+  while (pipe_.valid()) {
+    const ssize_t n = ::read(pipe_.get(), buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return; // EAGAIN: nothing more for now
+    if (n == 0) {
+      pipe_.reset(); // the child closed its end: it has answered, or died
+      return;
+    }
+    received_.append(buffer, static_cast<size_t>(n));
+    if (received_.size() > kMaxAnswerBytes && !too_long_) {
+      too_long_ = true;
+      kill();
+    }
+  }
+}
+
+bool ChildCheck::progress() {
+  if (pid_ <= 0) return true;
+  read_available();
+  int status = 0;
+  pid_t ended = 0;
+  while ((ended = ::waitpid(pid_, &status, WNOHANG)) < 0 && errno == EINTR) {
+  }
+  if (ended == 0) return false;
+  status_ = status;
+  pid_ = -1;
+  // The child wrote everything before it exited; a process it started may
+  // still hold the pipe open, so what is there now is the answer.
+  read_available();
+  pipe_.reset();
+  return true;
+}
+
+std::string ChildCheck::answer(const std::string& what) const {
+  if (too_long_)
+    throw Error(fmt::format("{} answered the master's check with more than {} MiB: not a plan",
+                            what, kMaxAnswerBytes >> 20));
+  if (WIFSIGNALED(status_))
     throw Error(fmt::format("{} crashed while the master checked the job ({}, signal {}); the "
                             "master is unaffected",
-                            what, strsignal(WTERMSIG(status)), WTERMSIG(status)));
-  if (answer.empty())
+                            what, strsignal(WTERMSIG(status_)), WTERMSIG(status_)));
+  if (received_.empty())
     throw Error(fmt::format("{} ended the check without an answer (exit status {}): does it "
                             "call exit()?",
-                            what, WIFEXITED(status) ? WEXITSTATUS(status) : -1));
-  if (answer[0] == kError) throw Error(answer.substr(1));
-  return answer.substr(1);
+                            what, WIFEXITED(status_) ? WEXITSTATUS(status_) : -1));
+  if (received_[0] == kError) throw Error(received_.substr(1));
+  return received_.substr(1);
 }
 
 } // namespace h5io::master

@@ -175,6 +175,7 @@ MasterConfig parse_config(const nlohmann::json& document, const std::string& ori
   fields.read("memory_mb", config.memory_mb);
   fields.read("keep_finished_jobs", config.keep_finished_jobs);
   fields.read_ms("check_timeout_ms", config.check_timeout, 100);
+  fields.read("max_pending_checks", config.max_pending_checks);
   if (const nlohmann::json* watch = fields.child("watch")) {
     if (!watch->is_array()) fields.fail("watch", "must be a list of rules");
     for (size_t i = 0; i < watch->size(); ++i)
@@ -188,6 +189,9 @@ MasterConfig parse_config(const nlohmann::json& document, const std::string& ori
   config.journal_dir = fs::absolute(journal).lexically_normal();
   if (config.heartbeat_liveness < 2) fields.fail("heartbeat_liveness", "must be at least 2");
   if (config.max_attempts < 1) fields.fail("max_attempts", "must be at least 1");
+  if (config.max_pending_checks < 1 || config.max_pending_checks > 1024)
+    fields.fail("max_pending_checks",
+                "must be 1 to 1024 (each pending check is a child process of the master)");
   if (config.unit_mb < 1) fields.fail("unit_mb", "must be at least 1");
   if (config.min_units < 1) fields.fail("min_units", "must be at least 1");
   if (config.memory_mb < 16) fields.fail("memory_mb", "must be at least 16 (MiB per worker rank)");

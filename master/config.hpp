@@ -66,6 +66,9 @@ struct MasterConfig {
   // Longest a submission's check may take (the library's h5io_init runs in
   // a child process, which is killed after this).
   std::chrono::milliseconds check_timeout{60000};
+  // Checks run concurrently with the event loop, each in its own child
+  // process; beyond this many at once a submit is refused "busy, retry".
+  size_t max_pending_checks = 32;
   std::vector<WatchRule> watch;
   std::optional<CurveConfig> curve; // none: no authentication, as before
 };

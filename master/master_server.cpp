@@ -21,6 +21,10 @@ namespace {
 // Messages taken from one socket per turn: enough to batch journal writes
 // under load, few enough that no socket starves the others.
 constexpr int kBatch = 4096;
+// Client requests taken per turn stop once the turn has taken this long: a
+// burst of submits (each forks a check) must not delay the groups' messages
+// and heartbeats; the rest wait in the socket for the next turns.
+constexpr auto kClientBudget = std::chrono::milliseconds(10);
 
 SchedulerSettings scheduler_settings(const MasterConfig& config) {
   SchedulerSettings settings;
@@ -72,7 +76,8 @@ std::string quoted_roots(const std::vector<fs::path>& roots) {
 
 MasterServer::MasterServer(MasterConfig config)
     : config_(std::move(config)), context_(1), client_(context_, zmq::socket_type::router),
-      worker_(context_, zmq::socket_type::router), scheduler_(scheduler_settings(config_)) {
+      worker_(context_, zmq::socket_type::router), scheduler_(scheduler_settings(config_)),
+      checks_(config_.max_pending_checks) {
   // Keys first: a bad key file stops the start before a long journal replay.
   std::function<void(zmq::socket_t&)> secure_status;
   if (config_.curve) {
@@ -126,52 +131,111 @@ MasterServer::MasterServer(MasterConfig config)
                    {{"version", std::string(version())}, {"jobs_resumed", resumed}});
 }
 
-std::string MasterServer::submit(const proto::SubmitRequest& request, const std::string& submitter,
-                                 Outbox& out) {
+std::optional<std::string> MasterServer::submit(const proto::SubmitRequest& request,
+                                                const std::string& submitter,
+                                                std::vector<zmq::message_t>* waiting) {
   if (request.client_ref) {
     if (const auto job = scheduler_.job_for_client_ref(*request.client_ref)) {
       spdlog::info("[{}] submitted again with client_ref '{}': same job", *job,
                    *request.client_ref);
       return *job;
     }
+    // Submitted again while its first submission is being checked: one
+    // check, one job, and both are answered when it ends.
+    if (const auto it = checking_refs_.find(*request.client_ref); it != checking_refs_.end()) {
+      if (waiting != nullptr) submits_.at(it->second).waiting.push_back(std::move(*waiting));
+      return std::string();
+    }
   }
-  const CheckedJob checked = check_submit(request, config_);
-  if (const Job* writer = scheduler_.writer_of(checked.request.job.output))
+  if (checks_.full())
+    throw Error(fmt::format("busy, retry: {} submissions are being checked, the most this master "
+                            "checks at once (max_pending_checks); submit again in a few seconds "
+                            "(with the same client_ref, if any)",
+                            checks_.size()));
+  PendingSubmit pending;
+  pending.checked = check_paths(request, config_);
+  if (const Job* writer = scheduler_.writer_of(pending.checked.request.job.output))
     throw Error(fmt::format("output '{}' is already being written by job {} ({})",
-                            checked.request.job.output, writer->id, writer->state));
-  return scheduler_.accept(checked.request, checked.unit_slices, checked.units, unix_now(), out,
-                           submitter, checked.reslice);
+                            pending.checked.request.job.output, writer->id, writer->state));
+  // The library's own code runs in a child, so that a crash, a hang or a
+  // slow h5io_init costs this submission only, and the loop goes on.
+  const uint64_t id = checks_.start(plan_check(pending.checked, config_), config_.check_timeout,
+                                    fmt::format("library '{}'", request.job.plugin));
+  pending.submitter = submitter;
+  if (waiting != nullptr) pending.waiting.push_back(std::move(*waiting));
+  if (request.client_ref) checking_refs_[*request.client_ref] = id;
+  submits_.emplace(id, std::move(pending));
+  return std::nullopt;
 }
 
-void MasterServer::handle_client(zmq::message_t& frame, Outbox& out, std::string& reply,
-                                 bool& wants_snapshot) {
+void MasterServer::finish_checks(Outbox& out, std::vector<Reply>& replies) {
+  for (PendingChecks::Ended& ended : checks_.collect(Clock::now())) {
+    const auto it = submits_.find(ended.id);
+    if (it == submits_.end()) continue;
+    PendingSubmit pending = std::move(it->second);
+    submits_.erase(it);
+    const proto::SubmitRequest& request = pending.checked.request;
+    if (request.client_ref) checking_refs_.erase(*request.client_ref);
+    const bool watcher = pending.submitter == "scan watcher";
+    std::string body;
+    try {
+      if (!ended.answer) throw Error(ended.error);
+      apply_plan(pending.checked, *ended.answer);
+      // Accepted in the order the checks end: the job gets its id now.
+      if (const Job* writer = scheduler_.writer_of(request.job.output))
+        throw Error(fmt::format("output '{}' is already being written by job {} ({})",
+                                request.job.output, writer->id, writer->state));
+      const std::string job =
+          scheduler_.accept(request, pending.checked.unit_slices, pending.checked.units, unix_now(),
+                            out, pending.submitter, pending.checked.reslice);
+      if (watcher)
+        spdlog::info("[{}] watcher: scan {} finished; submitted", job, request.job.input);
+      body = proto::encode_accepted(job);
+    } catch (const std::exception& e) {
+      if (watcher)
+        spdlog::error("watcher: scan {} not submitted: {}", request.job.input, e.what());
+      else
+        spdlog::warn("submit rejected: {}", e.what());
+      body = proto::encode_rejected(e.what());
+    }
+    for (std::vector<zmq::message_t>& envelope : pending.waiting)
+      replies.push_back(Reply{std::move(envelope), body});
+  }
+}
+
+MasterServer::Answer MasterServer::handle_client(zmq::message_t& frame, Reply& reply, Outbox& out) {
   try {
     const proto::ClientRequest request = proto::parse_client_request(frame.to_string_view());
     if (const auto* submit_request = std::get_if<proto::SubmitRequest>(&request)) {
-      reply = proto::encode_accepted(submit(*submit_request, submitter_of(frame), out));
+      const std::optional<std::string> job =
+          submit(*submit_request, submitter_of(frame), &reply.envelope);
+      if (!job || job->empty()) return Answer::later;
+      reply.body = proto::encode_accepted(*job);
     } else if (const auto* cancel = std::get_if<proto::CancelRequest>(&request)) {
       const std::string refused = scheduler_.cancel(cancel->job, unix_now(), out);
-      reply =
+      reply.body =
           refused.empty() ? proto::encode_accepted(cancel->job) : proto::encode_rejected(refused);
     } else {
-      wants_snapshot = true;
+      return Answer::snapshot;
     }
   } catch (const proto::ProtocolError& e) {
     spdlog::warn("client request rejected: {}", e.what());
-    reply = proto::encode_rejected(e.what());
+    reply.body = proto::encode_rejected(e.what());
   } catch (const Error& e) {
     spdlog::warn("submit rejected: {}", e.what());
-    reply = proto::encode_rejected(e.what());
+    reply.body = proto::encode_rejected(e.what());
   } catch (const std::exception& e) {
     // Whatever a request does, the master stays up.
     spdlog::error("client request failed unexpectedly: {}", e.what());
-    reply = proto::encode_rejected(fmt::format("internal error: {}", e.what()));
+    reply.body = proto::encode_rejected(fmt::format("internal error: {}", e.what()));
   }
+  return Answer::now;
 }
 
 void MasterServer::receive_clients(Outbox& out, std::vector<Reply>& replies,
                                    std::vector<Reply>& snapshots) {
-  for (int i = 0; i < kBatch; ++i) {
+  const auto until = Clock::now() + kClientBudget;
+  for (int i = 0; i < kBatch && Clock::now() < until; ++i) {
     std::vector<zmq::message_t> frames = receive_waiting(client_);
     if (frames.empty()) return;
     if (!admitted(frames.back(), zap_domain::clients, "client")) continue;
@@ -179,15 +243,18 @@ void MasterServer::receive_clients(Outbox& out, std::vector<Reply>& replies,
     // goes back unchanged so REQ and DEALER clients both get their reply.
     Reply reply;
     for (size_t f = 0; f + 1 < frames.size(); ++f) reply.envelope.push_back(std::move(frames[f]));
-    bool wants_snapshot = false;
     if (reply.envelope.size() > 2) {
       reply.body = proto::encode_rejected("expected one JSON frame per message (after REQ's "
                                           "empty delimiter); got several");
       reply.envelope.resize(2);
-    } else {
-      handle_client(frames.back(), out, reply.body, wants_snapshot);
+      replies.push_back(std::move(reply));
+      continue;
     }
-    (wants_snapshot ? snapshots : replies).push_back(std::move(reply));
+    switch (handle_client(frames.back(), reply, out)) {
+    case Answer::now: replies.push_back(std::move(reply)); break;
+    case Answer::snapshot: snapshots.push_back(std::move(reply)); break;
+    case Answer::later: break; // the envelope waits with the check
+    }
   }
 }
 
@@ -221,7 +288,7 @@ bool MasterServer::admitted(zmq::message_t& frame, const char* domain, const cha
   return !curve_ || curve_->still_authorised(frame, domain, endpoint_name);
 }
 
-void MasterServer::watcher_submissions(bool notified, Outbox& out) {
+void MasterServer::watcher_submissions(bool notified) {
   const auto now = Clock::now();
   std::vector<FinishedScan> scans;
   if (notified) scans = watcher_->on_events(now);
@@ -236,11 +303,19 @@ void MasterServer::watcher_submissions(bool notified, Outbox& out) {
         (scan.rule->output_dir / (scan.path.stem().string() + scan.rule->output_suffix)).string();
     request.client_ref = "watch:" + scan.path.string();
     request.priority = scan.rule->priority;
+    watcher_backlog_.push_back(std::move(request));
+  }
+  // A scan is reported once: one that finds every check slot taken waits
+  // here for a free one rather than being refused.
+  while (!watcher_backlog_.empty() && !checks_.full()) {
+    const proto::SubmitRequest request = std::move(watcher_backlog_.front());
+    watcher_backlog_.pop_front();
     try {
-      const std::string job = submit(request, "scan watcher", out);
-      spdlog::info("[{}] watcher: scan {} finished; submitted", job, scan.path.string());
+      if (const auto job = submit(request, "scan watcher", nullptr); job && !job->empty())
+        spdlog::info("[{}] watcher: scan {} was submitted before (client_ref '{}')", *job,
+                     request.job.input, *request.client_ref);
     } catch (const std::exception& e) {
-      spdlog::error("watcher: scan {} not submitted: {}", scan.path.string(), e.what());
+      spdlog::error("watcher: scan {} not submitted: {}", request.job.input, e.what());
     }
   }
 }
@@ -291,9 +366,10 @@ void MasterServer::reload_keys() {
 }
 
 std::string MasterServer::status_line() const {
-  return fmt::format("{} jobs queued, {} running; {} worker groups",
+  return fmt::format("{} jobs queued, {} running; {} worker groups; {} submissions being checked",
                      scheduler_.jobs_in(proto::state::queued),
-                     scheduler_.jobs_in(proto::state::running), scheduler_.groups());
+                     scheduler_.jobs_in(proto::state::running), scheduler_.groups(),
+                     checks_.size());
 }
 
 void MasterServer::compact_journal() {
@@ -314,29 +390,59 @@ void MasterServer::compact_journal() {
 
 void MasterServer::run(const std::atomic<bool>& stop, const std::function<void()>& each_turn) {
   std::vector<Reply> replies, snapshots;
+  // A turn is the time from poll returning to the next poll: while it lasts
+  // nothing is answered.
+  Clock::time_point turn_start = Clock::now();
+  // Silence the master caused by a turn longer than a heartbeat: excused
+  // at the next tick. A turn's part before its tick is excused in that turn.
+  Clock::duration unexcused{};
+  Clock::duration excused_in_turn{};
   while (!stop.load()) {
     if (each_turn) each_turn();
     std::vector<zmq::pollitem_t> items = {{client_.handle(), 0, ZMQ_POLLIN, 0},
                                           {worker_.handle(), 0, ZMQ_POLLIN, 0}};
     if (watcher_) items.push_back({nullptr, watcher_->fd(), ZMQ_POLLIN, 0});
+    const size_t watcher_item = items.size() - 1;
+    checks_.add_poll_items(items);
     auto now = Clock::now();
     auto wake = std::min(next_heartbeat_, now + std::chrono::milliseconds(100));
     if (watcher_) wake = std::min(wake, watcher_->next_check());
+    if (const auto deadline = checks_.next_deadline()) wake = std::min(wake, *deadline);
     const auto timeout =
         std::max(std::chrono::milliseconds(0),
                  std::chrono::duration_cast<std::chrono::milliseconds>(wake - now));
+    const Clock::duration turn = Clock::now() - turn_start;
+    turns_.record(turn);
+    if (turn > config_.heartbeat) unexcused += turn - excused_in_turn;
+    excused_in_turn = {};
     try {
       zmq::poll(items, timeout);
     } catch (const zmq::error_t& e) {
+      turn_start = Clock::now();      // the interrupted wait is no turn
       if (e.num() == EINTR) continue; // a signal: look at `stop`
       throw;
     }
+    turn_start = Clock::now();
     Outbox out;
     if (items[0].revents & ZMQ_POLLIN) receive_clients(out, replies, snapshots);
     if (items[1].revents & ZMQ_POLLIN) receive_workers(out);
-    if (watcher_) watcher_submissions((items[2].revents & ZMQ_POLLIN) != 0, out);
+    if (watcher_) watcher_submissions((items[watcher_item].revents & ZMQ_POLLIN) != 0);
+    finish_checks(out, replies);
     now = Clock::now();
     const double wall = unix_now();
+    if (now - turn_start > config_.heartbeat) {
+      excused_in_turn = now - turn_start;
+      unexcused += excused_in_turn;
+    }
+    if (unexcused > Clock::duration::zero()) {
+      // Groups whose messages waited in the socket are heard now anyway; this
+      // spares those whose link gave up meanwhile the charge of a lost group.
+      spdlog::warn("the event loop was busy for {:.3f} s without reading: that silence is the "
+                   "master's, not held against any group",
+                   std::chrono::duration<double>(unexcused).count());
+      scheduler_.excuse_silence(unexcused, now);
+      unexcused = {};
+    }
     scheduler_.tick(now, wall, out);
     scheduler_.dispatch(now, wall, out);
     if (now >= next_heartbeat_) {
@@ -360,6 +466,11 @@ void MasterServer::run(const std::atomic<bool>& stop, const std::function<void()
       reply.body = status_->snapshot(scheduler_.jobs_json(), scheduler_.workers_json(wall, now));
     send_replies(snapshots);
   }
+  spdlog::info("event loop: {}", turns_.summary());
+  if (!submits_.empty())
+    spdlog::warn("{} submission{} still being checked dropped: not accepted, their clients get no "
+                 "reply (submit them again)",
+                 submits_.size(), submits_.size() == 1 ? "" : "s");
   spdlog::info("h5io-master stopping (journal is complete; a restart resumes every unfinished "
                "job)");
 }

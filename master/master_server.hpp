@@ -7,14 +7,19 @@
 #include "master/curve_guard.hpp"
 #include "master/journal.hpp"
 #include "master/outbox.hpp"
+#include "master/pending_checks.hpp"
 #include "master/scan_watcher.hpp"
 #include "master/scheduler.hpp"
 #include "master/status_publisher.hpp"
+#include "master/submit_check.hpp"
+#include "master/turn_stats.hpp"
 
 #include <zmq.hpp>
 
 #include <atomic>
+#include <deque>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,6 +42,8 @@ public:
   // file is not re-read). A bad key file leaves the keys in force as they
   // were; the error is logged.
   void reload_keys();
+  // The loop's turn times so far (logged when the master stops).
+  const TurnStats& turn_stats() const { return turns_; }
 
 private:
   struct Reply {
@@ -44,23 +51,43 @@ private:
     std::string body;
   };
 
+  // A submit whose check runs in a child process. The clients waiting for
+  // its reply (more than one when a client_ref is submitted again meanwhile)
+  // are answered when it ends; the scan watcher's have none.
+  struct PendingSubmit {
+    CheckedJob checked; // paths resolved; the plan comes with the check's end
+    std::string submitter;
+    std::vector<std::vector<zmq::message_t>> waiting; // reply envelopes
+  };
+  // What a client request leads to: a reply now, a snapshot at the turn's
+  // end, or a reply when a submission's check ends.
+  enum class Answer { now, snapshot, later };
+
   // At start, after replay: rewrites the journal from the job table when
   // forgotten jobs make up most of it.
   void compact_journal();
   void receive_clients(Outbox& out, std::vector<Reply>& replies, std::vector<Reply>& snapshots);
   void receive_workers(Outbox& out);
   // `frame`: the request's body, whose connection says who sent it.
-  void handle_client(zmq::message_t& frame, Outbox& out, std::string& reply, bool& wants_snapshot);
-  // The one path into the queue, for clients and the scan watcher alike.
-  // Returns the job id; throws Error with the reason for rejecting.
-  std::string submit(const proto::SubmitRequest& request, const std::string& submitter,
-                     Outbox& out);
+  Answer handle_client(zmq::message_t& frame, Reply& reply, Outbox& out);
+  // The one path into the queue, for clients and the scan watcher alike:
+  // starts the submission's check (taking `waiting`, the client's reply
+  // envelope, if any: none for the watcher), or answers at once (a known
+  // client_ref: its job's id; "" when it joined a check already running for
+  // the same client_ref).
+  // Throws Error with the reason for rejecting (also "busy, retry").
+  std::optional<std::string> submit(const proto::SubmitRequest& request,
+                                    const std::string& submitter,
+                                    std::vector<zmq::message_t>* waiting);
+  // Checks that ended this turn: the job is accepted (and gets its id) or
+  // rejected, and every waiting client is answered.
+  void finish_checks(Outbox& out, std::vector<Reply>& replies);
   // Who sent `frame`, for the job's record: with CURVE the name of the
   // client's key (its file's stem), else the client's address.
   std::string submitter_of(zmq::message_t& frame) const;
   // With CURVE, whether `frame`'s connection is still authorised.
   bool admitted(zmq::message_t& frame, const char* domain, const char* endpoint_name);
-  void watcher_submissions(bool notified, Outbox& out);
+  void watcher_submissions(bool notified);
   void deliver(Outbox& out, std::vector<Reply>& replies);
   void send_replies(std::vector<Reply>& replies);
 
@@ -75,6 +102,13 @@ private:
   std::optional<ScanWatcher> watcher_;
   Clock::time_point next_heartbeat_{};
   Clock::time_point next_trim_{}; // of the allocator's caches
+  TurnStats turns_;               // the loop's busy time per turn
+  PendingChecks checks_;
+  std::map<uint64_t, PendingSubmit> submits_;     // by check id
+  std::map<std::string, uint64_t> checking_refs_; // client_ref -> check id
+  // Finished scans the watcher found while every check slot was taken:
+  // submitted as slots free up (a scan is reported once).
+  std::deque<proto::SubmitRequest> watcher_backlog_;
 };
 
 } // namespace h5io::master

@@ -241,6 +241,7 @@ void Scheduler::new_group(const std::string& id, const proto::Ready& ready, Cloc
   WorkerGroup group;
   group.id = id;
   group.name = ready.group;
+  group.instance = ready.instance;
   group.host = ready.host;
   group.ranks = ready.ranks;
   group.credit = std::max(1, ready.credit);
@@ -270,6 +271,16 @@ void Scheduler::on_worker(const std::string& id, const proto::WorkerMessage& mes
                           Clock::time_point now, double wall, Outbox& out) {
   if (const auto* ready = std::get_if<proto::Ready>(&message)) {
     if (groups_.contains(id)) lose_group(id, "it rejoined (its state was reset)", false, wall, out);
+    // The same process on a new connection (its link gave up on a silent
+    // master and reconnected): the old connection is dead, so the group it
+    // names goes, uncharged, before it can be leased a job nobody hears.
+    if (!ready->instance.empty()) {
+      std::vector<std::string> stale;
+      for (const auto& [other, group] : groups_)
+        if (other != id && group.instance == ready->instance) stale.push_back(other);
+      for (const std::string& other : stale)
+        lose_group(other, "it reconnected on a new connection", false, wall, out);
+    }
     new_group(id, *ready, now, out);
     return;
   }
@@ -477,6 +488,13 @@ void Scheduler::tick(Clock::time_point now, double wall, Outbox& out) {
     lose_group(id,
                fmt::format("no heartbeat for {:.1f} s", seconds(now - groups_.at(id).last_heard)),
                true, wall, out);
+}
+
+void Scheduler::excuse_silence(Clock::duration stall, Clock::time_point now) {
+  for (auto& [id, group] : groups_) {
+    group.last_heard = std::min(group.last_heard + stall, now);
+    if (!group.job.empty()) group.lease_progress = std::min(group.lease_progress + stall, now);
+  }
 }
 
 void Scheduler::lease_units(WorkerGroup& group, Job& job, Clock::time_point now, Outbox& out,

@@ -31,6 +31,7 @@ struct SchedulerSettings {
 struct WorkerGroup {
   std::string id; // ZeroMQ routing id
   std::string name;
+  std::string instance; // the group process's run (ready.instance), "" if not said
   std::string host;
   int ranks = 1;
   int credit = 1;
@@ -84,6 +85,11 @@ public:
                  Clock::time_point now, double wall, Outbox& out);
   // Liveness, lease expiry, heartbeats to groups.
   void tick(Clock::time_point now, double wall, Outbox& out);
+  // The master itself was busy for `stall` without reading (a long loop
+  // turn): that silence is its own, so it is not held against any group,
+  // and no lease expires for it. Every group's clocks move on by `stall`
+  // (never past `now`).
+  void excuse_silence(Clock::duration stall, Clock::time_point now);
   // Leases queued work to idle groups and tops up busy ones.
   void dispatch(Clock::time_point now, double wall, Outbox& out);
 

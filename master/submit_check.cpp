@@ -1,7 +1,5 @@
 #include "master/submit_check.hpp"
 
-#include "master/child_check.hpp"
-
 #include "common/error.hpp"
 #include "common/job_preflight.hpp"
 #include "common/plugin_host.hpp"
@@ -94,7 +92,7 @@ bool within_roots(const fs::path& path, const std::vector<fs::path>& roots) {
   return false;
 }
 
-CheckedJob check_submit(const proto::SubmitRequest& request, const MasterConfig& config) {
+CheckedJob check_paths(const proto::SubmitRequest& request, const MasterConfig& config) {
   check_plugin_name(request.job.plugin);
   CheckedJob checked;
   checked.request = request;
@@ -114,37 +112,38 @@ CheckedJob check_submit(const proto::SubmitRequest& request, const MasterConfig&
   checked.request.job.input = input.string();
   checked.request.job.output = output.string();
   confine_scan_files(checked.request.job.params, request.job.input, config.input_roots);
+  return checked;
+}
 
+std::function<std::string()> plan_check(const CheckedJob& checked, const MasterConfig& config) {
   JobSpec spec;
-  spec.plugin = request.job.plugin;
+  spec.plugin = checked.request.job.plugin;
   spec.plugin_dirs = plugin_search_path(config.plugin_dirs);
-  spec.input = input;
-  spec.output = output;
+  spec.input = checked.request.job.input;
+  spec.output = checked.request.job.output;
   spec.params = JobParams::from_json(checked.request.job.params);
   spec.plan.target_unit_bytes = config.unit_mb << 20;
   spec.plan.ranks = config.min_units;
   spec.plan.memory_bytes = config.memory_mb << 20;
-  // The library's own code runs here: in a child, so that a crash or a hang
-  // costs this submission only.
-  const std::string plan_text = run_in_child(
-      [&] {
-        const PreflightResult preflight = preflight_job(spec);
-        nlohmann::json plan = {{"unit_slices", preflight.plan.slices_per_unit},
-                               {"reslice_frames", preflight.plan.reslice_frames},
-                               {"reslice_units", preflight.plan.reslice_units},
-                               {"units", nlohmann::json::array()}};
-        for (const Unit& unit : preflight.plan.units)
-          plan["units"].push_back({unit.first, unit.count});
-        return plan.dump();
-      },
-      config.check_timeout, fmt::format("library '{}'", spec.plugin));
+  return [spec] {
+    const PreflightResult preflight = preflight_job(spec);
+    nlohmann::json plan = {{"unit_slices", preflight.plan.slices_per_unit},
+                           {"reslice_frames", preflight.plan.reslice_frames},
+                           {"reslice_units", preflight.plan.reslice_units},
+                           {"units", nlohmann::json::array()}};
+    for (const Unit& unit : preflight.plan.units) plan["units"].push_back({unit.first, unit.count});
+    return plan.dump();
+  };
+}
+
+void apply_plan(CheckedJob& checked, const std::string& plan_text) {
   const nlohmann::json plan = nlohmann::json::parse(plan_text);
   checked.unit_slices = plan.at("unit_slices").get<int64_t>();
   checked.reslice.frames = plan.at("reslice_frames").get<int64_t>();
   checked.reslice.units = plan.at("reslice_units").get<int64_t>();
+  checked.units.clear();
   for (const nlohmann::json& unit : plan.at("units"))
     checked.units.emplace_back(unit.at(0).get<int64_t>(), unit.at(1).get<int64_t>());
-  return checked;
 }
 
 } // namespace h5io::master

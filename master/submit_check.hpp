@@ -11,6 +11,8 @@
 #include "proto/messages.hpp"
 
 #include <cstdint>
+#include <functional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -23,9 +25,16 @@ struct CheckedJob {
   ReslicePlan reslice;                            // when the plan reslices first
 };
 
-// Throws h5io::Error with the reason. Runs the library's init in a child
-// process (at most config.check_timeout).
-CheckedJob check_submit(const proto::SubmitRequest& request, const MasterConfig& config);
+// A check has two parts. The first, in the event loop, is quick: the paths
+// resolved and confined to the roots, the output free. Throws h5io::Error
+// with the reason; the result has canonical paths and no plan yet.
+CheckedJob check_paths(const proto::SubmitRequest& request, const MasterConfig& config);
+// The second loads the library and runs its h5io_init, which may take
+// seconds: the returned body is run in a child process (PendingChecks) and
+// returns the plan as text, or throws h5io::Error with the reason.
+std::function<std::string()> plan_check(const CheckedJob& checked, const MasterConfig& config);
+// Reads the child's answer into `checked`'s plan.
+void apply_plan(CheckedJob& checked, const std::string& plan_text);
 
 // Whether `path` (absolute, normalised) lies under one of `roots` (an empty
 // list allows everything).

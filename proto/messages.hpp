@@ -129,6 +129,9 @@ struct Ready {
   int ranks = 1;
   int credit = 1;
   int heartbeat_ms = 0; // the group's heartbeat interval; 0: not said (the master's applies)
+  // Names this run of the group's process: the same on every reconnection,
+  // new when the group restarts. Empty: not said (older workers).
+  std::string instance{};
 };
 struct UnitsDone {
   std::string job;

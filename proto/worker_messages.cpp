@@ -51,8 +51,9 @@ WorkerMessage read_ready(const json& object) {
     throw ProtocolError(fmt::format("ready: protocol version {} is not supported (this master "
                                     "speaks version {}; run matching h5io versions)",
                                     version, kProtocolVersion));
-  const FieldReader fields(object, "ready",
-                           {"protocol", "group", "host", "ranks", "credit", "heartbeat_ms"});
+  const FieldReader fields(
+      object, "ready",
+      {"protocol", "group", "host", "ranks", "credit", "heartbeat_ms", "instance"});
   Ready ready;
   ready.group = fields.name("group");
   ready.host = fields.name("host");
@@ -60,6 +61,7 @@ WorkerMessage read_ready(const json& object) {
   ready.credit = static_cast<int>(fields.integer("credit", 1, kMaxUnitsPerMessage));
   ready.heartbeat_ms =
       static_cast<int>(fields.optional_integer("heartbeat_ms", 10, 600000).value_or(0));
+  ready.instance = fields.optional_name("instance").value_or("");
   return ready;
 }
 
@@ -169,6 +171,7 @@ json to_json(const Ready& m) {
                   {"group", m.group}, {"host", m.host},
                   {"ranks", m.ranks}, {"credit", m.credit}};
   if (m.heartbeat_ms > 0) message["heartbeat_ms"] = m.heartbeat_ms;
+  if (!m.instance.empty()) message["instance"] = m.instance;
   return message;
 }
 json to_json(const UnitsDone& m) {

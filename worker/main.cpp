@@ -11,11 +11,13 @@
 #include "proto/curve_keys.hpp"
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <csignal>
 #include <optional>
+#include <random>
 #include <string>
 #include <unistd.h>
 
@@ -110,6 +112,12 @@ int serve(const Options& options, int& argc, char**& argv) {
     link_options.ready.credit = settings.credit;
     link_options.heartbeat = std::chrono::milliseconds(options.heartbeat_ms);
     link_options.ready.heartbeat_ms = options.heartbeat_ms;
+    // One per run of this process, the same on every reconnection: the
+    // master then knows a ready on a new connection comes from the group it
+    // holds on the old one, not from a restarted group.
+    link_options.ready.instance =
+        fmt::format("{}-{}-{:016x}", link_options.ready.host, getpid(),
+                    (static_cast<uint64_t>(std::random_device{}()) << 32) | std::random_device{}());
     link_options.liveness = options.liveness;
     if (curve)
       spdlog::info("CURVE: this group's public key is {} ({}); the master's is {} ({})",

@@ -20,6 +20,9 @@ p.add_argument("--input"); p.add_argument("--plugin"); p.add_argument("--output"
 p.add_argument("--param", action="append", default=[], help="KEY=VALUE")
 p.add_argument("--job", help="follow this job (submitted earlier) instead of submitting one")
 p.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for a reply")
+p.add_argument("--check-timeout", type=float, default=90.0,
+               help="seconds to wait for the submit's reply: it comes once the master has "
+                    "checked the job (its check_timeout_ms, 60 s by default)")
 p.add_argument("--key", default=os.environ.get("H5IO_KEY"), help="this client's secret key file")
 p.add_argument("--master-key", default=os.environ.get("H5IO_MASTER_KEY"),
                help="the master's public key file")
@@ -41,10 +44,11 @@ def secure(s):
     if curve: s.curve_publickey, s.curve_secretkey, s.curve_serverkey = curve
     return s
 
-def request(message):
+def request(message, timeout=None):
     """One request on a fresh REQ socket (a timed-out REQ socket is stuck)."""
     with secure(ctx.socket(zmq.REQ)) as s:
-        s.setsockopt(zmq.LINGER, 0); s.setsockopt(zmq.RCVTIMEO, int(args.timeout * 1000))
+        s.setsockopt(zmq.LINGER, 0)
+        s.setsockopt(zmq.RCVTIMEO, int((timeout or args.timeout) * 1000))
         s.connect(args.master); s.send_json(message)
         try: return s.recv_json()
         except zmq.Again: sys.exit(f"no reply from the master at {args.master}")
@@ -59,7 +63,8 @@ if args.job:
 else:
     reply = request({"type": "submit", "input": os.path.abspath(args.input),
                      "plugin": args.plugin, "output": os.path.abspath(args.output),
-                     "params": dict(kv.split("=", 1) for kv in args.param)})
+                     "params": dict(kv.split("=", 1) for kv in args.param)},
+                    timeout=args.check_timeout)
     if reply["type"] != "accepted": sys.exit(f"rejected: {reply['error']}")
     job = reply["job"]
 print(job, flush=True)

@@ -223,11 +223,12 @@ check(result.returncode == 1 and result.stdout == "" and
       "a rejected submit exits 1 with the master's text", result.stderr)
 master.stop.set()
 
-# ---- no master: exit 2 after --timeout
+# ---- no master: exit 2 after --check-timeout (the submit's reply waits for
+# the master's check, so it has its own, longer timeout than --timeout)
 port = free_port_pair()
 started = time.time()
 result = run([args.h5io, "submit", "--master", f"tcp://127.0.0.1:{port}", "-i", "a.h5", "-p", "p",
-              "-o", "o.h5", "--timeout", "0.5"])
+              "-o", "o.h5", "--check-timeout", "0.5"])
 check(result.returncode == 2 and result.stderr ==
       f"h5io: error: no reply from the master at tcp://127.0.0.1:{port} within 0.5 s\n"
       and time.time() - started < 5, "no master: exit 2 with a clear message", result.stderr)

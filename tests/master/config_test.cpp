@@ -39,6 +39,7 @@ TEST(MasterConfig, DefaultsNeedOnlyAJournal) {
   EXPECT_EQ(config.heartbeat.count(), 1000);
   EXPECT_EQ(config.max_attempts, 3);
   EXPECT_EQ(config.check_timeout.count(), 60000);
+  EXPECT_EQ(config.max_pending_checks, 32u);
   EXPECT_TRUE(config.watch.empty());
   EXPECT_GE(config.memory_mb, 16) << "a budget from this machine's memory";
 }
@@ -67,6 +68,12 @@ TEST(MasterConfig, MistakesAreRefusedByName) {
   EXPECT_NE(with("max_attempts", 0).find("max_attempts"), std::string::npos);
   EXPECT_NE(with("check_timeout_ms", 5).find("'check_timeout_ms'"), std::string::npos);
   EXPECT_NE(with("check_timeout_ms", 5).find("at least 100 ms"), std::string::npos);
+  EXPECT_NE(with("max_pending_checks", 0).find("'max_pending_checks' must be 1 to 1024"),
+            std::string::npos);
+  EXPECT_NE(with("max_pending_checks", 5000).find("'max_pending_checks' must be 1 to 1024"),
+            std::string::npos);
+  EXPECT_NE(with("max_pending_checks", "many").find("'max_pending_checks' has the wrong type"),
+            std::string::npos);
   EXPECT_NE(with("input_roots", "/data").find("input_roots"), std::string::npos);
   EXPECT_NE(with("memory_mb", 8).find("'memory_mb' must be at least 16"), std::string::npos);
   EXPECT_NE(with("memory_mb", "lots").find("'memory_mb' has the wrong type"), std::string::npos);

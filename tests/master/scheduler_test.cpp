@@ -169,6 +169,50 @@ TEST_F(SchedulerTest, LostGroupsUnitsGoToAnotherGroupWhichResumes) {
   EXPECT_EQ(scheduler.find(job)->units_done, 1);
 }
 
+// Issue 18's "rejoined twice, then lost": a group whose link gave up on a
+// stalled master reconnects on a new socket, twice; each ready used to add
+// a group, the job went to the first (whose socket was already closed) and
+// was charged again when that one fell silent.
+TEST_F(SchedulerTest, AGroupReconnectingOnANewConnectionReplacesItselfUncharged) {
+  const std::string job = submit("/o/a.h5", 4);
+  proto::Ready ready{"busy", "host", 2, 2};
+  ready.instance = "host-42-abc";
+  worker("c1", ready);
+  dispatch();
+  ASSERT_EQ(sent_to<proto::Assign>("c1").size(), 1u);
+  out = {};
+  worker("c2", ready); // the same process, its second connection
+  worker("c3", ready); // and its third
+  EXPECT_EQ(scheduler.groups(), 1u) << "one group, on its newest connection";
+  EXPECT_TRUE(has_topic(proto::topic::job_requeued));
+  for (const auto& unit : scheduler.find(job)->units)
+    EXPECT_EQ(unit.attempts, 0) << "a reconnection is not a crash: nothing charged";
+  dispatch();
+  EXPECT_TRUE(sent_to<proto::Assign>("c2").empty()) << "never leased to a dead connection";
+  ASSERT_EQ(sent_to<proto::Assign>("c3").size(), 1u);
+
+  // A restarted group (another instance) is another group, as before.
+  proto::Ready other = ready;
+  other.instance = "host-43-def";
+  worker("c4", other);
+  EXPECT_EQ(scheduler.groups(), 2u);
+}
+
+TEST_F(SchedulerTest, SilenceTheMasterCausedIsNotHeldAgainstAGroup) {
+  const std::string job = submit("/o/a.h5", 4);
+  join("g1", 2);
+  dispatch();
+  out = {};
+  now += 10s; // the master's loop was busy all this time
+  scheduler.excuse_silence(10s, now);
+  scheduler.tick(now, wall, out);
+  EXPECT_FALSE(has_topic(proto::topic::worker_lost)) << "the silence was the master's";
+  EXPECT_EQ(scheduler.find(job)->state, proto::state::running);
+  now += 4s; // now the group's own silence passes the limit (3 s)
+  scheduler.tick(now, wall, out);
+  EXPECT_TRUE(has_topic(proto::topic::worker_lost));
+}
+
 TEST_F(SchedulerTest, StaleLeaseIsRefused) {
   const std::string job = submit("/o/a.h5", 2);
   join("g1", 2);

@@ -122,6 +122,11 @@ TEST(ProtoRoundTrip, WorkerMessages) {
   EXPECT_EQ(ready.host, "host1");
   EXPECT_EQ(ready.ranks, 4);
   EXPECT_EQ(ready.credit, 8);
+  EXPECT_EQ(ready.instance, "") << "not said: an older worker";
+  proto::Ready with_instance{"g", "h", 1, 1};
+  with_instance.instance = "h-1-00ff";
+  const proto::Ready again = holds<proto::Ready>(round(with_instance));
+  EXPECT_EQ(again.instance, "h-1-00ff");
   EXPECT_FALSE(holds<proto::Heartbeat>(round(proto::Heartbeat{})).probe);
   EXPECT_EQ(holds<proto::Heartbeat>(round(proto::Heartbeat{12})).probe, 12);
   holds<proto::Disconnect>(round(proto::Disconnect{}));
@@ -280,6 +285,9 @@ std::vector<BadFrame> bad_frames() {
       {"ready old protocol", worker,
        R"({"type":"ready","protocol":2,"group":"g","host":"h","ranks":1,"credit":1,"new":1})",
        "ready: protocol version 2 is not supported", true},
+      {"ready with an empty instance", worker,
+       R"({"type":"ready","protocol":1,"group":"g","host":"h","ranks":1,"credit":1,"instance":""})",
+       "ready: field 'instance' must not be empty"},
       {"ready ranks zero", worker,
        R"({"type":"ready","protocol":1,"group":"g","host":"h","ranks":0,"credit":1})",
        "ready: field 'ranks' must be a whole number from 1 to 1048576, got 0"},

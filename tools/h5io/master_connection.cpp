@@ -21,12 +21,14 @@ MasterConnection::MasterConnection(zmq::context_t& context, std::string endpoint
     : context_(context), endpoint_(std::move(endpoint)), timeout_(timeout),
       curve_(std::move(curve)) {}
 
-std::string MasterConnection::request(const std::string& frame) const {
+std::string MasterConnection::request(const std::string& frame,
+                                      std::optional<std::chrono::milliseconds> timeout) const {
+  const std::chrono::milliseconds wait = timeout.value_or(timeout_);
   // A fresh REQ socket per request: after a timeout a REQ socket is stuck
   // waiting for its reply and can send nothing else.
   zmq::socket_t socket(context_, zmq::socket_type::req);
   configure_client_socket(socket, curve_);
-  socket.set(zmq::sockopt::rcvtimeo, static_cast<int>(timeout_.count()));
+  socket.set(zmq::sockopt::rcvtimeo, static_cast<int>(wait.count()));
   try {
     socket.connect(endpoint_);
   } catch (const zmq::error_t& e) {
@@ -38,7 +40,7 @@ std::string MasterConnection::request(const std::string& frame) const {
     // A master refuses an unknown CURVE key by dropping the connection: to
     // this client that is silence, like a master that is down.
     throw NoReply(fmt::format("no reply from the master at {} within {:g} s{}", endpoint_,
-                              std::chrono::duration<double>(timeout_).count(),
+                              std::chrono::duration<double>(wait).count(),
                               curve_ ? " (if it is up: is this client's public key in its "
                                        "authorized_clients_dir, and --master-key its key?)"
                                      : ""));

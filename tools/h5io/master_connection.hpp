@@ -27,8 +27,10 @@ public:
   MasterConnection(zmq::context_t& context, std::string endpoint, std::chrono::milliseconds timeout,
                    std::optional<proto::CurveClientKeys> curve = std::nullopt);
 
-  // Sends `frame`, returns the reply's frame. Throws NoReply.
-  std::string request(const std::string& frame) const;
+  // Sends `frame`, returns the reply's frame, waiting at most `timeout`
+  // (default: the connection's). Throws NoReply.
+  std::string request(const std::string& frame,
+                      std::optional<std::chrono::milliseconds> timeout = std::nullopt) const;
   // A status request. Throws NoReply, or ProtocolError for a bad reply.
   proto::Snapshot snapshot() const;
   // The raw JSON of a snapshot, for --json.

@@ -27,6 +27,10 @@ struct SubmitOptions {
   std::string client_ref;
   int priority = 0;
   bool wait = false;
+  // The submit's reply comes once the master has checked the job, which
+  // runs the library's h5io_init (up to its check_timeout_ms, 60 s by
+  // default): longer than --timeout, which is for the quick replies.
+  double check_timeout = 90.0;
 };
 
 proto::SubmitRequest make_request(const SubmitOptions& options) {
@@ -115,7 +119,9 @@ int submit(const SubmitOptions& options) {
         options.where.timeout_ms(), master.curve());
     catch_interrupts();
   }
-  const std::string job = proto::parse_accepted(master.request(proto::encode(request)));
+  const std::string job = proto::parse_accepted(master.request(
+      proto::encode(request),
+      std::chrono::milliseconds(static_cast<int64_t>(options.check_timeout * 1000.0))));
   fmt::print("{}\n", job);
   std::fflush(stdout);
   if (!follower) return 0;
@@ -136,6 +142,13 @@ Command add_submit_command(CLI::App& app) {
       ->required();
   cmd->add_option("--output,-o", options->output, "Output HDF5 file (must not exist)")->required();
   cmd->add_option("--param", options->params, "Library parameter KEY=VALUE (repeatable)");
+  cmd->add_option("--check-timeout", options->check_timeout,
+                  "Seconds to wait for the submit's reply, which comes once the master has "
+                  "checked the job (it runs the library's h5io_init: up to the master's "
+                  "check_timeout_ms, 60 s by default); with no reply the job may still be "
+                  "accepted later, so submit again with the same --client-ref")
+      ->capture_default_str()
+      ->check(CLI::Range(0.001, 86400.0));
   cmd->add_option("--client-ref", options->client_ref,
                   "Idempotency key: submitting the same key again returns the first job's id");
   cmd->add_option("--priority", options->priority, "Higher runs first")
