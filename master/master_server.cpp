@@ -34,6 +34,7 @@ SchedulerSettings scheduler_settings(const MasterConfig& config) {
   settings.progress_interval = config.progress_interval;
   settings.max_attempts = config.max_attempts;
   settings.keep_finished_jobs = config.keep_finished_jobs;
+  settings.client_ref_horizon_s = config.client_ref_days * 86400.0;
   return settings;
 }
 
@@ -102,6 +103,10 @@ MasterServer::MasterServer(MasterConfig config)
   const double replay_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - replay_start).count();
   const size_t replayed = journal_->records();
+  // Before compaction, so that expired refs leave the journal too.
+  if (const size_t expired = scheduler_.expire_client_refs(unix_now()))
+    spdlog::info("journal: {} client_ref{} older than client_ref_days ({}) forgotten", expired,
+                 expired == 1 ? "" : "s", config_.client_ref_days);
   compact_journal();
   scheduler_.hold_resumed_jobs(Clock::now() + config_.heartbeat * config_.heartbeat_liveness);
   journal_->append({{"rec", "start"}, {"time", unix_now()}, {"version", std::string(version())}});
@@ -124,6 +129,11 @@ MasterServer::MasterServer(MasterConfig config)
   bind_endpoint(worker_, config_.worker_endpoint, "worker");
   status_.emplace(context_, config_.status_endpoint, secure_status);
   if (!config_.watch.empty()) watcher_.emplace(config_.watch, config_.rescan);
+  if (!config_.metrics_address.empty()) {
+    metrics_.emplace(config_.metrics_address, std::string(version()));
+    publish_metrics(Clock::now());
+    spdlog::info("metrics for Prometheus on http://{}/metrics", config_.metrics_address);
+  }
   spdlog::info("h5io-master {} ready: clients {}, status {}, workers {} (epoch {}{})", version(),
                config_.client_endpoint, config_.status_endpoint, config_.worker_endpoint,
                status_->epoch(), config_.curve ? ", CURVE" : "");
@@ -174,6 +184,7 @@ void MasterServer::finish_checks(Outbox& out, std::vector<Reply>& replies) {
     if (it == submits_.end()) continue;
     PendingSubmit pending = std::move(it->second);
     submits_.erase(it);
+    check_times_.record(ended.took);
     const proto::SubmitRequest& request = pending.checked.request;
     if (request.client_ref) checking_refs_.erase(*request.client_ref);
     const bool watcher = pending.submitter == "scan watcher";
@@ -303,6 +314,15 @@ void MasterServer::watcher_submissions(bool notified) {
         (scan.rule->output_dir / (scan.path.stem().string() + scan.rule->output_suffix)).string();
     request.client_ref = "watch:" + scan.path.string();
     request.priority = scan.rule->priority;
+    // A scan processed so long ago that its client_ref has expired
+    // (client_ref_days) still has its output: the service never replaces a
+    // file, so it is not submitted again.
+    std::error_code ec;
+    if (!scheduler_.job_for_client_ref(*request.client_ref) && fs::exists(request.job.output, ec)) {
+      spdlog::info("watcher: scan {} not submitted: its output {} exists (processed before)",
+                   request.job.input, request.job.output);
+      continue;
+    }
     watcher_backlog_.push_back(std::move(request));
   }
   // A scan is reported once: one that finds every check slot taken waits
@@ -345,6 +365,22 @@ void MasterServer::deliver(Outbox& out, std::vector<Reply>& replies) {
     fs::remove(OutputTarget::scratch_path_for(output), ec);
   }
   out = Outbox{};
+}
+
+void MasterServer::publish_metrics(Clock::time_point now) {
+  // A quarter of a second old at most: Prometheus scrapes every few seconds.
+  next_metrics_ = now + std::chrono::milliseconds(250);
+  MetricsSnapshot snapshot;
+  snapshot.jobs = scheduler_.jobs_by_state();
+  snapshot.counters = scheduler_.counters();
+  snapshot.worker_groups = scheduler_.groups();
+  snapshot.worker_ranks = scheduler_.ranks();
+  snapshot.checks_pending = checks_.size();
+  snapshot.journal_records = journal_->records();
+  snapshot.status_seq = status_->seq();
+  snapshot.loop_turns = turns_;
+  snapshot.submit_checks = check_times_;
+  metrics_->publish(std::move(snapshot));
 }
 
 void MasterServer::reload_keys() {
@@ -453,6 +489,7 @@ void MasterServer::run(const std::atomic<bool>& stop, const std::function<void()
                  {"workers", scheduler_.groups()}});
     }
     deliver(out, replies);
+    if (metrics_ && now >= next_metrics_) publish_metrics(now);
     if (curve_) curve_->log_handshake_failures();
     if (now >= next_trim_) {
       // glibc keeps freed memory in per-thread caches (ZeroMQ's I/O thread
@@ -467,6 +504,8 @@ void MasterServer::run(const std::atomic<bool>& stop, const std::function<void()
     send_replies(snapshots);
   }
   spdlog::info("event loop: {}", turns_.summary());
+  if (check_times_.count() > 0)
+    spdlog::info("submission checks: {}", check_times_.summary("checks"));
   if (!submits_.empty())
     spdlog::warn("{} submission{} still being checked dropped: not accepted, their clients get no "
                  "reply (submit them again)",

@@ -5,14 +5,15 @@
 
 #include "master/config.hpp"
 #include "master/curve_guard.hpp"
+#include "master/duration_histogram.hpp"
 #include "master/journal.hpp"
+#include "master/metrics_exporter.hpp"
 #include "master/outbox.hpp"
 #include "master/pending_checks.hpp"
 #include "master/scan_watcher.hpp"
 #include "master/scheduler.hpp"
 #include "master/status_publisher.hpp"
 #include "master/submit_check.hpp"
-#include "master/turn_stats.hpp"
 
 #include <zmq.hpp>
 
@@ -43,7 +44,7 @@ public:
   // were; the error is logged.
   void reload_keys();
   // The loop's turn times so far (logged when the master stops).
-  const TurnStats& turn_stats() const { return turns_; }
+  const DurationHistogram& turn_stats() const { return turns_; }
 
 private:
   struct Reply {
@@ -89,6 +90,8 @@ private:
   bool admitted(zmq::message_t& frame, const char* domain, const char* endpoint_name);
   void watcher_submissions(bool notified);
   void deliver(Outbox& out, std::vector<Reply>& replies);
+  // Hands the metrics exporter a fresh snapshot (a few times a second).
+  void publish_metrics(Clock::time_point now);
   void send_replies(std::vector<Reply>& replies);
 
   MasterConfig config_;
@@ -101,8 +104,11 @@ private:
   std::optional<StatusPublisher> status_;
   std::optional<ScanWatcher> watcher_;
   Clock::time_point next_heartbeat_{};
-  Clock::time_point next_trim_{}; // of the allocator's caches
-  TurnStats turns_;               // the loop's busy time per turn
+  Clock::time_point next_trim_{};          // of the allocator's caches
+  DurationHistogram turns_;                // the loop's busy time per turn
+  DurationHistogram check_times_;          // how long each submission's check took
+  std::optional<MetricsExporter> metrics_; // with metrics_address in the config
+  Clock::time_point next_metrics_{};
   PendingChecks checks_;
   std::map<uint64_t, PendingSubmit> submits_;     // by check id
   std::map<std::string, uint64_t> checking_refs_; // client_ref -> check id
