@@ -326,8 +326,11 @@ void MasterServer::watcher_submissions(bool notified) {
     watcher_backlog_.push_back(std::move(request));
   }
   // A scan is reported once: one that finds every check slot taken waits
-  // here for a free one rather than being refused.
-  while (!watcher_backlog_.empty() && !checks_.full()) {
+  // here for a free one rather than being refused. A long backlog (the
+  // first rescan of a directory of thousands of old scans) is worked
+  // through over several turns.
+  const auto until = Clock::now() + kClientBudget;
+  while (!watcher_backlog_.empty() && !checks_.full() && Clock::now() < until) {
     const proto::SubmitRequest request = std::move(watcher_backlog_.front());
     watcher_backlog_.pop_front();
     try {
@@ -443,6 +446,7 @@ void MasterServer::run(const std::atomic<bool>& stop, const std::function<void()
     auto now = Clock::now();
     auto wake = std::min(next_heartbeat_, now + std::chrono::milliseconds(100));
     if (watcher_) wake = std::min(wake, watcher_->next_check());
+    if (!watcher_backlog_.empty() && !checks_.full()) wake = now; // more of the backlog
     if (const auto deadline = checks_.next_deadline()) wake = std::min(wake, *deadline);
     const auto timeout =
         std::max(std::chrono::milliseconds(0),
