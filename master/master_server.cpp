@@ -502,10 +502,15 @@ void MasterServer::run(const std::atomic<bool>& stop, const std::function<void()
       next_trim_ = now + std::chrono::minutes(1);
       malloc_trim(0);
     }
-    // Snapshots last: they include every event published before them.
-    for (Reply& reply : snapshots)
-      reply.body = status_->snapshot(scheduler_.jobs_json(), scheduler_.workers_json(wall, now));
-    send_replies(snapshots);
+    // Snapshots last: they include every event published before them. One
+    // body serves every status request of the turn (a table of a thousand
+    // jobs takes milliseconds to encode).
+    if (!snapshots.empty()) {
+      const std::string body =
+          status_->snapshot(scheduler_.jobs_json(), scheduler_.workers_json(wall, now));
+      for (Reply& reply : snapshots) reply.body = body;
+      send_replies(snapshots);
+    }
   }
   spdlog::info("event loop: {}", turns_.summary());
   if (check_times_.count() > 0)
