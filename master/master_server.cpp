@@ -392,7 +392,20 @@ void MasterServer::reload_keys() {
                  "configuration file is read only at start)");
     return;
   }
-  if (!curve_->reload()) return;
+  if (curve_->reloading())
+    reload_again_ = true; // the keys may have changed since that reading began
+  else
+    curve_->start_reload();
+}
+
+void MasterServer::finish_key_reload() {
+  const std::optional<bool> clients_removed = curve_->finish_reload();
+  if (!clients_removed) return;
+  if (reload_again_) {
+    reload_again_ = false;
+    curve_->start_reload();
+  }
+  if (!*clients_removed) return;
   // Client keys were removed. A PUB socket has no per-message check: every
   // subscriber is cut off and must pass ZAP again, which a removed key cannot.
   try {
@@ -448,6 +461,7 @@ void MasterServer::run(const std::atomic<bool>& stop, const std::function<void()
     if (watcher_) wake = std::min(wake, watcher_->next_check());
     if (!watcher_backlog_.empty() && !checks_.full()) wake = now; // more of the backlog
     if (const auto deadline = checks_.next_deadline()) wake = std::min(wake, *deadline);
+    if (reloading_keys()) wake = std::min(wake, now + std::chrono::milliseconds(5));
     const auto timeout =
         std::max(std::chrono::milliseconds(0),
                  std::chrono::duration_cast<std::chrono::milliseconds>(wake - now));
@@ -494,7 +508,10 @@ void MasterServer::run(const std::atomic<bool>& stop, const std::function<void()
     }
     deliver(out, replies);
     if (metrics_ && now >= next_metrics_) publish_metrics(now);
-    if (curve_) curve_->log_handshake_failures();
+    if (curve_) {
+      curve_->log_handshake_failures();
+      finish_key_reload();
+    }
     if (now >= next_trim_) {
       // glibc keeps freed memory in per-thread caches (ZeroMQ's I/O thread
       // frees what the loop allocated) and gives it back only when asked: a
