@@ -2,11 +2,15 @@
 """How long h5io-master takes to come back on a long history.
 
 Writes a journal of N finished jobs (8 units each, every 10th with a
-client_ref) as years of service would leave it, starts h5io-master on it
+client_ref, one ending every 30 s up to now) as a long service would leave
+it, starts h5io-master on it
 and times the replay (as the master logs it) and the start until the
 master answers; the master compacts the journal at that start. Then it
 starts the master again on the compacted journal: the ratio of the two
-starts is what compaction buys. Also quotes the master's peak RSS.
+starts is what compaction buys. Also quotes the master's peak RSS, how many
+client_refs outlived the default horizon (client_ref_days, 30) and were
+forgotten, and how long a status request takes with the table full
+(keep_finished_jobs, 1000 jobs).
 
   /usr/bin/python3 bench/journal_replay.py --bin build/bin [--jobs 10000 100000]"""
 import argparse
@@ -29,6 +33,7 @@ def free_port():
 
 
 def write_history(path, jobs):
+    now = time.time()
     with open(path, "w") as f:
         f.write(json.dumps({"rec": "start", "time": 1.0, "version": "bench"}) + "\n")
         for i in range(1, jobs + 1):
@@ -38,17 +43,18 @@ def write_history(path, jobs):
             if i % 10 == 0:
                 submit["client_ref"] = f"scan-{i}"
             f.write(json.dumps({"rec": "accepted", "job": job, "submit": submit,
-                                "submitted": 1.0 + i, "unit_slices": 8,
+                                "submitted": now - (jobs - i) * 30.0 - 10, "unit_slices": 8,
                                 "units": [[k * 8, 8] for k in range(8)]}) + "\n")
             for k in range(8):
                 f.write(json.dumps({"rec": "done", "job": job, "units": [k]}) + "\n")
             f.write(json.dumps({"rec": "ended", "job": job, "state": "completed",
-                                "finished": 2.0 + i}) + "\n")
+                                "finished": now - (jobs - i) * 30.0}) + "\n")
 
 
 def start_master(args, workdir, journal_dir):
     """(seconds until it answers a status request, replayed records, replay
-    seconds as logged, compaction line or None, peak RSS in MiB)."""
+    seconds as logged, compaction line or None, peak RSS in MiB, client_refs
+    forgotten, median seconds of a status request)."""
     client = f"tcp://127.0.0.1:{free_port()}"
     config = {"client_endpoint": client,
               "status_endpoint": f"tcp://127.0.0.1:{free_port()}",
@@ -80,12 +86,23 @@ def start_master(args, workdir, journal_dir):
                 break
         if answered is None:
             sys.exit(f"h5io-master did not answer within {args.timeout} s")
+        request = context.socket(zmq.REQ)
+        request.connect(client)
+        times = []
+        for _ in range(21):
+            start = time.perf_counter()
+            request.send_json({"type": "status"})
+            request.recv()
+            times.append(time.perf_counter() - start)
+        request.close()
         with open(f"/proc/{master.pid}/status") as f:
             peak = next(int(line.split()[1]) for line in f if line.startswith("VmHWM"))
         text = open(log_file).read()
         replay = re.search(r"(\d+) records replayed in ([0-9.]+) s", text)
         compacted = re.search(r"journal compacted from (\d+) to (\d+) records in ([0-9.]+) s", text)
-        return answered, int(replay.group(1)), float(replay.group(2)), compacted, peak / 1024
+        expired = re.search(r"(\d+) client_refs? older than client_ref_days", text)
+        return (answered, int(replay.group(1)), float(replay.group(2)), compacted, peak / 1024,
+                int(expired.group(1)) if expired else 0, sorted(times)[len(times) // 2])
     finally:
         master.terminate()
         master.wait()
@@ -118,6 +135,9 @@ def main():
         print(f"  next start:  replay {second[2] * 1000:.0f} ms of {second[1]} records, answering "
               f"after {second[0]:.2f} s, peak RSS {second[4]:.1f} MiB "
               f"({first[0] / second[0]:.1f}x faster than the first)")
+        print(f"  client_refs: {jobs // 10} written, {first[5]} forgotten at the first start "
+              f"(ended over 30 days before); a status request with the table full: "
+              f"{second[6] * 1000:.1f} ms (median of 21)")
         if not compacted:
             sys.exit("FAILED: a journal of mostly forgotten jobs was not compacted")
 

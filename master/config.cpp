@@ -68,6 +68,20 @@ private:
   std::set<std::string> known_;
 };
 
+// "HOST:PORT": a host (an IPv4 address or a name; "[...]" for IPv6) and a
+// port from 1 to 65535.
+bool is_host_port(const std::string& text) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) return false;
+  const std::string port = text.substr(colon + 1);
+  if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return false;
+  const int number = std::stoi(port);
+  const std::string host = text.substr(0, colon);
+  const bool bracketed = host.front() == '[' && host.back() == ']';
+  return number >= 1 && number <= 65535 &&
+         (bracketed || host.find_first_of(":/ ") == std::string::npos);
+}
+
 FinishedRule parse_finished(const nlohmann::json& document, const std::string& where) {
   FinishedRule rule;
   Fields fields(document, where);
@@ -174,8 +188,10 @@ MasterConfig parse_config(const nlohmann::json& document, const std::string& ori
       default_memory_budget(static_cast<int>(std::thread::hardware_concurrency())) >> 20;
   fields.read("memory_mb", config.memory_mb);
   fields.read("keep_finished_jobs", config.keep_finished_jobs);
+  fields.read("client_ref_days", config.client_ref_days);
   fields.read_ms("check_timeout_ms", config.check_timeout, 100);
   fields.read("max_pending_checks", config.max_pending_checks);
+  fields.read("metrics_address", config.metrics_address);
   if (const nlohmann::json* watch = fields.child("watch")) {
     if (!watch->is_array()) fields.fail("watch", "must be a list of rules");
     for (size_t i = 0; i < watch->size(); ++i)
@@ -192,9 +208,17 @@ MasterConfig parse_config(const nlohmann::json& document, const std::string& ori
   if (config.max_pending_checks < 1 || config.max_pending_checks > 1024)
     fields.fail("max_pending_checks",
                 "must be 1 to 1024 (each pending check is a child process of the master)");
+  if (!(config.client_ref_days >= 0) || config.client_ref_days > 36500)
+    fields.fail("client_ref_days", "must be 0 to 36500 (days a client_ref outlives its job in "
+                                   "the table)");
   if (config.unit_mb < 1) fields.fail("unit_mb", "must be at least 1");
   if (config.min_units < 1) fields.fail("min_units", "must be at least 1");
   if (config.memory_mb < 16) fields.fail("memory_mb", "must be at least 16 (MiB per worker rank)");
+  if (!config.metrics_address.empty() && !is_host_port(config.metrics_address))
+    fields.fail("metrics_address",
+                fmt::format("is '{}'; expected HOST:PORT with a port from 1 to 65535, such as "
+                            "\"127.0.0.1:9464\" (leave it out for no metrics endpoint)",
+                            config.metrics_address));
   for (const std::string* endpoint :
        {&config.client_endpoint, &config.status_endpoint, &config.worker_endpoint})
     if (endpoint->empty()) fields.fail("", "endpoints must not be empty");

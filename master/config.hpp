@@ -63,12 +63,18 @@ struct MasterConfig {
   // per core on nodes like this one; set it for the worker nodes).
   int64_t memory_mb = 0; // 0 until parse_config fills in the default
   size_t keep_finished_jobs = 1000;
+  // How long a client_ref (the scan watcher's among them) still answers
+  // with its job once the job has left the table: days after it ended.
+  double client_ref_days = 30;
   // Longest a submission's check may take (the library's h5io_init runs in
   // a child process, which is killed after this).
   std::chrono::milliseconds check_timeout{60000};
   // Checks run concurrently with the event loop, each in its own child
   // process; beyond this many at once a submit is refused "busy, retry".
   size_t max_pending_checks = 32;
+  // Where /metrics is served for Prometheus, "HOST:PORT" (e.g.
+  // "127.0.0.1:9464"); empty: no metrics endpoint.
+  std::string metrics_address;
   std::vector<WatchRule> watch;
   std::optional<CurveConfig> curve; // none: no authentication, as before
 };

@@ -52,10 +52,18 @@ void CurveGuard::log_handshake_failures() {
   handshakes_.drain();
 }
 
-bool CurveGuard::reload() {
+void CurveGuard::start_reload() {
+  if (reloading()) return;
+  reload_ = std::async(std::launch::async,
+                       [config = config_] { return load_authorized_domains(config); });
+}
+
+std::optional<bool> CurveGuard::finish_reload() {
+  if (!reloading() || reload_.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
+    return std::nullopt;
   ZapDomains fresh;
   try {
-    fresh = load_authorized_domains(config_);
+    fresh = reload_.get(); // leaves reload_ invalid: no reload running
   } catch (const std::exception& e) {
     spdlog::error("SIGHUP: CURVE keys not reloaded: {}; the keys loaded before stay in force",
                   e.what());

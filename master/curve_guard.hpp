@@ -11,6 +11,8 @@
 
 #include <zmq.hpp>
 
+#include <future>
+#include <optional>
 #include <string>
 
 namespace h5io::master {
@@ -39,12 +41,17 @@ public:
   // Logs the handshakes that failed since the last call; never blocks.
   void log_handshake_failures();
 
-  // SIGHUP: reads the key directories again and puts the new keys in force
+  // SIGHUP: starts reading the key directories again, on a thread of its
+  // own (thousands of key files take tens of milliseconds, which the event
+  // loop must not wait for).
+  void start_reload();
+  bool reloading() const { return reload_.valid(); }
+  // Once that reading has ended (none before): puts the new keys in force
   // for new connections and for every later message (see still_authorised).
-  // A bad key file leaves the keys as they were (logged). Returns true when
-  // client keys were removed: the status subscribers must then be cut off,
-  // since a PUB socket has no per-message check.
-  bool reload();
+  // A bad key file leaves the keys as they were (logged). The answer is
+  // true when client keys were removed: the status subscribers must then be
+  // cut off, since a PUB socket has no per-message check.
+  std::optional<bool> finish_reload();
 
 private:
   CurveGuard(zmq::context_t& context, CurveConfig config, CurveSetup setup);
@@ -53,7 +60,8 @@ private:
   std::string secret_key_; // Z85
   ZapHandler zap_;
   HandshakeMonitor handshakes_;
-  RefusalLog revoked_log_; // messages from keys a reload removed
+  RefusalLog revoked_log_;         // messages from keys a reload removed
+  std::future<ZapDomains> reload_; // the key directories being read
 };
 
 // A property libzmq attaches to every message of a connection ("User-Id",

@@ -60,10 +60,16 @@ int main(int argc, char** argv) {
     systemd.status("replaying the journal and binding endpoints");
     h5io::master::MasterServer server(h5io::master::load_config(config_file));
     systemd.ready(server.status_line());
+    bool reloading = false;
     server.run(stop_requested, [&] {
       if (reload_requested.exchange(false)) {
-        systemd.reloading();
+        if (!reloading) systemd.reloading();
+        reloading = true;
         server.reload_keys();
+      }
+      // The keys are read off the loop: READY=1 once they are in force.
+      if (reloading && !server.reloading_keys()) {
+        reloading = false;
         systemd.ready(server.status_line());
       }
       systemd.watchdog();

@@ -34,6 +34,7 @@ SchedulerSettings scheduler_settings(const MasterConfig& config) {
   settings.progress_interval = config.progress_interval;
   settings.max_attempts = config.max_attempts;
   settings.keep_finished_jobs = config.keep_finished_jobs;
+  settings.client_ref_horizon_s = config.client_ref_days * 86400.0;
   return settings;
 }
 
@@ -102,6 +103,10 @@ MasterServer::MasterServer(MasterConfig config)
   const double replay_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - replay_start).count();
   const size_t replayed = journal_->records();
+  // Before compaction, so that expired refs leave the journal too.
+  if (const size_t expired = scheduler_.expire_client_refs(unix_now()))
+    spdlog::info("journal: {} client_ref{} older than client_ref_days ({}) forgotten", expired,
+                 expired == 1 ? "" : "s", config_.client_ref_days);
   compact_journal();
   scheduler_.hold_resumed_jobs(Clock::now() + config_.heartbeat * config_.heartbeat_liveness);
   journal_->append({{"rec", "start"}, {"time", unix_now()}, {"version", std::string(version())}});
@@ -124,6 +129,11 @@ MasterServer::MasterServer(MasterConfig config)
   bind_endpoint(worker_, config_.worker_endpoint, "worker");
   status_.emplace(context_, config_.status_endpoint, secure_status);
   if (!config_.watch.empty()) watcher_.emplace(config_.watch, config_.rescan);
+  if (!config_.metrics_address.empty()) {
+    metrics_.emplace(config_.metrics_address, std::string(version()));
+    publish_metrics(Clock::now());
+    spdlog::info("metrics for Prometheus on http://{}/metrics", config_.metrics_address);
+  }
   spdlog::info("h5io-master {} ready: clients {}, status {}, workers {} (epoch {}{})", version(),
                config_.client_endpoint, config_.status_endpoint, config_.worker_endpoint,
                status_->epoch(), config_.curve ? ", CURVE" : "");
@@ -174,6 +184,7 @@ void MasterServer::finish_checks(Outbox& out, std::vector<Reply>& replies) {
     if (it == submits_.end()) continue;
     PendingSubmit pending = std::move(it->second);
     submits_.erase(it);
+    check_times_.record(ended.took);
     const proto::SubmitRequest& request = pending.checked.request;
     if (request.client_ref) checking_refs_.erase(*request.client_ref);
     const bool watcher = pending.submitter == "scan watcher";
@@ -303,11 +314,23 @@ void MasterServer::watcher_submissions(bool notified) {
         (scan.rule->output_dir / (scan.path.stem().string() + scan.rule->output_suffix)).string();
     request.client_ref = "watch:" + scan.path.string();
     request.priority = scan.rule->priority;
+    // A scan processed so long ago that its client_ref has expired
+    // (client_ref_days) still has its output: the service never replaces a
+    // file, so it is not submitted again.
+    std::error_code ec;
+    if (!scheduler_.job_for_client_ref(*request.client_ref) && fs::exists(request.job.output, ec)) {
+      spdlog::info("watcher: scan {} not submitted: its output {} exists (processed before)",
+                   request.job.input, request.job.output);
+      continue;
+    }
     watcher_backlog_.push_back(std::move(request));
   }
   // A scan is reported once: one that finds every check slot taken waits
-  // here for a free one rather than being refused.
-  while (!watcher_backlog_.empty() && !checks_.full()) {
+  // here for a free one rather than being refused. A long backlog (the
+  // first rescan of a directory of thousands of old scans) is worked
+  // through over several turns.
+  const auto until = Clock::now() + kClientBudget;
+  while (!watcher_backlog_.empty() && !checks_.full() && Clock::now() < until) {
     const proto::SubmitRequest request = std::move(watcher_backlog_.front());
     watcher_backlog_.pop_front();
     try {
@@ -347,13 +370,42 @@ void MasterServer::deliver(Outbox& out, std::vector<Reply>& replies) {
   out = Outbox{};
 }
 
+void MasterServer::publish_metrics(Clock::time_point now) {
+  // A quarter of a second old at most: Prometheus scrapes every few seconds.
+  next_metrics_ = now + std::chrono::milliseconds(250);
+  MetricsSnapshot snapshot;
+  snapshot.jobs = scheduler_.jobs_by_state();
+  snapshot.counters = scheduler_.counters();
+  snapshot.worker_groups = scheduler_.groups();
+  snapshot.worker_ranks = scheduler_.ranks();
+  snapshot.checks_pending = checks_.size();
+  snapshot.journal_records = journal_->records();
+  snapshot.status_seq = status_->seq();
+  snapshot.loop_turns = turns_;
+  snapshot.submit_checks = check_times_;
+  metrics_->publish(std::move(snapshot));
+}
+
 void MasterServer::reload_keys() {
   if (!curve_) {
     spdlog::info("SIGHUP: no \"curve\" block in the configuration, so no keys to reload (the "
                  "configuration file is read only at start)");
     return;
   }
-  if (!curve_->reload()) return;
+  if (curve_->reloading())
+    reload_again_ = true; // the keys may have changed since that reading began
+  else
+    curve_->start_reload();
+}
+
+void MasterServer::finish_key_reload() {
+  const std::optional<bool> clients_removed = curve_->finish_reload();
+  if (!clients_removed) return;
+  if (reload_again_) {
+    reload_again_ = false;
+    curve_->start_reload();
+  }
+  if (!*clients_removed) return;
   // Client keys were removed. A PUB socket has no per-message check: every
   // subscriber is cut off and must pass ZAP again, which a removed key cannot.
   try {
@@ -407,7 +459,9 @@ void MasterServer::run(const std::atomic<bool>& stop, const std::function<void()
     auto now = Clock::now();
     auto wake = std::min(next_heartbeat_, now + std::chrono::milliseconds(100));
     if (watcher_) wake = std::min(wake, watcher_->next_check());
+    if (!watcher_backlog_.empty() && !checks_.full()) wake = now; // more of the backlog
     if (const auto deadline = checks_.next_deadline()) wake = std::min(wake, *deadline);
+    if (reloading_keys()) wake = std::min(wake, now + std::chrono::milliseconds(5));
     const auto timeout =
         std::max(std::chrono::milliseconds(0),
                  std::chrono::duration_cast<std::chrono::milliseconds>(wake - now));
@@ -453,7 +507,11 @@ void MasterServer::run(const std::atomic<bool>& stop, const std::function<void()
                  {"workers", scheduler_.groups()}});
     }
     deliver(out, replies);
-    if (curve_) curve_->log_handshake_failures();
+    if (metrics_ && now >= next_metrics_) publish_metrics(now);
+    if (curve_) {
+      curve_->log_handshake_failures();
+      finish_key_reload();
+    }
     if (now >= next_trim_) {
       // glibc keeps freed memory in per-thread caches (ZeroMQ's I/O thread
       // frees what the loop allocated) and gives it back only when asked: a
@@ -461,12 +519,19 @@ void MasterServer::run(const std::atomic<bool>& stop, const std::function<void()
       next_trim_ = now + std::chrono::minutes(1);
       malloc_trim(0);
     }
-    // Snapshots last: they include every event published before them.
-    for (Reply& reply : snapshots)
-      reply.body = status_->snapshot(scheduler_.jobs_json(), scheduler_.workers_json(wall, now));
-    send_replies(snapshots);
+    // Snapshots last: they include every event published before them. One
+    // body serves every status request of the turn (a table of a thousand
+    // jobs takes milliseconds to encode).
+    if (!snapshots.empty()) {
+      const std::string body =
+          status_->snapshot(scheduler_.jobs_json(), scheduler_.workers_json(wall, now));
+      for (Reply& reply : snapshots) reply.body = body;
+      send_replies(snapshots);
+    }
   }
   spdlog::info("event loop: {}", turns_.summary());
+  if (check_times_.count() > 0)
+    spdlog::info("submission checks: {}", check_times_.summary("checks"));
   if (!submits_.empty())
     spdlog::warn("{} submission{} still being checked dropped: not accepted, their clients get no "
                  "reply (submit them again)",

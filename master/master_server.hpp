@@ -5,14 +5,15 @@
 
 #include "master/config.hpp"
 #include "master/curve_guard.hpp"
+#include "master/duration_histogram.hpp"
 #include "master/journal.hpp"
+#include "master/metrics_exporter.hpp"
 #include "master/outbox.hpp"
 #include "master/pending_checks.hpp"
 #include "master/scan_watcher.hpp"
 #include "master/scheduler.hpp"
 #include "master/status_publisher.hpp"
 #include "master/submit_check.hpp"
-#include "master/turn_stats.hpp"
 
 #include <zmq.hpp>
 
@@ -39,11 +40,14 @@ public:
   // One line for `systemctl status`: queued and running jobs, worker groups.
   [[nodiscard]] std::string status_line() const;
   // SIGHUP: reads the authorised key directories again (the configuration
-  // file is not re-read). A bad key file leaves the keys in force as they
-  // were; the error is logged.
+  // file is not re-read), off the event loop; the new keys are put in force
+  // in the turn the reading ends. A bad key file leaves the keys in force as
+  // they were; the error is logged.
   void reload_keys();
+  // Whether a reload asked for has not yet ended.
+  bool reloading_keys() const { return curve_ && (curve_->reloading() || reload_again_); }
   // The loop's turn times so far (logged when the master stops).
-  const TurnStats& turn_stats() const { return turns_; }
+  const DurationHistogram& turn_stats() const { return turns_; }
 
 private:
   struct Reply {
@@ -88,7 +92,11 @@ private:
   // With CURVE, whether `frame`'s connection is still authorised.
   bool admitted(zmq::message_t& frame, const char* domain, const char* endpoint_name);
   void watcher_submissions(bool notified);
+  // The end of a key reload, once its reading has ended.
+  void finish_key_reload();
   void deliver(Outbox& out, std::vector<Reply>& replies);
+  // Hands the metrics exporter a fresh snapshot (a few times a second).
+  void publish_metrics(Clock::time_point now);
   void send_replies(std::vector<Reply>& replies);
 
   MasterConfig config_;
@@ -101,8 +109,12 @@ private:
   std::optional<StatusPublisher> status_;
   std::optional<ScanWatcher> watcher_;
   Clock::time_point next_heartbeat_{};
-  Clock::time_point next_trim_{}; // of the allocator's caches
-  TurnStats turns_;               // the loop's busy time per turn
+  Clock::time_point next_trim_{};          // of the allocator's caches
+  DurationHistogram turns_;                // the loop's busy time per turn
+  DurationHistogram check_times_;          // how long each submission's check took
+  std::optional<MetricsExporter> metrics_; // with metrics_address in the config
+  Clock::time_point next_metrics_{};
+  bool reload_again_ = false; // SIGHUP while a reload was reading
   PendingChecks checks_;
   std::map<uint64_t, PendingSubmit> submits_;     // by check id
   std::map<std::string, uint64_t> checking_refs_; // client_ref -> check id

@@ -125,17 +125,38 @@ std::vector<FinishedScan> ScanWatcher::on_events(Clock::time_point now) {
   return finished;
 }
 
-std::vector<FinishedScan> ScanWatcher::check(Clock::time_point now) {
-  std::vector<FinishedScan> finished;
-  if (now >= next_rescan_) {
-    next_rescan_ = now + rescan_;
-    for (const WatchRule& rule : rules_) {
-      std::error_code ec;
-      for (const auto& entry : fs::directory_iterator(rule.dir, ec))
-        consider(rule, entry.path(), now, finished);
-      if (ec) spdlog::warn("watcher: cannot list '{}': {}", rule.dir.string(), ec.message());
+bool ScanWatcher::rescan_part(Clock::time_point now, std::vector<FinishedScan>& finished) {
+  const auto until = Clock::now() + kRescanBudget;
+  size_t listed = 0;
+  while (rescan_position_->rule < rules_.size()) {
+    RescanPosition& at = *rescan_position_;
+    const WatchRule& rule = rules_[at.rule];
+    std::error_code ec;
+    for (; at.entry != fs::directory_iterator(); at.entry.increment(ec)) {
+      if (listed == kRescanEntries || (listed % 64 == 63 && Clock::now() >= until)) return false;
+      consider(rule, at.entry->path(), now, finished);
+      ++listed;
+    }
+    if (ec) spdlog::warn("watcher: cannot list '{}': {}", rule.dir.string(), ec.message());
+    if (++at.rule < rules_.size()) {
+      at.entry = fs::directory_iterator(rules_[at.rule].dir, ec);
+      if (ec)
+        spdlog::warn("watcher: cannot list '{}': {}", rules_[at.rule].dir.string(), ec.message());
     }
   }
+  return true;
+}
+
+std::vector<FinishedScan> ScanWatcher::check(Clock::time_point now) {
+  std::vector<FinishedScan> finished;
+  if (!rescan_position_ && now >= next_rescan_ && !rules_.empty()) {
+    next_rescan_ = now + rescan_;
+    std::error_code ec;
+    rescan_position_ = RescanPosition{0, fs::directory_iterator(rules_.front().dir, ec)};
+    if (ec)
+      spdlog::warn("watcher: cannot list '{}': {}", rules_.front().dir.string(), ec.message());
+  }
+  if (rescan_position_ && rescan_part(now, finished)) rescan_position_.reset();
   // Quiet-rule candidates whose time has come.
   std::vector<std::pair<const WatchRule*, fs::path>> due;
   for (const auto& [path, candidate] : candidates_)
@@ -146,6 +167,7 @@ std::vector<FinishedScan> ScanWatcher::check(Clock::time_point now) {
 }
 
 Clock::time_point ScanWatcher::next_check() const {
+  if (rescan_position_) return Clock::time_point{}; // long past, without overflow in `next - now`
   Clock::time_point next = next_rescan_;
   for (const auto& [path, candidate] : candidates_)
     next = std::min(next, candidate.stable_since + candidate.rule->finished.quiet);

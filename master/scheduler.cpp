@@ -59,7 +59,12 @@ void Scheduler::replay(const nlohmann::json& record) {
     starts_ += record.at("starts").get<int64_t>();
     next_job_ = std::max(next_job_, record.at("next_job").get<int64_t>());
   } else if (kind == "ref") {
-    client_refs_[record.at("client_ref").get<std::string>()] = record.at("job").get<std::string>();
+    const std::string ref = record.at("client_ref").get<std::string>();
+    const std::string id = record.at("job").get<std::string>();
+    const double ended = record.value("ended", 0.0);
+    if (ended <= 0) refs_without_end_ = true;
+    client_refs_[ref] = ClientRef{id, ended};
+    forgotten_refs_.push_back({ref, id});
   } else if (kind == "accepted") {
     Job job;
     job.id = record.at("job").get<std::string>();
@@ -82,7 +87,7 @@ void Scheduler::replay(const nlohmann::json& record) {
     }
     job.submitted = record.at("submitted").get<double>();
     job.order = next_order_++;
-    if (job.client_ref) client_refs_[*job.client_ref] = job.id;
+    if (job.client_ref) client_refs_[*job.client_ref] = ClientRef{job.id, 0};
     next_job_ = std::max<int64_t>(next_job_, std::stoll(job.id.substr(1)) + 1);
     jobs_[job.id] = std::move(job);
   } else if (kind == "done") {
@@ -114,8 +119,14 @@ void Scheduler::replay(const nlohmann::json& record) {
 std::vector<nlohmann::json> Scheduler::journal_records() const {
   std::vector<nlohmann::json> records;
   records.push_back({{"rec", "compacted"}, {"starts", starts_}, {"next_job", next_job_}});
-  for (const auto& [ref, id] : client_refs_)
-    if (!jobs_.contains(id)) records.push_back({{"rec", "ref"}, {"client_ref", ref}, {"job", id}});
+  // In the order they wait to expire, so that replay rebuilds that order.
+  for (const ForgottenRef& forgotten : forgotten_refs_) {
+    const auto it = client_refs_.find(forgotten.ref);
+    if (it == client_refs_.end() || it->second.job != forgotten.job) continue;
+    nlohmann::json record = {{"rec", "ref"}, {"client_ref", forgotten.ref}, {"job", forgotten.job}};
+    if (it->second.ended > 0) record["ended"] = it->second.ended;
+    records.push_back(std::move(record));
+  }
   std::vector<const Job*> held;
   for (const auto& [id, job] : jobs_) held.push_back(&job);
   std::sort(held.begin(), held.end(),
@@ -167,7 +178,40 @@ const Job* Scheduler::find(const std::string& id) const {
 std::optional<std::string> Scheduler::job_for_client_ref(const std::string& ref) const {
   const auto it = client_refs_.find(ref);
   if (it == client_refs_.end()) return std::nullopt;
-  return it->second;
+  return it->second.job;
+}
+
+size_t Scheduler::expire_client_refs(double wall) {
+  if (refs_without_end_) {
+    // Their end is unknown: their horizon starts now, and the order of
+    // expiry is by end again.
+    refs_without_end_ = false;
+    for (const ForgottenRef& forgotten : forgotten_refs_)
+      if (auto it = client_refs_.find(forgotten.ref);
+          it != client_refs_.end() && it->second.ended <= 0)
+        it->second.ended = wall;
+    std::stable_sort(
+        forgotten_refs_.begin(), forgotten_refs_.end(),
+        [this](const ForgottenRef& a, const ForgottenRef& b) { return ended_of(a) < ended_of(b); });
+  }
+  size_t expired = 0;
+  while (!forgotten_refs_.empty()) {
+    const ForgottenRef& oldest = forgotten_refs_.front();
+    const auto it = client_refs_.find(oldest.ref);
+    // Gone, or the ref names a newer job (submitted again after expiry).
+    if (it != client_refs_.end() && it->second.job == oldest.job) {
+      if (it->second.ended + settings_.client_ref_horizon_s > wall) break;
+      client_refs_.erase(it);
+      ++expired;
+    }
+    forgotten_refs_.pop_front();
+  }
+  return expired;
+}
+
+double Scheduler::ended_of(const ForgottenRef& forgotten) const {
+  const auto it = client_refs_.find(forgotten.ref);
+  return it == client_refs_.end() || it->second.job != forgotten.job ? 0.0 : it->second.ended;
 }
 
 const Job* Scheduler::writer_of(const std::string& output) const {
@@ -213,7 +257,7 @@ std::string Scheduler::accept(const proto::SubmitRequest& request, int64_t unit_
                job.reslice_units == 0 ? std::string()
                                       : fmt::format(", after {} units resliced", job.reslice_units),
                job.priority);
-  if (job.client_ref) client_refs_[*job.client_ref] = job.id;
+  if (job.client_ref) client_refs_[*job.client_ref] = ClientRef{job.id, 0};
   const std::string id = job.id;
   jobs_[id] = std::move(job);
   return id;
@@ -327,6 +371,7 @@ void Scheduler::units_done(WorkerGroup& group, Job& job, const std::vector<int64
     unit.status = UnitStatus::done;
     job.count_done(index);
     durable.push_back(index);
+    ++counters_.units_done;
   }
   if (durable.empty()) return;
   group.lease_progress = now;
@@ -365,7 +410,9 @@ void Scheduler::end_lease(WorkerGroup& group, const std::string& reason,
   for (auto it = group.leased.rbegin(); it != group.leased.rend(); ++it) {
     UnitState& unit = job.units[static_cast<size_t>(*it)];
     unit.status = UnitStatus::pending;
-    if (charged != nullptr && charged->contains(*it) && ++unit.attempts >= settings_.max_attempts) {
+    const bool charge = charged != nullptr && charged->contains(*it);
+    if (charge) ++counters_.units_failed;
+    if (charge && ++unit.attempts >= settings_.max_attempts) {
       unit.status = UnitStatus::quarantined;
       quarantined.insert(quarantined.begin(),
                          fmt::format("{} ({} {} to {})", *it,
@@ -374,6 +421,7 @@ void Scheduler::end_lease(WorkerGroup& group, const std::string& reason,
       continue;
     }
     job.pending.push_front(*it);
+    ++counters_.units_requeued;
   }
   group.leased.clear();
   group.job.clear();
@@ -410,6 +458,7 @@ void Scheduler::lose_group(const std::string& id, const std::string& reason, boo
     if (charge) jobs_.at(group.job).error = why;
     end_lease(group, why, charge ? &charged : nullptr, wall, out);
   }
+  if (charge) ++counters_.groups_lost;
   out.event(proto::topic::worker_lost, {{"group", group.name}, {"reason", reason}});
   spdlog::warn("group {} lost: {}", group.name, reason);
   groups_.erase(it);
@@ -436,11 +485,13 @@ void Scheduler::end_job(Job& job, const char* state, double wall, Outbox& out) {
   job.pending.clear();
   out.journal.push_back(ended_record(job));
   if (job.state == proto::state::completed) {
+    ++counters_.jobs_completed[job.request.plugin];
     out.event(proto::topic::job_completed,
               {{"job", job.id}, {"output", job.request.output}, {"wall", wall - job.submitted}});
     spdlog::info("[{}] completed in {:.2f} s: {}", job.id, wall - job.submitted,
                  job.request.output);
   } else if (job.state == proto::state::failed) {
+    ++counters_.jobs_failed[job.request.plugin];
     out.event(proto::topic::job_failed, {{"job", job.id}, {"error", job.error}});
     out.discard.push_back(job.request.output);
     spdlog::error("[{}] failed: {}", job.id, job.error);
@@ -454,8 +505,19 @@ void Scheduler::end_job(Job& job, const char* state, double wall, Outbox& out) {
 
 void Scheduler::forget_old_jobs() {
   while (finished_order_.size() > settings_.keep_finished_jobs) {
-    jobs_.erase(finished_order_.front()); // client_refs_ keeps answering for it
+    const auto it = jobs_.find(finished_order_.front());
     finished_order_.pop_front();
+    if (it == jobs_.end()) continue;
+    // Its client_ref keeps answering for it until the horizon has passed.
+    if (const auto& ref = it->second.client_ref) {
+      const auto found = client_refs_.find(*ref);
+      if (found != client_refs_.end() && found->second.job == it->first) {
+        found->second.ended = it->second.finished;
+        if (found->second.ended <= 0) refs_without_end_ = true; // an old journal's end
+        forgotten_refs_.push_back({*ref, it->first});
+      }
+    }
+    jobs_.erase(it);
   }
 }
 
@@ -468,6 +530,7 @@ void Scheduler::send(WorkerGroup& group, proto::MasterMessage message, Clock::ti
 }
 
 void Scheduler::tick(Clock::time_point now, double wall, Outbox& out) {
+  expire_client_refs(wall);
   std::vector<std::string> lost;
   for (auto& [id, group] : groups_) {
     if (now - group.last_heard > group.silence_limit) {
@@ -647,6 +710,21 @@ nlohmann::json Scheduler::workers_json(double wall, Clock::time_point now) const
 int Scheduler::jobs_in(const char* state) const {
   return static_cast<int>(std::count_if(
       jobs_.begin(), jobs_.end(), [&](const auto& entry) { return entry.second.state == state; }));
+}
+
+std::map<std::string, int> Scheduler::jobs_by_state() const {
+  std::map<std::string, int> counts;
+  for (const char* state : {proto::state::queued, proto::state::running, proto::state::completed,
+                            proto::state::failed, proto::state::cancelled})
+    counts[state] = 0;
+  for (const auto& [id, job] : jobs_) ++counts[job.state];
+  return counts;
+}
+
+int64_t Scheduler::ranks() const {
+  int64_t total = 0;
+  for (const auto& [id, group] : groups_) total += group.ranks;
+  return total;
 }
 
 } // namespace h5io::master

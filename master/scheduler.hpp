@@ -26,6 +26,22 @@ struct SchedulerSettings {
   Clock::duration progress_interval = std::chrono::milliseconds(500);
   int max_attempts = 3;
   size_t keep_finished_jobs = 1000;
+  // How long a client_ref still answers once its job has left the table
+  // (beyond keep_finished_jobs), in seconds after the job ended: memory and
+  // the journal stay bounded however long the master runs.
+  double client_ref_horizon_s = 30 * 86400.0;
+};
+
+// What the scheduler has counted since this master started, for the
+// Prometheus metrics (counters start again at zero with the process, as
+// Prometheus's rate() expects).
+struct SchedulerCounters {
+  uint64_t units_done = 0;                        // units reported durably done
+  uint64_t units_failed = 0;                      // units charged a failed attempt
+  uint64_t units_requeued = 0;                    // leased units that went back to the queue
+  uint64_t groups_lost = 0;                       // groups declared lost (silent too long)
+  std::map<std::string, uint64_t> jobs_completed; // by library
+  std::map<std::string, uint64_t> jobs_failed;    // by library
 };
 
 struct WorkerGroup {
@@ -68,8 +84,14 @@ public:
 
   // ---- clients
   const Job* find(const std::string& id) const;
-  // The job a client_ref was first submitted as (also once forgotten).
+  // The job a client_ref was first submitted as: while the table holds the
+  // job, and for client_ref_horizon_s after it ended once it is forgotten.
   std::optional<std::string> job_for_client_ref(const std::string& ref) const;
+  // Drops the client_refs of forgotten jobs that ended longer than the
+  // horizon before `wall`; returns how many. Cheap when there are none
+  // (tick calls it every turn).
+  size_t expire_client_refs(double wall);
+  size_t client_refs() const { return client_refs_.size(); }
   // The unfinished job writing this output, if any.
   const Job* writer_of(const std::string& output) const;
   // Takes a validated job; returns its id. `submitted_by`: see Job;
@@ -97,7 +119,11 @@ public:
   nlohmann::json jobs_json() const;
   nlohmann::json workers_json(double wall, Clock::time_point now) const;
   int jobs_in(const char* state) const;
+  // Jobs in the table by state, every state present (0 when none).
+  std::map<std::string, int> jobs_by_state() const;
   size_t groups() const { return groups_.size(); }
+  int64_t ranks() const;
+  const SchedulerCounters& counters() const { return counters_; }
 
 private:
   Job* job(const std::string& id);
@@ -126,10 +152,27 @@ private:
   void send(WorkerGroup& group, proto::MasterMessage message, Clock::time_point now, Outbox& out);
   void forget_old_jobs();
   bool lease_matches(const WorkerGroup& group, const std::string& job, int64_t lease) const;
+  struct ForgottenRef;
+  double ended_of(const ForgottenRef& forgotten) const;
 
   SchedulerSettings settings_;
+  SchedulerCounters counters_;
   std::map<std::string, Job> jobs_;
-  std::map<std::string, std::string> client_refs_; // ref -> job id
+  struct ClientRef {
+    std::string job;
+    double ended = 0; // when the job ended, once the table forgot it; 0 while it holds it
+  };
+  // Once its job is forgotten, a ref waits in forgotten_refs_ (oldest end
+  // first) for its horizon to pass.
+  struct ForgottenRef {
+    std::string ref;
+    std::string job;
+  };
+  std::map<std::string, ClientRef> client_refs_;
+  std::deque<ForgottenRef> forgotten_refs_;
+  // A journal written before refs recorded their job's end: those refs'
+  // horizon starts at the first expiry after replay.
+  bool refs_without_end_ = false;
   std::map<std::string, WorkerGroup> groups_;
   std::deque<std::string> finished_order_; // ended jobs, oldest first
   uint64_t next_order_ = 1;

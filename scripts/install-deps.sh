@@ -9,6 +9,7 @@ packages=(
   libzmq3-dev cppzmq-dev nlohmann-json3-dev
   libcli11-dev libspdlog-dev libfmt-dev libsystemd-dev
   libfftw3-dev libtiff-dev libpng-dev
+  prometheus-cpp-dev   # the master's /metrics endpoint
   libgtest-dev libgmock-dev   # GTest's CMake config names the gmock libraries too
   python3 python3-h5py python3-numpy python3-skimage   # independent checkers in the tests
   python3-tifffile libtiff-tools   # TIFF checkers (tests), and the iradon example program
@@ -16,6 +17,7 @@ packages=(
   python3-silx nexus-tools   # NeXus checkers (tests): silx's NXdata rules, nxsummary (NeXus C API)
   silx   # `silx view`, which the demo's result opens in
   systemd   # systemd-analyze verifies the units in deploy/ (tests)
+  prometheus   # a real Prometheus server scrapes the master in a test
 )
 
 missing=()

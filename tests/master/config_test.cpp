@@ -42,6 +42,27 @@ TEST(MasterConfig, DefaultsNeedOnlyAJournal) {
   EXPECT_EQ(config.max_pending_checks, 32u);
   EXPECT_TRUE(config.watch.empty());
   EXPECT_GE(config.memory_mb, 16) << "a budget from this machine's memory";
+  EXPECT_EQ(config.metrics_address, "") << "no metrics endpoint unless asked for";
+  EXPECT_EQ(config.client_ref_days, 30);
+}
+
+TEST(MasterConfig, MetricsAddressAndClientRefHorizon) {
+  const json base = {{"journal_dir", "/j"}};
+  EXPECT_EQ(parse_config(changed(base, "metrics_address", "127.0.0.1:9464"), "t").metrics_address,
+            "127.0.0.1:9464");
+  EXPECT_EQ(parse_config(changed(base, "metrics_address", "[::1]:9464"), "t").metrics_address,
+            "[::1]:9464");
+  for (const char* bad : {"9464", "127.0.0.1", "127.0.0.1:", ":9464", "127.0.0.1:0",
+                          "127.0.0.1:70000", "127.0.0.1:94x4", "http://127.0.0.1:9464"}) {
+    const std::string why = refusal(changed(base, "metrics_address", bad));
+    EXPECT_NE(why.find("'metrics_address' is '"), std::string::npos) << bad << ": " << why;
+    EXPECT_NE(why.find("expected HOST:PORT"), std::string::npos) << bad;
+  }
+  EXPECT_NE(refusal(changed(base, "metrics_address", 9464)).find("has the wrong type"),
+            std::string::npos);
+  EXPECT_EQ(parse_config(changed(base, "client_ref_days", 0.5), "t").client_ref_days, 0.5);
+  EXPECT_NE(refusal(changed(base, "client_ref_days", -1)).find("'client_ref_days' must be 0 to"),
+            std::string::npos);
 }
 
 TEST(MasterConfig, ShippedExampleLoads) {

@@ -303,6 +303,139 @@ TEST_F(SchedulerTest, ClientRefNamesTheFirstJob) {
   EXPECT_EQ(scheduler.job_for_client_ref("scan-18"), std::nullopt);
 }
 
+TEST_F(SchedulerTest, ClientRefsOutliveTheirJobsByTheHorizonOnly) {
+  SchedulerSettings short_memory = settings();
+  short_memory.keep_finished_jobs = 1;
+  short_memory.client_ref_horizon_s = 100;
+  scheduler = Scheduler(short_memory);
+  join("g1", 1);
+  const auto run = [&](const std::string& ref, const std::string& output) {
+    const std::string job = submit(output, 1, 0, ref);
+    dispatch();
+    const int64_t lease = sent_to<proto::Assign>("g1").back().lease;
+    worker("g1", proto::UnitsDone{job, lease, {0}});
+    worker("g1", proto::JobFinished{job, lease});
+    return job;
+  };
+  const std::string first = run("scan-1", "/o/1.h5"); // ends at `wall`
+  wall += 60;
+  const std::string second = run("scan-2", "/o/2.h5"); // the table forgets the first
+  EXPECT_EQ(scheduler.find(first), nullptr);
+  EXPECT_EQ(scheduler.job_for_client_ref("scan-1"), first) << "within the horizon";
+  scheduler.tick(now, wall + 39, out); // 99 s after the first ended
+  EXPECT_EQ(scheduler.job_for_client_ref("scan-1"), first);
+  EXPECT_EQ(scheduler.expire_client_refs(wall + 41), 1u) << "100 s after the first ended";
+  EXPECT_EQ(scheduler.job_for_client_ref("scan-1"), std::nullopt);
+  EXPECT_EQ(scheduler.job_for_client_ref("scan-2"), second) << "its job is still in the table";
+  EXPECT_EQ(scheduler.client_refs(), 1u);
+  // Submitted again after expiry: a new job, which the ref now names.
+  const std::string again = run("scan-1", "/o/1b.h5");
+  EXPECT_NE(again, first);
+  EXPECT_EQ(scheduler.job_for_client_ref("scan-1"), again);
+  // A job still in the table keeps its ref whatever its age.
+  EXPECT_EQ(scheduler.expire_client_refs(wall + 1e6), 1u) << "only scan-2, now forgotten";
+  EXPECT_EQ(scheduler.job_for_client_ref("scan-1"), again);
+}
+
+TEST_F(SchedulerTest, ExpiredRefsLeaveTheReplayedAndCompactedJournal) {
+  SchedulerSettings keep_one = settings();
+  keep_one.keep_finished_jobs = 1;
+  keep_one.client_ref_horizon_s = 1000;
+  scheduler = Scheduler(keep_one);
+  join("g1", 1);
+  std::vector<std::string> jobs;
+  for (int i = 0; i < 4; ++i) {
+    wall = 1.8e9 + 500.0 * i; // ends at 0, 500, 1000, 1500 s
+    jobs.push_back(submit(fmt::format("/o/{}.h5", i), 1, 0, fmt::format("ref-{}", i)));
+    dispatch();
+    const int64_t lease = sent_to<proto::Assign>("g1").back().lease;
+    worker("g1", proto::UnitsDone{jobs[i], lease, {0}});
+    worker("g1", proto::JobFinished{jobs[i], lease});
+  }
+  const auto replayed = [&](const std::vector<nlohmann::json>& records, double at) {
+    auto rebuilt = std::make_unique<Scheduler>(keep_one);
+    for (const auto& record : records) rebuilt->replay(record);
+    rebuilt->resume_after_replay();
+    rebuilt->expire_client_refs(at);
+    return rebuilt;
+  };
+  // Restarted at 1800 s: ref-0 and ref-1 ended 1000 s or more before; ref-2 did
+  // not; ref-3's job is still in the table.
+  const double restart = 1.8e9 + 1800;
+  const auto original = replayed(out.journal, restart);
+  EXPECT_EQ(original->job_for_client_ref("ref-0"), std::nullopt);
+  EXPECT_EQ(original->job_for_client_ref("ref-1"), std::nullopt);
+  EXPECT_EQ(original->job_for_client_ref("ref-2"), jobs[2]);
+  EXPECT_EQ(original->job_for_client_ref("ref-3"), jobs[3]);
+  const std::vector<nlohmann::json> compacted = original->journal_records();
+  size_t ref_records = 0;
+  for (const auto& record : compacted)
+    if (record["rec"] == "ref") {
+      ++ref_records;
+      EXPECT_EQ(record["client_ref"], "ref-2");
+      EXPECT_EQ(record["ended"], 1.8e9 + 1000) << "the end travels with the ref";
+    }
+  EXPECT_EQ(ref_records, 1u) << "expired refs are not written again";
+  const auto again = replayed(compacted, restart);
+  EXPECT_EQ(again->job_for_client_ref("ref-2"), jobs[2]);
+  EXPECT_EQ(again->journal_records(), compacted);
+  EXPECT_EQ(again->expire_client_refs(1.8e9 + 2001), 1u) << "ref-2's horizon, as before";
+
+  // A journal from before refs recorded their end: the horizon starts at
+  // the first expiry after replay, never earlier.
+  auto old = std::make_unique<Scheduler>(keep_one);
+  old->replay({{"rec", "ref"}, {"client_ref", "ref-old"}, {"job", "j000042"}});
+  old->resume_after_replay();
+  EXPECT_EQ(old->expire_client_refs(restart), 0u);
+  EXPECT_EQ(old->job_for_client_ref("ref-old"), "j000042");
+  EXPECT_EQ(old->expire_client_refs(restart + 999), 0u);
+  EXPECT_EQ(old->expire_client_refs(restart + 1001), 1u);
+}
+
+TEST_F(SchedulerTest, CountersForTheMetrics) {
+  const std::string good = submit("/o/good.h5", 2);
+  join("g1", 3);
+  dispatch();
+  int64_t lease = sent_to<proto::Assign>("g1").back().lease;
+  worker("g1", proto::UnitsDone{good, lease, {0, 1}});
+  worker("g1", proto::JobFinished{good, lease});
+  const std::string bad = submit("/o/bad.h5", 3);
+  dispatch();
+  lease = sent_to<proto::Assign>("g1").back().lease;
+  worker("g1", proto::UnitsDone{bad, lease, {0}});
+  // Units 1 and 2 fail together: both charged, both back in the queue.
+  worker("g1", proto::UnitsFailed{bad, lease, {1, 2}, "disk on fire"});
+  EXPECT_EQ(scheduler.counters().units_failed, 2u);
+  EXPECT_EQ(scheduler.counters().units_requeued, 2u);
+  // The group goes silent holding them: lost, charged again.
+  dispatch();
+  now += 4s;
+  scheduler.tick(now, wall, out);
+  const SchedulerCounters& c = scheduler.counters();
+  EXPECT_EQ(c.units_done, 3u);
+  EXPECT_EQ(c.units_failed, 4u);
+  EXPECT_EQ(c.units_requeued, 4u);
+  EXPECT_EQ(c.groups_lost, 1u);
+  EXPECT_EQ(c.jobs_completed, (std::map<std::string, uint64_t>{{"benchmark", 1}}));
+  EXPECT_TRUE(c.jobs_failed.empty());
+  // A third charge quarantines them and fails the job; an orderly
+  // disconnect is no loss.
+  join("g2", 3);
+  dispatch();
+  lease = sent_to<proto::Assign>("g2").back().lease;
+  worker("g2", proto::UnitsFailed{bad, lease, {1, 2}, "disk on fire"});
+  worker("g2", proto::Disconnect{});
+  EXPECT_EQ(c.units_failed, 6u);
+  EXPECT_EQ(c.units_requeued, 4u) << "quarantined units do not go back";
+  EXPECT_EQ(c.groups_lost, 1u);
+  EXPECT_EQ(c.jobs_failed, (std::map<std::string, uint64_t>{{"benchmark", 1}}));
+  const auto states = scheduler.jobs_by_state();
+  EXPECT_EQ(states.at(proto::state::completed), 1);
+  EXPECT_EQ(states.at(proto::state::failed), 1);
+  EXPECT_EQ(states.at(proto::state::running), 0) << "every state is listed";
+  EXPECT_EQ(scheduler.ranks(), 0);
+}
+
 TEST_F(SchedulerTest, HeartbeatIntervalsNeedNotMatch) {
   // The group beats every 250 ms and expects the same; the master beats every 1 s.
   worker("fast", proto::Ready{"fast", "host", 2, 4, 250});

@@ -1,10 +1,11 @@
 #pragma once
-// How long the master's event loop takes per turn: the time from poll
-// returning to the next poll, i.e. the time during which nothing else is
-// answered. A fixed set of logarithmic buckets (ten per decade, 1 µs to
-// 100 s), so recording is constant time and memory stays bounded however long
-// the master runs; quantiles are read from the buckets (to within one bucket,
-// about 26 %), the maximum is exact.
+// A histogram of durations: the master's event-loop turns (poll returning to
+// the next poll, the time during which nothing else is answered) and its
+// submission checks. A fixed set of logarithmic buckets (ten per decade, 1 µs
+// to 100 s), so recording is constant time and memory stays bounded however
+// long the master runs; quantiles are read from the buckets (to within one
+// bucket, about 26 %), the maximum is exact. The buckets are also what the
+// Prometheus histograms export (metrics_exporter).
 
 #include <array>
 #include <chrono>
@@ -13,13 +14,13 @@
 
 namespace h5io::master {
 
-class TurnStats {
+class DurationHistogram {
 public:
   static constexpr int kBucketsPerDecade = 10;
   static constexpr int kDecades = 8;                                // 1e-6 s .. 1e2 s
   static constexpr int kBuckets = kBucketsPerDecade * kDecades + 1; // the last: everything longer
 
-  void record(std::chrono::steady_clock::duration turn);
+  void record(std::chrono::steady_clock::duration duration);
 
   uint64_t count() const { return count_; }
   double sum_seconds() const { return sum_; }
@@ -31,8 +32,8 @@ public:
   static double bucket_bound(int i);
   uint64_t bucket_count(int i) const { return buckets_[static_cast<size_t>(i)]; }
 
-  // "N turns; p50 A ms, p99 B ms, max C ms", for the log.
-  std::string summary() const;
+  // "N <what>; p50 A ms, p99 B ms, max C ms", for the log.
+  std::string summary(const char* what = "turns") const;
 
 private:
   std::array<uint64_t, kBuckets> buckets_{};

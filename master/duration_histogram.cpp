@@ -1,4 +1,4 @@
-#include "master/turn_stats.hpp"
+#include "master/duration_histogram.hpp"
 
 #include <fmt/format.h>
 
@@ -8,13 +8,13 @@
 
 namespace h5io::master {
 
-double TurnStats::bucket_bound(int i) {
+double DurationHistogram::bucket_bound(int i) {
   if (i >= kBuckets - 1) return std::numeric_limits<double>::infinity();
   return std::pow(10.0, -6.0 + static_cast<double>(i + 1) / kBucketsPerDecade);
 }
 
-void TurnStats::record(std::chrono::steady_clock::duration turn) {
-  const double seconds = std::chrono::duration<double>(turn).count();
+void DurationHistogram::record(std::chrono::steady_clock::duration duration) {
+  const double seconds = std::chrono::duration<double>(duration).count();
   int i = 0;
   if (seconds > 1e-6) {
     i = static_cast<int>(std::ceil((std::log10(seconds) + 6.0) * kBucketsPerDecade)) - 1;
@@ -29,7 +29,7 @@ void TurnStats::record(std::chrono::steady_clock::duration turn) {
   if (seconds > max_) max_ = seconds;
 }
 
-double TurnStats::quantile_seconds(double q) const {
+double DurationHistogram::quantile_seconds(double q) const {
   if (count_ == 0) return 0;
   const auto rank = static_cast<uint64_t>(std::ceil(q * static_cast<double>(count_)));
   uint64_t seen = 0;
@@ -40,8 +40,8 @@ double TurnStats::quantile_seconds(double q) const {
   return max_;
 }
 
-std::string TurnStats::summary() const {
-  return fmt::format("{} turns; p50 {:.3f} ms, p99 {:.3f} ms, max {:.3f} ms", count_,
+std::string DurationHistogram::summary(const char* what) const {
+  return fmt::format("{} {}; p50 {:.3f} ms, p99 {:.3f} ms, max {:.3f} ms", count_, what,
                      quantile_seconds(0.5) * 1e3, quantile_seconds(0.99) * 1e3, max_ * 1e3);
 }
 
