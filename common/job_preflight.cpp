@@ -4,7 +4,7 @@
 
 namespace h5io {
 
-PreflightResult preflight_job(const JobSpec& spec) {
+UnitPlan preflight_job(const JobSpec& spec) {
   // The pipeline's own setup on a group of one that never calls MPI: the
   // same checks in the same order, hence the same messages, without a
   // second copy of them to drift apart. A solo group cuts the plan for one
@@ -12,7 +12,7 @@ PreflightResult preflight_job(const JobSpec& spec) {
   // same slices_per_unit cuts the identical list.
   const Group solo{Group::Solo{}};
   const Pipeline pipeline(solo, spec, PipelinePurpose::check);
-  return PreflightResult{pipeline.plan(), pipeline.plugin_version()};
+  return pipeline.plan();
 }
 
 } // namespace h5io

@@ -10,16 +10,12 @@
 
 namespace h5io {
 
-struct PreflightResult {
-  UnitPlan plan;              // as a group of any size would cut it with spec.plan
-  std::string plugin_version; // the library's own version string
-};
-
-// Throws Error with the same message the pipeline would give: output path
+// Returns the plan of work units, as a group of any size would cut it with
+// spec.plan. Throws Error with the same message the pipeline would give: output path
 // (directory, not the input, not existing unless spec.overwrite), input file,
 // library (loads, ABI, accepts the inputs' shapes and parameters), outputs.
 // Works in a process that never initialised MPI. Loads the library and runs
 // its init in the calling process.
-PreflightResult preflight_job(const JobSpec& spec);
+UnitPlan preflight_job(const JobSpec& spec);
 
 } // namespace h5io

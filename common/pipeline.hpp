@@ -161,7 +161,6 @@ public:
 
   const UnitPlan& plan() const { return plan_; }
   // The library's own version string, as the provenance records it.
-  const std::string& plugin_version() const { return library_->version(); }
 
   // Processes every unit the schedule hands out. Reading the next unit and
   // writing the previous one overlap the library's compute of the current.

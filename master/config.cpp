@@ -35,8 +35,8 @@ public:
       fail(key, fmt::format("has the wrong type ({})", it->type_name()));
     }
   }
-  void read_ms(const char* key, std::chrono::milliseconds& value, int64_t minimum) {
-    int64_t ms = value.count();
+  template <class Duration> void read_ms(const char* key, Duration& value, int64_t minimum) {
+    int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(value).count();
     read(key, ms);
     if (ms < minimum) fail(key, fmt::format("must be at least {} ms", minimum));
     value = std::chrono::milliseconds(ms);
@@ -176,19 +176,22 @@ MasterConfig parse_config(const nlohmann::json& document, const std::string& ori
   fields.read_paths("input_roots", config.input_roots);
   fields.read_paths("output_roots", config.output_roots);
   fields.read("journal_dir", journal);
-  fields.read_ms("heartbeat_ms", config.heartbeat, 10);
-  fields.read("heartbeat_liveness", config.heartbeat_liveness);
-  fields.read_ms("lease_ms", config.lease, 100);
-  fields.read_ms("progress_interval_ms", config.progress_interval, 0);
+  SchedulerSettings& scheduler = config.scheduler;
+  fields.read_ms("heartbeat_ms", scheduler.heartbeat, 10);
+  fields.read("heartbeat_liveness", scheduler.heartbeat_liveness);
+  fields.read_ms("lease_ms", scheduler.lease, 100);
+  fields.read_ms("progress_interval_ms", scheduler.progress_interval, 0);
   fields.read_ms("rescan_ms", config.rescan, 100);
-  fields.read("max_attempts", config.max_attempts);
+  fields.read("max_attempts", scheduler.max_attempts);
   fields.read("unit_mb", config.unit_mb);
   fields.read("min_units", config.min_units);
   config.memory_mb =
       default_memory_budget(static_cast<int>(std::thread::hardware_concurrency())) >> 20;
   fields.read("memory_mb", config.memory_mb);
-  fields.read("keep_finished_jobs", config.keep_finished_jobs);
-  fields.read("client_ref_days", config.client_ref_days);
+  fields.read("keep_finished_jobs", scheduler.keep_finished_jobs);
+  double client_ref_days = scheduler.client_ref_horizon_s / 86400;
+  fields.read("client_ref_days", client_ref_days);
+  scheduler.client_ref_horizon_s = client_ref_days * 86400;
   fields.read_ms("check_timeout_ms", config.check_timeout, 100);
   fields.read("max_pending_checks", config.max_pending_checks);
   fields.read("metrics_address", config.metrics_address);
@@ -203,12 +206,12 @@ MasterConfig parse_config(const nlohmann::json& document, const std::string& ori
   fields.refuse_unknown();
   if (journal.empty()) fields.fail("journal_dir", "is required (where accepted jobs are recorded)");
   config.journal_dir = fs::absolute(journal).lexically_normal();
-  if (config.heartbeat_liveness < 2) fields.fail("heartbeat_liveness", "must be at least 2");
-  if (config.max_attempts < 1) fields.fail("max_attempts", "must be at least 1");
+  if (scheduler.heartbeat_liveness < 2) fields.fail("heartbeat_liveness", "must be at least 2");
+  if (scheduler.max_attempts < 1) fields.fail("max_attempts", "must be at least 1");
   if (config.max_pending_checks < 1 || config.max_pending_checks > 1024)
     fields.fail("max_pending_checks",
                 "must be 1 to 1024 (each pending check is a child process of the master)");
-  if (!(config.client_ref_days >= 0) || config.client_ref_days > 36500)
+  if (!(client_ref_days >= 0) || client_ref_days > 36500)
     fields.fail("client_ref_days", "must be 0 to 36500 (days a client_ref outlives its job in "
                                    "the table)");
   if (config.unit_mb < 1) fields.fail("unit_mb", "must be at least 1");

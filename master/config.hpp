@@ -4,6 +4,8 @@
 // scan watcher's rules. Unknown keys are refused so a typo never silently
 // falls back to a default.
 
+#include "master/scheduler_settings.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -49,12 +51,11 @@ struct MasterConfig {
   std::vector<std::filesystem::path> input_roots; // empty: anywhere (a warning says so)
   std::vector<std::filesystem::path> output_roots; // empty: anywhere (a warning says so)
   std::filesystem::path journal_dir;
-  std::chrono::milliseconds heartbeat{1000};
-  int heartbeat_liveness = 3;
-  std::chrono::milliseconds lease{600000};
-  std::chrono::milliseconds progress_interval{500};
+  // Heartbeats, leases, progress, attempts, the jobs and client_refs kept
+  // (heartbeat_ms, heartbeat_liveness, lease_ms, progress_interval_ms,
+  // max_attempts, keep_finished_jobs, client_ref_days).
+  SchedulerSettings scheduler;
   std::chrono::milliseconds rescan{10000};
-  int max_attempts = 3;
   int64_t unit_mb = 64;
   int min_units = 8; // small jobs are still cut into this many units (or one per chunk)
   // Memory per worker rank for a job's unit buffers: units are cut to fit,
@@ -62,10 +63,6 @@ struct MasterConfig {
   // of this machine's memory shared among its cores (a guess at one rank
   // per core on nodes like this one; set it for the worker nodes).
   int64_t memory_mb = 0; // 0 until parse_config fills in the default
-  size_t keep_finished_jobs = 1000;
-  // How long a client_ref (the scan watcher's among them) still answers
-  // with its job once the job has left the table: days after it ended.
-  double client_ref_days = 30;
   // Longest a submission's check may take (the library's h5io_init runs in
   // a child process, which is killed after this).
   std::chrono::milliseconds check_timeout{60000};

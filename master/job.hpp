@@ -1,6 +1,6 @@
 #pragma once
-// A job as the master tracks it: the request, its units and their fate, and
-// which group (if any) holds its lease.
+// A job as the master tracks it: the request, its units and their fate. Who
+// holds its lease is the scheduler's `Lease`, not the job's.
 
 #include "proto/messages.hpp"
 
@@ -16,6 +16,30 @@ namespace h5io::master {
 using Clock = std::chrono::steady_clock;
 
 enum class UnitStatus { pending, leased, done, quarantined };
+
+enum class JobState { queued, running, completed, failed, cancelled };
+inline constexpr JobState kJobStates[] = {JobState::queued, JobState::running, JobState::completed,
+                                          JobState::failed, JobState::cancelled};
+
+// The protocol's name of a state (proto::state), as in events, snapshots
+// and the journal.
+inline const char* state_name(JobState state) {
+  switch (state) {
+  case JobState::queued: return proto::state::queued;
+  case JobState::running: return proto::state::running;
+  case JobState::completed: return proto::state::completed;
+  case JobState::failed: return proto::state::failed;
+  case JobState::cancelled: return proto::state::cancelled;
+  }
+  return "unknown";
+}
+
+// A journal's state name; nullopt for a name this master does not know.
+inline std::optional<JobState> parse_job_state(const std::string& name) {
+  for (const JobState state : kJobStates)
+    if (name == state_name(state)) return state;
+  return std::nullopt;
+}
 
 struct UnitState {
   int64_t first = 0;
@@ -40,7 +64,7 @@ struct Job {
   // client's address; "scan watcher" for the master's own. Empty if unknown.
   std::string submitted_by;
   uint64_t order = 0; // submission order, for FIFO within a priority
-  std::string state = proto::state::queued;
+  JobState state = JobState::queued;
   int64_t unit_slices = 0;
   int64_t total_slices = 0; // of the process units
   // A resliced job's first reslice_units units copy frames (reslice_frames
@@ -57,11 +81,6 @@ struct Job {
   double submitted = 0; // Unix seconds
   double started = 0;
   double finished = 0;
-
-  // The lease: at most one group writes the output at a time.
-  std::string holder; // routing id of the group, "" when none
-  int64_t lease = 0;
-  bool finish_sent = false;
   bool resumed = false; // unfinished when the master started
 
   // Progress reporting.
@@ -70,8 +89,8 @@ struct Job {
   int64_t rate_base = 0; // slices done at rate_since
 
   bool ended() const {
-    return state == proto::state::completed || state == proto::state::failed ||
-           state == proto::state::cancelled;
+    return state == JobState::completed || state == JobState::failed ||
+           state == JobState::cancelled;
   }
   bool all_done() const { return units_done == static_cast<int64_t>(units.size()); }
   bool is_reslice_unit(int64_t index) const { return index < reslice_units; }

@@ -26,18 +26,6 @@ constexpr int kBatch = 4096;
 // and heartbeats; the rest wait in the socket for the next turns.
 constexpr auto kClientBudget = std::chrono::milliseconds(10);
 
-SchedulerSettings scheduler_settings(const MasterConfig& config) {
-  SchedulerSettings settings;
-  settings.heartbeat = config.heartbeat;
-  settings.heartbeat_liveness = config.heartbeat_liveness;
-  settings.lease = config.lease;
-  settings.progress_interval = config.progress_interval;
-  settings.max_attempts = config.max_attempts;
-  settings.keep_finished_jobs = config.keep_finished_jobs;
-  settings.client_ref_horizon_s = config.client_ref_days * 86400.0;
-  return settings;
-}
-
 void limit_listener(zmq::socket_t& socket) {
   socket.set(zmq::sockopt::maxmsgsize, proto::kSocketMaxMessageBytes);
   socket.set(zmq::sockopt::linger, 1000);
@@ -77,7 +65,7 @@ std::string quoted_roots(const std::vector<fs::path>& roots) {
 
 MasterServer::MasterServer(MasterConfig config)
     : config_(std::move(config)), context_(1), client_(context_, zmq::socket_type::router),
-      worker_(context_, zmq::socket_type::router), scheduler_(scheduler_settings(config_)),
+      worker_(context_, zmq::socket_type::router), scheduler_(config_.scheduler),
       checks_(config_.max_pending_checks) {
   // Keys first: a bad key file stops the start before a long journal replay.
   std::function<void(zmq::socket_t&)> secure_status;
@@ -106,9 +94,10 @@ MasterServer::MasterServer(MasterConfig config)
   // Before compaction, so that expired refs leave the journal too.
   if (const size_t expired = scheduler_.expire_client_refs(unix_now()))
     spdlog::info("journal: {} client_ref{} older than client_ref_days ({}) forgotten", expired,
-                 expired == 1 ? "" : "s", config_.client_ref_days);
+                 expired == 1 ? "" : "s", config_.scheduler.client_ref_horizon_s / 86400);
   compact_journal();
-  scheduler_.hold_resumed_jobs(Clock::now() + config_.heartbeat * config_.heartbeat_liveness);
+  scheduler_.hold_resumed_jobs(Clock::now() +
+                               config_.scheduler.heartbeat * config_.scheduler.heartbeat_liveness);
   journal_->append({{"rec", "start"}, {"time", unix_now()}, {"version", std::string(version())}});
   journal_->commit();
   spdlog::info("journal {}: {} records replayed in {:.3f} s; {} unfinished job{} resumed",
@@ -166,7 +155,8 @@ std::optional<std::string> MasterServer::submit(const proto::SubmitRequest& requ
   pending.checked = check_paths(request, config_);
   if (const Job* writer = scheduler_.writer_of(pending.checked.request.job.output))
     throw Error(fmt::format("output '{}' is already being written by job {} ({})",
-                            pending.checked.request.job.output, writer->id, writer->state));
+                            pending.checked.request.job.output, writer->id,
+                            state_name(writer->state)));
   // The library's own code runs in a child, so that a crash, a hang or a
   // slow h5io_init costs this submission only, and the loop goes on.
   const uint64_t id = checks_.start(plan_check(pending.checked, config_), config_.check_timeout,
@@ -195,7 +185,7 @@ void MasterServer::finish_checks(Outbox& out, std::vector<Reply>& replies) {
       // Accepted in the order the checks end: the job gets its id now.
       if (const Job* writer = scheduler_.writer_of(request.job.output))
         throw Error(fmt::format("output '{}' is already being written by job {} ({})",
-                                request.job.output, writer->id, writer->state));
+                                request.job.output, writer->id, state_name(writer->state)));
       const std::string job =
           scheduler_.accept(request, pending.checked.unit_slices, pending.checked.units, unix_now(),
                             out, pending.submitter, pending.checked.reslice);
@@ -419,9 +409,8 @@ void MasterServer::finish_key_reload() {
 
 std::string MasterServer::status_line() const {
   return fmt::format("{} jobs queued, {} running; {} worker groups; {} submissions being checked",
-                     scheduler_.jobs_in(proto::state::queued),
-                     scheduler_.jobs_in(proto::state::running), scheduler_.groups(),
-                     checks_.size());
+                     scheduler_.jobs_in(JobState::queued), scheduler_.jobs_in(JobState::running),
+                     scheduler_.groups(), checks_.size());
 }
 
 void MasterServer::compact_journal() {
@@ -467,7 +456,7 @@ void MasterServer::run(const std::atomic<bool>& stop, const std::function<void()
                  std::chrono::duration_cast<std::chrono::milliseconds>(wake - now));
     const Clock::duration turn = Clock::now() - turn_start;
     turns_.record(turn);
-    if (turn > config_.heartbeat) unexcused += turn - excused_in_turn;
+    if (turn > config_.scheduler.heartbeat) unexcused += turn - excused_in_turn;
     excused_in_turn = {};
     try {
       zmq::poll(items, timeout);
@@ -484,7 +473,7 @@ void MasterServer::run(const std::atomic<bool>& stop, const std::function<void()
     finish_checks(out, replies);
     now = Clock::now();
     const double wall = unix_now();
-    if (now - turn_start > config_.heartbeat) {
+    if (now - turn_start > config_.scheduler.heartbeat) {
       excused_in_turn = now - turn_start;
       unexcused += excused_in_turn;
     }
@@ -500,10 +489,10 @@ void MasterServer::run(const std::atomic<bool>& stop, const std::function<void()
     scheduler_.tick(now, wall, out);
     scheduler_.dispatch(now, wall, out);
     if (now >= next_heartbeat_) {
-      next_heartbeat_ = now + config_.heartbeat;
+      next_heartbeat_ = now + config_.scheduler.heartbeat;
       out.event(proto::topic::master_heartbeat,
-                {{"jobs_queued", scheduler_.jobs_in(proto::state::queued)},
-                 {"jobs_running", scheduler_.jobs_in(proto::state::running)},
+                {{"jobs_queued", scheduler_.jobs_in(JobState::queued)},
+                 {"jobs_running", scheduler_.jobs_in(JobState::running)},
                  {"workers", scheduler_.groups()}});
     }
     deliver(out, replies);

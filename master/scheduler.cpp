@@ -1,5 +1,7 @@
 #include "master/scheduler.hpp"
 
+#include "common/error.hpp"
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
@@ -34,9 +36,11 @@ nlohmann::json accepted_record(const Job& job) {
 }
 
 nlohmann::json ended_record(const Job& job) {
-  nlohmann::json record = {
-      {"rec", "ended"}, {"job", job.id}, {"state", job.state}, {"finished", job.finished}};
-  if (!job.error.empty() && job.state != proto::state::completed) record["error"] = job.error;
+  nlohmann::json record = {{"rec", "ended"},
+                           {"job", job.id},
+                           {"state", state_name(job.state)},
+                           {"finished", job.finished}};
+  if (!job.error.empty() && job.state != JobState::completed) record["error"] = job.error;
   return record;
 }
 
@@ -102,7 +106,13 @@ void Scheduler::replay(const nlohmann::json& record) {
   } else if (kind == "ended") {
     Job* target = job(record.at("job").get<std::string>());
     if (target == nullptr) return;
-    target->state = record.at("state").get<std::string>();
+    const std::string state = record.at("state").get<std::string>();
+    const std::optional<JobState> known = parse_job_state(state);
+    if (!known || !(*known == JobState::completed || *known == JobState::failed ||
+                    *known == JobState::cancelled))
+      throw Error(fmt::format("journal: job {} ended in state '{}', which is not an end",
+                              target->id, state));
+    target->state = *known;
     target->error = optional_text(record, "error");
     target->finished = record.value("finished", 0.0);
     target->pending.clear();
@@ -149,7 +159,7 @@ int Scheduler::resume_after_replay() {
   int resumed = 0;
   for (auto& [id, job] : jobs_) {
     if (job.ended()) continue;
-    job.state = proto::state::queued;
+    job.state = JobState::queued;
     job.resumed = true;
     job.pending.clear();
     for (size_t i = 0; i < job.units.size(); ++i)
@@ -266,7 +276,8 @@ std::string Scheduler::accept(const proto::SubmitRequest& request, int64_t unit_
 std::string Scheduler::cancel(const std::string& id, double now, Outbox& out) {
   Job* target = job(id);
   if (target == nullptr) return fmt::format("there is no job '{}'", id);
-  if (target->ended()) return fmt::format("job {} has already ended ({})", id, target->state);
+  if (target->ended())
+    return fmt::format("job {} has already ended ({})", id, state_name(target->state));
   // Once every unit is durably written the output is complete and being
   // given its final name: a cancel now would race that rename.
   if (target->all_done())
@@ -274,7 +285,7 @@ std::string Scheduler::cancel(const std::string& id, double now, Outbox& out) {
                        "is being finished; delete '{}' once it completes if it is not wanted",
                        id, target->request.output);
   spdlog::info("[{}] cancelled by a client", id);
-  end_job(*target, proto::state::cancelled, now, out);
+  end_job(*target, JobState::cancelled, now, out);
   return "";
 }
 
@@ -302,13 +313,35 @@ void Scheduler::new_group(const std::string& id, const proto::Ready& ready, Cloc
                ready.ranks == 1 ? "" : "s", ready.host, ready.credit);
 }
 
-bool Scheduler::lease_matches(const WorkerGroup& group, const std::string& job,
-                              int64_t lease) const {
-  if (group.job == job && group.lease == lease) return true;
-  spdlog::warn("[{}] group {}: refusing a message for lease {}: it holds {}", job, group.name,
-               lease,
-               group.job.empty() ? "no lease" : fmt::format("{} lease {}", group.job, group.lease));
-  return false;
+Lease* Scheduler::named_lease(const WorkerGroup& group, const std::string& job, int64_t number) {
+  Lease* lease = lease_of_group(group.id);
+  if (lease != nullptr && lease->job == job && lease->number == number) return lease;
+  spdlog::warn(
+      "[{}] group {}: refusing a message for lease {}: it holds {}", job, group.name, number,
+      lease == nullptr ? "no lease" : fmt::format("{} lease {}", lease->job, lease->number));
+  return nullptr;
+}
+
+Lease& Scheduler::grant_lease(const WorkerGroup& group, Job& job, Clock::time_point now) {
+  Lease& lease = leases_[job.id];
+  lease = Lease{group.id, job.id, next_lease_++, {}, now, false};
+  return lease;
+}
+
+void Scheduler::close_lease(const std::string& job) {
+  leases_.erase(job);
+}
+
+Lease* Scheduler::lease_of_group(const std::string& group) {
+  for (auto& [job, lease] : leases_)
+    if (lease.group == group) return &lease;
+  return nullptr;
+}
+
+const Lease* Scheduler::lease_of_group(const std::string& group) const {
+  for (const auto& [job, lease] : leases_)
+    if (lease.group == group) return &lease;
+  return nullptr;
 }
 
 void Scheduler::on_worker(const std::string& id, const proto::WorkerMessage& message,
@@ -341,13 +374,14 @@ void Scheduler::on_worker(const std::string& id, const proto::WorkerMessage& mes
       [&](const auto& m) {
         using M = std::decay_t<decltype(m)>;
         if constexpr (std::is_same_v<M, proto::UnitsDone>) {
-          if (lease_matches(group, m.job, m.lease))
-            units_done(group, jobs_.at(m.job), m.units, now, out);
+          if (Lease* lease = named_lease(group, m.job, m.lease))
+            units_done(*lease, jobs_.at(m.job), m.units, now, out);
         } else if constexpr (std::is_same_v<M, proto::UnitsFailed>) {
-          if (lease_matches(group, m.job, m.lease))
-            units_failed(group, jobs_.at(m.job), m.units, m.error, wall, out);
+          if (Lease* lease = named_lease(group, m.job, m.lease))
+            units_failed(*lease, jobs_.at(m.job), m.units, m.error, wall, out);
         } else if constexpr (std::is_same_v<M, proto::JobFinished>) {
-          if (lease_matches(group, m.job, m.lease)) job_finished(group, jobs_.at(m.job), wall, out);
+          if (Lease* lease = named_lease(group, m.job, m.lease))
+            job_finished(*lease, jobs_.at(m.job), wall, out);
         } else if constexpr (std::is_same_v<M, proto::Disconnect>) {
           lose_group(id, "it disconnected", false, wall, out);
         } else if constexpr (std::is_same_v<M, proto::Heartbeat>) {
@@ -358,13 +392,13 @@ void Scheduler::on_worker(const std::string& id, const proto::WorkerMessage& mes
       message);
 }
 
-void Scheduler::units_done(WorkerGroup& group, Job& job, const std::vector<int64_t>& units,
+void Scheduler::units_done(Lease& lease, Job& job, const std::vector<int64_t>& units,
                            Clock::time_point now, Outbox& out) {
   nlohmann::json durable = nlohmann::json::array();
   for (const int64_t index : units) {
-    if (group.leased.erase(index) == 0) {
+    if (lease.units.erase(index) == 0) {
       spdlog::warn("[{}] group {} reported unit {} done, which it was not leased", job.id,
-                   group.name, index);
+                   groups_.at(lease.group).name, index);
       continue;
     }
     UnitState& unit = job.units[static_cast<size_t>(index)];
@@ -374,40 +408,41 @@ void Scheduler::units_done(WorkerGroup& group, Job& job, const std::vector<int64
     ++counters_.units_done;
   }
   if (durable.empty()) return;
-  group.lease_progress = now;
+  lease.progress = now;
   out.journal.push_back({{"rec", "done"}, {"job", job.id}, {"units", std::move(durable)}});
   publish_progress(job, now, job.all_done(), out);
 }
 
-void Scheduler::units_failed(WorkerGroup& group, Job& job, const std::vector<int64_t>& units,
+void Scheduler::units_failed(Lease& lease, Job& job, const std::vector<int64_t>& units,
                              const std::string& error, double wall, Outbox& out) {
-  spdlog::warn("[{}] group {} failed: {}", job.id, group.name, error);
+  spdlog::warn("[{}] group {} failed: {}", job.id, groups_.at(lease.group).name, error);
   const std::set<int64_t> charged(units.begin(), units.end());
   job.error = error;
-  end_lease(group, "the group failed: " + error, &charged, wall, out);
+  end_lease(lease, "the group failed: " + error, &charged, wall, out);
 }
 
-void Scheduler::job_finished(WorkerGroup& group, Job& job, double wall, Outbox& out) {
+void Scheduler::job_finished(Lease& lease, Job& job, double wall, Outbox& out) {
   if (!job.all_done()) {
     spdlog::warn("[{}] group {} finished the job before all units were done; ignored", job.id,
-                 group.name);
+                 groups_.at(lease.group).name);
     return;
   }
-  group.job.clear();
-  group.leased.clear();
-  job.holder.clear();
-  end_job(job, proto::state::completed, wall, out);
+  close_lease(job.id);
+  end_job(job, JobState::completed, wall, out);
 }
 
-void Scheduler::end_lease(WorkerGroup& group, const std::string& reason,
-                          const std::set<int64_t>* charged, double wall, Outbox& out) {
-  Job& job = jobs_.at(group.job);
+void Scheduler::end_lease(Lease& lease, const std::string& reason, const std::set<int64_t>* charged,
+                          double wall, Outbox& out) {
+  Job& job = jobs_.at(lease.job);
+  const std::string group = groups_.at(lease.group).name;
+  const std::set<int64_t> leased = std::move(lease.units);
+  close_lease(job.id); // `lease` is gone from here on
   // Units that failed together (a round of a group) are charged together;
   // the library's error text names the slice that actually failed.
   std::vector<std::string> quarantined;
   // Back to the front of the queue, in order, so the job's next group starts
   // where this one stopped.
-  for (auto it = group.leased.rbegin(); it != group.leased.rend(); ++it) {
+  for (auto it = leased.rbegin(); it != leased.rend(); ++it) {
     UnitState& unit = job.units[static_cast<size_t>(*it)];
     unit.status = UnitStatus::pending;
     const bool charge = charged != nullptr && charged->contains(*it);
@@ -423,10 +458,6 @@ void Scheduler::end_lease(WorkerGroup& group, const std::string& reason,
     job.pending.push_front(*it);
     ++counters_.units_requeued;
   }
-  group.leased.clear();
-  group.job.clear();
-  job.holder.clear();
-  job.finish_sent = false;
   if (!quarantined.empty()) {
     const std::string error = fmt::format(
         "unit{} {} failed {} times and {} quarantined; last error: {}",
@@ -436,10 +467,9 @@ void Scheduler::end_lease(WorkerGroup& group, const std::string& reason,
     fail_job(job, error, wall, out);
     return;
   }
-  job.state = proto::state::queued;
-  out.event(proto::topic::job_requeued,
-            {{"job", job.id}, {"group", group.name}, {"reason", reason}});
-  spdlog::info("[{}] back in the queue: group {} lost its lease ({})", job.id, group.name, reason);
+  job.state = JobState::queued;
+  out.event(proto::topic::job_requeued, {{"job", job.id}, {"group", group}, {"reason", reason}});
+  spdlog::info("[{}] back in the queue: group {} lost its lease ({})", job.id, group, reason);
 }
 
 void Scheduler::lose_group(const std::string& id, const std::string& reason, bool charge,
@@ -447,16 +477,16 @@ void Scheduler::lose_group(const std::string& id, const std::string& reason, boo
   const auto it = groups_.find(id);
   if (it == groups_.end()) return;
   WorkerGroup& group = it->second;
-  if (!group.job.empty()) {
+  if (Lease* lease = lease_of_group(id)) {
     const std::string why = "group " + group.name + " lost: " + reason;
     // A library that kills its process (SIGSEGV on one slice) takes the
     // group with it and never reports `failed`. Without a charge here the
     // restarted group would take the same units and die again, forever; with
     // it, the units it held are quarantined after max_attempts losses. An
     // innocent loss (kill -9, a node reboot) costs its units one attempt.
-    const std::set<int64_t> charged = group.leased;
-    if (charge) jobs_.at(group.job).error = why;
-    end_lease(group, why, charge ? &charged : nullptr, wall, out);
+    const std::set<int64_t> charged = lease->units;
+    if (charge) jobs_.at(lease->job).error = why;
+    end_lease(*lease, why, charge ? &charged : nullptr, wall, out);
   }
   if (charge) ++counters_.groups_lost;
   out.event(proto::topic::worker_lost, {{"group", group.name}, {"reason", reason}});
@@ -466,31 +496,27 @@ void Scheduler::lose_group(const std::string& id, const std::string& reason, boo
 
 void Scheduler::fail_job(Job& job, const std::string& error, double wall, Outbox& out) {
   job.error = error;
-  end_job(job, proto::state::failed, wall, out);
+  end_job(job, JobState::failed, wall, out);
 }
 
-void Scheduler::end_job(Job& job, const char* state, double wall, Outbox& out) {
-  if (!job.holder.empty()) {
+void Scheduler::end_job(Job& job, JobState state, double wall, Outbox& out) {
+  if (const auto it = leases_.find(job.id); it != leases_.end()) {
     // The holder must stop writing: tell it, and refuse its lease from now on.
-    const auto it = groups_.find(job.holder);
-    if (it != groups_.end()) {
-      out.send(it->first, proto::Release{job.id, job.lease, fmt::format("job {}", state), true});
-      it->second.job.clear();
-      it->second.leased.clear();
-    }
-    job.holder.clear();
+    out.send(it->second.group, proto::Release{job.id, it->second.number,
+                                              fmt::format("job {}", state_name(state)), true});
+    close_lease(job.id);
   }
   job.state = state;
   job.finished = wall;
   job.pending.clear();
   out.journal.push_back(ended_record(job));
-  if (job.state == proto::state::completed) {
+  if (job.state == JobState::completed) {
     ++counters_.jobs_completed[job.request.plugin];
     out.event(proto::topic::job_completed,
               {{"job", job.id}, {"output", job.request.output}, {"wall", wall - job.submitted}});
     spdlog::info("[{}] completed in {:.2f} s: {}", job.id, wall - job.submitted,
                  job.request.output);
-  } else if (job.state == proto::state::failed) {
+  } else if (job.state == JobState::failed) {
     ++counters_.jobs_failed[job.request.plugin];
     out.event(proto::topic::job_failed, {{"job", job.id}, {"error", job.error}});
     out.discard.push_back(job.request.output);
@@ -537,13 +563,13 @@ void Scheduler::tick(Clock::time_point now, double wall, Outbox& out) {
       lost.push_back(id);
       continue;
     }
-    if (!group.job.empty() && now - group.lease_progress > settings_.lease) {
+    if (Lease* lease = lease_of_group(id); lease && now - lease->progress > settings_.lease) {
       const std::string reason =
           fmt::format("lease expired: no unit completed within {:.0f} s", seconds(settings_.lease));
-      send(group, proto::Release{group.job, group.lease, reason}, now, out);
-      const std::set<int64_t> charged = group.leased;
-      jobs_.at(group.job).error = reason;
-      end_lease(group, reason, &charged, wall, out);
+      send(group, proto::Release{lease->job, lease->number, reason}, now, out);
+      const std::set<int64_t> charged = lease->units;
+      jobs_.at(lease->job).error = reason;
+      end_lease(*lease, reason, &charged, wall, out);
     }
     if (now - group.last_sent >= group.heartbeat) send(group, proto::Heartbeat{}, now, out);
   }
@@ -554,28 +580,26 @@ void Scheduler::tick(Clock::time_point now, double wall, Outbox& out) {
 }
 
 void Scheduler::excuse_silence(Clock::duration stall, Clock::time_point now) {
-  for (auto& [id, group] : groups_) {
-    group.last_heard = std::min(group.last_heard + stall, now);
-    if (!group.job.empty()) group.lease_progress = std::min(group.lease_progress + stall, now);
-  }
+  for (auto& [id, group] : groups_) group.last_heard = std::min(group.last_heard + stall, now);
+  for (auto& [job, lease] : leases_) lease.progress = std::min(lease.progress + stall, now);
 }
 
-void Scheduler::lease_units(WorkerGroup& group, Job& job, Clock::time_point now, Outbox& out,
-                            bool assign) {
+void Scheduler::lease_units(Lease& lease, const WorkerGroup& group, Job& job, Clock::time_point now,
+                            Outbox& out, bool assign) {
   std::vector<proto::UnitRange> units;
-  while (static_cast<int>(group.leased.size()) < group.credit && !job.pending.empty() &&
+  while (static_cast<int>(lease.units.size()) < group.credit && !job.pending.empty() &&
          job.may_lease(job.pending.front())) {
     const int64_t index = job.pending.front();
     job.pending.pop_front();
     UnitState& unit = job.units[static_cast<size_t>(index)];
     unit.status = UnitStatus::leased;
-    group.leased.insert(index);
+    lease.units.insert(index);
     units.push_back(proto::UnitRange{index, unit.first, unit.count});
   }
   if (assign) {
     proto::Assign message;
     message.job = job.id;
-    message.lease = group.lease;
+    message.lease = lease.number;
     message.request = job.request;
     message.unit_slices = job.unit_slices;
     message.reslice_frames = job.reslice_frames;
@@ -583,30 +607,31 @@ void Scheduler::lease_units(WorkerGroup& group, Job& job, Clock::time_point now,
     message.units = std::move(units);
     message.group_timeout_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(group.silence_limit).count();
-    send(group, std::move(message), now, out);
+    send(groups_.at(lease.group), std::move(message), now, out);
   } else if (!units.empty()) {
-    send(group, proto::MoreUnits{job.id, group.lease, std::move(units)}, now, out);
+    send(groups_.at(lease.group), proto::MoreUnits{job.id, lease.number, std::move(units)}, now,
+         out);
   }
 }
 
 void Scheduler::dispatch(Clock::time_point now, double wall, Outbox& out) {
   // Groups holding a lease: top up, or tell them to finish.
-  for (auto& [id, group] : groups_) {
-    if (group.job.empty()) continue;
-    Job& job = jobs_.at(group.job);
-    if (job.all_done() && group.leased.empty()) {
-      if (!job.finish_sent) {
-        send(group, proto::Finish{job.id, group.lease}, now, out);
-        job.finish_sent = true;
+  for (auto& [id, lease] : leases_) {
+    Job& job = jobs_.at(id);
+    WorkerGroup& group = groups_.at(lease.group);
+    if (job.all_done() && lease.units.empty()) {
+      if (!lease.finish_sent) {
+        send(group, proto::Finish{job.id, lease.number}, now, out);
+        lease.finish_sent = true;
       }
     } else {
-      lease_units(group, job, now, out, false);
+      lease_units(lease, group, job, now, out, false);
     }
   }
   // Idle groups take the best waiting job: priority, then submission order.
   std::vector<Job*> waiting;
   for (auto& [id, job] : jobs_)
-    if (!job.ended() && job.holder.empty() && (job.has_pending() || job.all_done()) &&
+    if (!job.ended() && !leases_.contains(id) && (job.has_pending() || job.all_done()) &&
         !(job.resumed && now < resume_hold_))
       waiting.push_back(&job);
   std::sort(waiting.begin(), waiting.end(), [](const Job* a, const Job* b) {
@@ -615,25 +640,20 @@ void Scheduler::dispatch(Clock::time_point now, double wall, Outbox& out) {
   auto next = waiting.begin();
   for (auto& [id, group] : groups_) {
     if (next == waiting.end()) break;
-    if (!group.job.empty()) continue;
+    if (lease_of_group(id) != nullptr) continue;
     Job& job = **next++;
-    group.job = job.id;
-    group.lease = next_lease_++;
-    group.lease_progress = now;
-    job.holder = id;
-    job.lease = group.lease;
-    job.finish_sent = false;
-    job.state = proto::state::running;
+    Lease& lease = grant_lease(group, job, now);
+    job.state = JobState::running;
     if (job.started == 0) job.started = wall;
     job.rate_since = now;
     job.rate_base = job.slices_done;
     out.event(proto::topic::job_started, {{"job", job.id}, {"group", group.name}});
     spdlog::info("[{}] leased to group {} (lease {}, {} of {} units done)", job.id, group.name,
-                 group.lease, job.units_done, job.units.size());
-    lease_units(group, job, now, out, true);
+                 lease.number, job.units_done, job.units.size());
+    lease_units(lease, group, job, now, out, true);
     if (job.all_done()) {
-      send(group, proto::Finish{job.id, group.lease}, now, out);
-      job.finish_sent = true;
+      send(group, proto::Finish{job.id, lease.number}, now, out);
+      lease.finish_sent = true;
     }
   }
 }
@@ -664,7 +684,7 @@ nlohmann::json Scheduler::jobs_json() const {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& [id, job] : jobs_) {
     nlohmann::json entry = {{"job", id},
-                            {"state", job.state},
+                            {"state", state_name(job.state)},
                             {"input", job.request.input},
                             {"output", job.request.output},
                             {"plugin", job.request.plugin},
@@ -681,12 +701,12 @@ nlohmann::json Scheduler::jobs_json() const {
     if (job.client_ref) entry["client_ref"] = *job.client_ref;
     if (!job.submitted_by.empty()) entry["submitted_by"] = job.submitted_by;
     if (job.started > 0) entry["started"] = job.started;
-    if (!job.holder.empty() && groups_.contains(job.holder))
-      entry["group"] = groups_.at(job.holder).name;
+    if (const auto lease = leases_.find(id); lease != leases_.end())
+      entry["group"] = groups_.at(lease->second.group).name;
     if (job.ended()) {
       entry["finished"] = job.finished;
       entry["wall"] = job.finished - job.submitted;
-      if (job.state == proto::state::failed) entry["error"] = job.error;
+      if (job.state == JobState::failed) entry["error"] = job.error;
     }
     list.push_back(std::move(entry));
   }
@@ -696,28 +716,27 @@ nlohmann::json Scheduler::jobs_json() const {
 nlohmann::json Scheduler::workers_json(double wall, Clock::time_point now) const {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& [id, group] : groups_) {
+    const Lease* lease = lease_of_group(id);
     nlohmann::json entry = {{"group", group.name},
                             {"host", group.host},
                             {"ranks", group.ranks},
-                            {"units_leased", group.leased.size()},
+                            {"units_leased", lease != nullptr ? lease->units.size() : 0},
                             {"last_seen", wall - seconds(now - group.last_heard)}};
-    if (!group.job.empty()) entry["job"] = group.job;
+    if (lease != nullptr) entry["job"] = lease->job;
     list.push_back(std::move(entry));
   }
   return list;
 }
 
-int Scheduler::jobs_in(const char* state) const {
+int Scheduler::jobs_in(JobState state) const {
   return static_cast<int>(std::count_if(
       jobs_.begin(), jobs_.end(), [&](const auto& entry) { return entry.second.state == state; }));
 }
 
 std::map<std::string, int> Scheduler::jobs_by_state() const {
   std::map<std::string, int> counts;
-  for (const char* state : {proto::state::queued, proto::state::running, proto::state::completed,
-                            proto::state::failed, proto::state::cancelled})
-    counts[state] = 0;
-  for (const auto& [id, job] : jobs_) ++counts[job.state];
+  for (const JobState state : kJobStates) counts[state_name(state)] = 0;
+  for (const auto& [id, job] : jobs_) ++counts[state_name(job.state)];
   return counts;
 }
 

@@ -8,6 +8,7 @@
 
 #include "master/job.hpp"
 #include "master/outbox.hpp"
+#include "master/scheduler_settings.hpp"
 
 #include <deque>
 #include <map>
@@ -18,19 +19,6 @@
 #include <vector>
 
 namespace h5io::master {
-
-struct SchedulerSettings {
-  Clock::duration heartbeat = std::chrono::seconds(1);
-  int heartbeat_liveness = 3;
-  Clock::duration lease = std::chrono::minutes(10);
-  Clock::duration progress_interval = std::chrono::milliseconds(500);
-  int max_attempts = 3;
-  size_t keep_finished_jobs = 1000;
-  // How long a client_ref still answers once its job has left the table
-  // (beyond keep_finished_jobs), in seconds after the job ended: memory and
-  // the journal stay bounded however long the master runs.
-  double client_ref_horizon_s = 30 * 86400.0;
-};
 
 // What the scheduler has counted since this master started, for the
 // Prometheus metrics (counters start again at zero with the process, as
@@ -57,10 +45,19 @@ struct WorkerGroup {
   Clock::duration silence_limit{};
   Clock::time_point last_heard{};
   Clock::time_point last_sent{};
-  std::string job; // held lease, "" when idle
-  int64_t lease = 0;
-  std::set<int64_t> leased;           // unit indices leased and not done
-  Clock::time_point lease_progress{}; // last time a unit of the lease completed
+};
+
+// A lease: one group's right to write one job's output (one writer per
+// file), and the units it holds under it. At most one per job and one per
+// group. The scheduler's leases_ is its only owner, and close_lease the one
+// place one ends (as the Majordomo broker's s_worker_delete).
+struct Lease {
+  std::string group; // routing id
+  std::string job;
+  int64_t number = 0;           // fencing: never reused, across restarts too
+  std::set<int64_t> units;      // unit indices leased and not done
+  Clock::time_point progress{}; // last time a unit completed (or the grant)
+  bool finish_sent = false;     // the group was told to finish the job
 };
 
 class Scheduler {
@@ -118,7 +115,7 @@ public:
   // ---- status
   nlohmann::json jobs_json() const;
   nlohmann::json workers_json(double wall, Clock::time_point now) const;
-  int jobs_in(const char* state) const;
+  int jobs_in(JobState state) const;
   // Jobs in the table by state, every state present (0 when none).
   std::map<std::string, int> jobs_by_state() const;
   size_t groups() const { return groups_.size(); }
@@ -129,15 +126,22 @@ private:
   Job* job(const std::string& id);
   void new_group(const std::string& id, const proto::Ready& ready, Clock::time_point now,
                  Outbox& out);
-  void units_done(WorkerGroup& group, Job& job, const std::vector<int64_t>& units,
-                  Clock::time_point now, Outbox& out);
-  void units_failed(WorkerGroup& group, Job& job, const std::vector<int64_t>& units,
+  void units_done(Lease& lease, Job& job, const std::vector<int64_t>& units, Clock::time_point now,
+                  Outbox& out);
+  void units_failed(Lease& lease, Job& job, const std::vector<int64_t>& units,
                     const std::string& error, double wall, Outbox& out);
-  void job_finished(WorkerGroup& group, Job& job, double wall, Outbox& out);
-  // Ends the group's lease: leased units go back to the queue (each charged a
-  // failed attempt if `charge`), the job forgets its holder.
-  void end_lease(WorkerGroup& group, const std::string& reason, const std::set<int64_t>* charged,
+  void job_finished(Lease& lease, Job& job, double wall, Outbox& out);
+  // Takes a lease from its group: its units go back to the queue (those in
+  // `charged` charged a failed attempt), and the job is queued again, or
+  // fails when a unit reached max_attempts.
+  void end_lease(Lease& lease, const std::string& reason, const std::set<int64_t>* charged,
                  double wall, Outbox& out);
+  Lease& grant_lease(const WorkerGroup& group, Job& job, Clock::time_point now);
+  // Removes the lease: the one place a lease ends.
+  void close_lease(const std::string& job);
+  // The lease a group holds, if any (a scan: groups and leases are few).
+  Lease* lease_of_group(const std::string& group);
+  const Lease* lease_of_group(const std::string& group) const;
   // `charge`: the group went silent, perhaps killed by a unit it held, so
   // those units are charged an attempt. A group that said `disconnect`
   // stopped on purpose, and one that rejoins on the same socket is a live
@@ -146,12 +150,14 @@ private:
   void lose_group(const std::string& id, const std::string& reason, bool charge, double wall,
                   Outbox& out);
   void fail_job(Job& job, const std::string& error, double wall, Outbox& out);
-  void end_job(Job& job, const char* state, double wall, Outbox& out);
-  void lease_units(WorkerGroup& group, Job& job, Clock::time_point now, Outbox& out, bool assign);
+  void end_job(Job& job, JobState state, double wall, Outbox& out);
+  void lease_units(Lease& lease, const WorkerGroup& group, Job& job, Clock::time_point now,
+                   Outbox& out, bool assign);
   void publish_progress(Job& job, Clock::time_point now, bool force, Outbox& out);
   void send(WorkerGroup& group, proto::MasterMessage message, Clock::time_point now, Outbox& out);
   void forget_old_jobs();
-  bool lease_matches(const WorkerGroup& group, const std::string& job, int64_t lease) const;
+  // The group's lease if it is the one a message names, else none (logged).
+  Lease* named_lease(const WorkerGroup& group, const std::string& job, int64_t number);
   struct ForgottenRef;
   double ended_of(const ForgottenRef& forgotten) const;
 
@@ -174,6 +180,7 @@ private:
   // horizon starts at the first expiry after replay.
   bool refs_without_end_ = false;
   std::map<std::string, WorkerGroup> groups_;
+  std::map<std::string, Lease> leases_;    // by job id
   std::deque<std::string> finished_order_; // ended jobs, oldest first
   uint64_t next_order_ = 1;
   int64_t next_job_ = 1;

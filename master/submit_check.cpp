@@ -126,12 +126,12 @@ std::function<std::string()> plan_check(const CheckedJob& checked, const MasterC
   spec.plan.ranks = config.min_units;
   spec.plan.memory_bytes = config.memory_mb << 20;
   return [spec] {
-    const PreflightResult preflight = preflight_job(spec);
-    nlohmann::json plan = {{"unit_slices", preflight.plan.slices_per_unit},
-                           {"reslice_frames", preflight.plan.reslice_frames},
-                           {"reslice_units", preflight.plan.reslice_units},
+    const UnitPlan units = preflight_job(spec);
+    nlohmann::json plan = {{"unit_slices", units.slices_per_unit},
+                           {"reslice_frames", units.reslice_frames},
+                           {"reslice_units", units.reslice_units},
                            {"units", nlohmann::json::array()}};
-    for (const Unit& unit : preflight.plan.units) plan["units"].push_back({unit.first, unit.count});
+    for (const Unit& unit : units.units) plan["units"].push_back({unit.first, unit.count});
     return plan.dump();
   };
 }

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "scratch_dir.hpp"
 
 namespace h5io::master {
@@ -36,14 +38,14 @@ TEST(MasterConfig, DefaultsNeedOnlyAJournal) {
   EXPECT_EQ(config.client_endpoint, "tcp://127.0.0.1:5555");
   EXPECT_EQ(config.status_endpoint, "tcp://127.0.0.1:5556");
   EXPECT_EQ(config.worker_endpoint, "tcp://127.0.0.1:5557");
-  EXPECT_EQ(config.heartbeat.count(), 1000);
-  EXPECT_EQ(config.max_attempts, 3);
+  EXPECT_EQ(config.scheduler.heartbeat, std::chrono::milliseconds(1000));
+  EXPECT_EQ(config.scheduler.max_attempts, 3);
   EXPECT_EQ(config.check_timeout.count(), 60000);
   EXPECT_EQ(config.max_pending_checks, 32u);
   EXPECT_TRUE(config.watch.empty());
   EXPECT_GE(config.memory_mb, 16) << "a budget from this machine's memory";
   EXPECT_EQ(config.metrics_address, "") << "no metrics endpoint unless asked for";
-  EXPECT_EQ(config.client_ref_days, 30);
+  EXPECT_EQ(config.scheduler.client_ref_horizon_s, 30 * 86400.0);
 }
 
 TEST(MasterConfig, MetricsAddressAndClientRefHorizon) {
@@ -60,7 +62,8 @@ TEST(MasterConfig, MetricsAddressAndClientRefHorizon) {
   }
   EXPECT_NE(refusal(changed(base, "metrics_address", 9464)).find("has the wrong type"),
             std::string::npos);
-  EXPECT_EQ(parse_config(changed(base, "client_ref_days", 0.5), "t").client_ref_days, 0.5);
+  EXPECT_EQ(parse_config(changed(base, "client_ref_days", 0.5), "t").scheduler.client_ref_horizon_s,
+            43200);
   EXPECT_NE(refusal(changed(base, "client_ref_days", -1)).find("'client_ref_days' must be 0 to"),
             std::string::npos);
 }
@@ -71,6 +74,25 @@ TEST(MasterConfig, ShippedExampleLoads) {
   EXPECT_EQ(config.watch[0].plugin, "tomo_fbp");
   EXPECT_EQ(config.watch[1].finished.kind, FinishedRule::Kind::marker);
   EXPECT_EQ(config.watch[1].finished.marker, ".done");
+}
+
+// deploy/examples/master.json is master/examples/master.json with a site's
+// endpoints, roots, watch rules and keys: every other key is the same.
+TEST(MasterConfig, DeployExampleDiffersFromTheSourceOnlyInSiteKeys) {
+  const auto read = [](const char* file) {
+    std::ifstream in(file);
+    return nlohmann::json::parse(in, nullptr, true, /*ignore_comments=*/true);
+  };
+  json source = read(H5IO_MASTER_EXAMPLE_CONFIG);
+  json deployed = read(H5IO_DEPLOY_EXAMPLE_CONFIG);
+  for (const char* site : {"client_endpoint", "status_endpoint", "worker_endpoint", "plugin_dirs",
+                           "input_roots", "output_roots", "journal_dir", "watch", "curve"}) {
+    source.erase(site);
+    deployed.erase(site);
+  }
+  EXPECT_EQ(deployed, source) << "make deploy/examples/master.json follow master/examples/";
+  parse_config(read(H5IO_MASTER_EXAMPLE_CONFIG), "source"); // and both are valid
+  parse_config(changed(read(H5IO_DEPLOY_EXAMPLE_CONFIG), "curve", nullptr), "deployed");
 }
 
 TEST(MasterConfig, MistakesAreRefusedByName) {

@@ -132,7 +132,7 @@ TEST_F(SchedulerTest, FinishAfterEveryUnitThenCompleted) {
   dispatch();
   EXPECT_TRUE(sent_to<proto::Finish>("g1").empty()) << "finish is sent once";
   worker("g1", proto::JobFinished{job, lease});
-  EXPECT_EQ(scheduler.find(job)->state, proto::state::completed);
+  EXPECT_EQ(scheduler.find(job)->state, JobState::completed);
   EXPECT_TRUE(has_topic(proto::topic::job_completed));
   ASSERT_FALSE(out.journal.empty());
   EXPECT_EQ(out.journal.back()["rec"], "ended");
@@ -152,7 +152,7 @@ TEST_F(SchedulerTest, LostGroupsUnitsGoToAnotherGroupWhichResumes) {
   scheduler.tick(now, wall, out);
   EXPECT_TRUE(has_topic(proto::topic::worker_lost));
   EXPECT_TRUE(has_topic(proto::topic::job_requeued));
-  EXPECT_EQ(scheduler.find(job)->state, proto::state::queued);
+  EXPECT_EQ(scheduler.find(job)->state, JobState::queued);
   dispatch();
   const auto assign = sent_to<proto::Assign>("g2");
   ASSERT_EQ(assign.size(), 1u);
@@ -207,7 +207,7 @@ TEST_F(SchedulerTest, SilenceTheMasterCausedIsNotHeldAgainstAGroup) {
   scheduler.excuse_silence(10s, now);
   scheduler.tick(now, wall, out);
   EXPECT_FALSE(has_topic(proto::topic::worker_lost)) << "the silence was the master's";
-  EXPECT_EQ(scheduler.find(job)->state, proto::state::running);
+  EXPECT_EQ(scheduler.find(job)->state, JobState::running);
   now += 4s; // now the group's own silence passes the limit (3 s)
   scheduler.tick(now, wall, out);
   EXPECT_TRUE(has_topic(proto::topic::worker_lost));
@@ -242,7 +242,7 @@ TEST_F(SchedulerTest, UnitFailingThreeTimesFailsOnlyItsJob) {
             : "g2";
     worker(holder, proto::UnitsFailed{bad, assign[0].lease, {0}, "segfault on slice 2"});
   }
-  EXPECT_EQ(scheduler.find(bad)->state, proto::state::failed);
+  EXPECT_EQ(scheduler.find(bad)->state, JobState::failed);
   EXPECT_NE(scheduler.find(bad)->error.find("unit 0 (slices 0 to 3) failed 3 times and is "
                                             "quarantined"),
             std::string::npos)
@@ -250,7 +250,7 @@ TEST_F(SchedulerTest, UnitFailingThreeTimesFailsOnlyItsJob) {
   EXPECT_NE(scheduler.find(bad)->error.find("segfault on slice 2"), std::string::npos);
   EXPECT_TRUE(has_topic(proto::topic::job_failed));
   EXPECT_EQ(out.discard, std::vector<std::string>{"/o/bad.h5"});
-  EXPECT_NE(scheduler.find(good)->state, proto::state::failed);
+  EXPECT_NE(scheduler.find(good)->state, JobState::failed);
 }
 
 TEST_F(SchedulerTest, LeaseExpiresWhenNoUnitCompletes) {
@@ -268,7 +268,7 @@ TEST_F(SchedulerTest, LeaseExpiresWhenNoUnitCompletes) {
   EXPECT_NE(release[0].reason.find("lease expired"), std::string::npos);
   EXPECT_FALSE(release[0].job_ended) << "the next lease resumes the partial file";
   EXPECT_EQ(scheduler.find(job)->units[0].attempts, 1);
-  EXPECT_EQ(scheduler.find(job)->state, proto::state::queued);
+  EXPECT_EQ(scheduler.find(job)->state, JobState::queued);
 }
 
 TEST_F(SchedulerTest, CancelReleasesTheHolder) {
@@ -294,7 +294,7 @@ TEST_F(SchedulerTest, AJobWhoseUnitsAreAllWrittenCannotBeCancelled) {
   // The group may be renaming the output right now: a cancel would race it.
   EXPECT_NE(scheduler.cancel(job, wall, out).find("can no longer be cancelled"), std::string::npos);
   EXPECT_TRUE(sent_to<proto::Release>("g1").empty());
-  EXPECT_EQ(scheduler.find(job)->state, proto::state::running);
+  EXPECT_EQ(scheduler.find(job)->state, JobState::running);
 }
 
 TEST_F(SchedulerTest, ClientRefNamesTheFirstJob) {
@@ -516,11 +516,11 @@ TEST_F(SchedulerTest, ReplayResumesUnfinishedJobsWithoutRedoingDurableUnits) {
   restarted.replay({{"rec", "start"}});
   for (const auto& record : journal) restarted.replay(record);
   EXPECT_EQ(restarted.resume_after_replay(), 1);
-  EXPECT_EQ(restarted.find(done_job)->state, proto::state::completed);
+  EXPECT_EQ(restarted.find(done_job)->state, JobState::completed);
   EXPECT_EQ(restarted.job_for_client_ref("ref-a"), done_job);
   const Job* open = restarted.find(open_job);
   ASSERT_NE(open, nullptr);
-  EXPECT_EQ(open->state, proto::state::queued);
+  EXPECT_EQ(open->state, JobState::queued);
   EXPECT_EQ(open->units_done, 1);
   Outbox fresh;
   restarted.on_worker("g9", proto::Ready{"g9", "h", 2, 8}, now, wall, fresh);
@@ -565,7 +565,7 @@ TEST_F(SchedulerTest, CompactedJournalRebuildsTheSameState) {
   const std::string open_job = submit("/o/open.h5", 3, 4, "ref-open");
   dispatch();
   worker("g1", proto::UnitsDone{open_job, sent_to<proto::Assign>("g1").back().lease, {0}});
-  ASSERT_EQ(scheduler.find(ended[3])->state, proto::state::failed);
+  ASSERT_EQ(scheduler.find(ended[3])->state, JobState::failed);
 
   const auto replayed = [&](const std::vector<nlohmann::json>& records) {
     auto rebuilt = std::make_unique<Scheduler>(keep_two);

@@ -36,12 +36,12 @@ TEST(PreflightWithoutMpi, PlansAJobWithoutInitialisingMpi) {
   test::ScratchDir dir;
   write_example_scan(dir / "scan.h5", ExampleScanShape{24, 96, 32, 8, 16});
   ASSERT_FALSE(mpi_initialised());
-  const PreflightResult result = preflight_job(job(dir));
+  const UnitPlan plan = preflight_job(job(dir));
   EXPECT_FALSE(mpi_initialised());
-  EXPECT_EQ(result.plan.total_slices, 96);
-  EXPECT_EQ(result.plan.alignment, 16);
-  EXPECT_EQ(result.plan.slices_per_unit, 32);
-  EXPECT_EQ(result.plan.units, (std::vector<Unit>{{0, 32}, {32, 32}, {64, 32}}));
+  EXPECT_EQ(plan.total_slices, 96);
+  EXPECT_EQ(plan.alignment, 16);
+  EXPECT_EQ(plan.slices_per_unit, 32);
+  EXPECT_EQ(plan.units, (std::vector<Unit>{{0, 32}, {32, 32}, {64, 32}}));
   EXPECT_FALSE(std::filesystem::exists(dir / "out.h5.partial"));
 }
 
