@@ -14,7 +14,9 @@
 //                     --rounds runs taken in turn (fbp, fourier, fbp, ...)
 //                     so a busy spell on a shared machine slows both. fbp
 //                     runs 8 slices (its kernel's width; fewer cost the
-//                     same), fourier --fourier-slices (pairs).
+//                     same), fourier --fourier-slices (pairs); P = N unless
+//                     --angles-per-column says otherwise (method=auto's
+//                     rule depends on both).
 // GUPS = N^2 * P * slices / seconds (pixel updates per second, in 1e9).
 // Every time is the best of at least two runs.
 #include "backproject.hpp"

@@ -12,7 +12,7 @@
 // angle-dependent way (exact at 0 and 90 degrees, smoothing at 45). So the
 // lines of samples run to |f| = kBand = 0.65 cycles/pixel, not 0.5: cut at
 // 0.5, with sinc^2 only as an average response, Pearson against FBP was
-// 0.9979-0.9996 on the test phantoms; at 0.65 it is >= 0.9993 (0.6:
+// 0.9979-0.9996 on the test phantoms; at 0.65 it is >= 0.9992 (0.6:
 // 0.9994 at N = 256 only; 1.0: 0.9999 for 1.5x the spreading).
 //
 // To keep the longer lines cheap, q_p is cropped to the detector (FBP never
