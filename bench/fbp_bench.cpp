@@ -14,7 +14,9 @@
 //                     --rounds runs taken in turn (fbp, fourier, fbp, ...)
 //                     so a busy spell on a shared machine slows both. fbp
 //                     runs 8 slices (its kernel's width; fewer cost the
-//                     same), fourier --fourier-slices (pairs).
+//                     same), fourier --fourier-slices (pairs); P = N unless
+//                     --angles-per-column says otherwise (method=auto's
+//                     rule depends on both).
 // GUPS = N^2 * P * slices / seconds (pixel updates per second, in 1e9).
 // Every time is the best of at least two runs.
 #include "backproject.hpp"
@@ -191,14 +193,15 @@ struct RawData {
 };
 
 void compare_methods(const std::vector<int64_t>& sizes, h5io::numerics::ThreadPool& pool,
-                     int rounds, int64_t fourier_slices) {
-  std::printf("method=fbp against method=fourier, N = P, normalise + filter + reconstruct from "
-              "uint16, fixed centre, %d threads, best of %d interleaved rounds\n",
-              pool.size(), rounds);
+                     int rounds, int64_t fourier_slices, double angles_ratio) {
+  std::printf(
+      "method=fbp against method=fourier, P = %.2f N, normalise + filter + reconstruct from "
+      "uint16, fixed centre, %d threads, best of %d interleaved rounds\n",
+      angles_ratio, pool.size(), rounds);
   std::printf("%6s | %10s %8s | %10s %8s | %8s\n", "N", "fbp s/sl", "GUPS", "fourier", "GUPS",
               "speed-up");
   for (const int64_t n : sizes) {
-    const int64_t p = n;
+    const auto p = std::max<int64_t>(1, std::llround(angles_ratio * static_cast<double>(n)));
     const std::vector<double> angles = uniform_angles(p);
     Options options;
     options.center = static_cast<double>(n / 2);
@@ -237,6 +240,7 @@ int main(int argc, char** argv) {
   bool iradon = false, auto_center = false, methods = false;
   int rounds = 3;
   int64_t fourier_slices = 4;
+  double angles_ratio = 1.0;
   app.add_option("--sizes", sizes, "image sizes N (N angles of N columns)")->delimiter(',');
   app.add_option("--threads", threads, "threads (0 = all cores)");
   app.add_option("--naive-angles", naive_angles,
@@ -248,12 +252,15 @@ int main(int argc, char** argv) {
                "only compare method=fbp and method=fourier at --sizes, side by side");
   app.add_option("--rounds", rounds, "rounds of the --methods comparison (best is kept)");
   app.add_option("--fourier-slices", fourier_slices, "slices per fourier run (--methods)");
+  app.add_option("--angles-per-column", angles_ratio,
+                 "P / N for the --methods comparison (1: P = N; method=auto's rule needs both)");
   CLI11_PARSE(app, argc, argv);
 
   h5io::numerics::ThreadPool pool(
       threads > 0 ? threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
   if (methods) {
-    compare_methods(sizes, pool, std::max(1, rounds), std::max<int64_t>(1, fourier_slices));
+    compare_methods(sizes, pool, std::max(1, rounds), std::max<int64_t>(1, fourier_slices),
+                    std::max(1e-3, angles_ratio));
     return 0;
   }
   for (const int64_t n : sizes) {

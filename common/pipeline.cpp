@@ -18,6 +18,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <unistd.h>
+#include <variant>
 
 namespace h5io {
 
@@ -719,11 +720,18 @@ ProvenanceRecord Pipeline::provenance(const std::string& finished) const {
                       {"dtype", dtype_name(input.source->dtype())},
                       {"sliced_dimension", input.geometry.axis}});
   nlohmann::json outputs = nlohmann::json::array();
-  for (const Output& output : outputs_)
+  for (const Output& output : outputs_) {
+    // The library's attributes too: they say what it resolved at run time
+    // (tomo_fbp's method=auto, say), which the parameters alone do not.
+    nlohmann::json attributes = nlohmann::json::object();
+    for (const AttributeValue& a : output.description.attributes)
+      std::visit([&](const auto& v) { attributes[a.name] = v; }, a.value);
     outputs.push_back({{"location", output.request.location},
                        {"shape", output.geometry.shape},
                        {"dtype", dtype_name(output.request.space.dtype)},
-                       {"sliced_dimension", output.geometry.axis}});
+                       {"sliced_dimension", output.geometry.axis},
+                       {"attributes", attributes}});
+  }
   char host[256] = {};
   gethostname(host, sizeof(host) - 1);
   ProvenanceRecord record;

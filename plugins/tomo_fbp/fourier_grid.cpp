@@ -32,9 +32,12 @@ int64_t FourierGrid::grid_size(int64_t n) {
   return g;
 }
 
-FourierGrid::FourierGrid(int64_t n, int64_t m, std::span<const double> angles)
-    : n_(n), m_(m), grid_(grid_size(n)), kernel_(grid_),
+FourierGrid::FourierGrid(int64_t n, int64_t m, int64_t extent, std::span<const double> angles)
+    : n_(n), m_(m), extent_(extent), grid_(grid_size(n)), kernel_(grid_),
       data_(numerics::fftw_array<std::complex<float>>(static_cast<size_t>(grid_ * grid_))) {
+  // Samples reach at most one grid period past the middle (the copies
+  // spread_strip visits).
+  if (extent_ < 1 || extent_ > m_) throw Error("the Fourier grid needs 1 <= K <= M");
   const double cells_per_k = static_cast<double>(grid_) / static_cast<double>(m_);
   for (const double theta : angles) {
     step_x_.push_back(cells_per_k * std::cos(theta));
@@ -81,17 +84,17 @@ void FourierGrid::reconstruct(const std::complex<float>* samples, float* image_a
 }
 
 void FourierGrid::spread_strip(const std::complex<float>* samples, int64_t first_row) {
-  const int64_t g = grid_, half_m = m_ / 2;
+  const int64_t g = grid_, half_m = extent_;
   std::complex<float>* strip = data_.get() + first_row * g;
   std::fill(strip, strip + kStrip * g, std::complex<float>{});
   const double origin = static_cast<double>(g / 2);
   const int64_t angles = static_cast<int64_t>(step_x_.size());
   alignas(32) float wx[kW], wy[kW], wyv[2 * kW];
   for (int64_t p = 0; p < angles; ++p) {
-    const std::complex<float>* v = samples + p * (m_ + 1) + half_m; // v[k], |k| <= m/2
+    const std::complex<float>* v = samples + p * (2 * half_m + 1) + half_m; // v[k], |k| <= extent
     const double sx = step_x_[static_cast<size_t>(p)], sy = step_y_[static_cast<size_t>(p)];
     // Rows first_row .. +kStrip, and their copies one grid away (samples
-    // at the edge of the spectrum wrap around).
+    // past the grid's Nyquist frequency wrap around).
     for (const int64_t shift : {int64_t{0}, g, -g}) {
       const double lo = static_cast<double>(first_row + shift) - kW / 2.0;
       const double hi = static_cast<double>(first_row + shift + kStrip) + kW / 2.0;

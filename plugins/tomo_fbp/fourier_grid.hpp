@@ -5,7 +5,9 @@
 // tomography):
 //     image(x, y) = sum_p sum_k V_p[k] exp(2 pi i (k/M)(x cos th_p + y sin th_p)),
 // x = ix - floor(N/2), y = floor(N/2) - iy (ARCHITECTURE.md, "Tomography
-// geometry"), k = -M/2 .. M/2. Each sample is spread onto a Cartesian grid
+// geometry"), k = -K .. K with K <= M: samples past the grid's Nyquist
+// frequency (|k| > M/2) wrap around the grid, which is how the pixels'
+// sampling aliases them. Each sample is spread onto a Cartesian grid
 // of G x G points (G ~ 1.5 N, so the image's aliases from beyond the field
 // fall where the kernel's transform is small), the grid is inverse
 // transformed, and the N x N middle is divided by the kernel's transform.
@@ -36,13 +38,14 @@ namespace h5io::fbp {
 
 class FourierGrid {
 public:
-  // n: the image width; m: the samples' radial length (k = -m/2 .. m/2,
-  // frequency k/m cycles per pixel); angles in radians.
-  FourierGrid(int64_t n, int64_t m, std::span<const double> angles);
+  // n: the image width; m: the samples' spacing (frequency k/m cycles per
+  // pixel); extent: the largest |k| (k = -extent .. extent); angles in
+  // radians.
+  FourierGrid(int64_t n, int64_t m, int64_t extent, std::span<const double> angles);
 
   int64_t grid() const { return grid_; }
 
-  // samples: [P][m + 1], V_p[k] at index k + m/2. Writes the real part of
+  // samples: [P][2 extent + 1], V_p[k] at index k + extent. Writes the real part of
   // the image to image_a and the imaginary part to image_b (either may be
   // nullptr), N x N each; pixels farther than mask_radius from the centre
   // are set to 0.
@@ -61,7 +64,7 @@ private:
   void write_columns(int64_t first_column, float* image_a, float* image_b,
                      std::optional<double> mask_radius) const;
 
-  int64_t n_, m_, grid_;
+  int64_t n_, m_, extent_, grid_;
   GriddingKernel kernel_;
   std::vector<double> step_x_, step_y_;           // per angle: grid cells per unit k
   std::vector<float> correction_;                 // per image offset ix: deapodisation and sign

@@ -61,7 +61,19 @@ std::string_view device_name(Device device) {
 }
 
 std::string_view method_name(Method method) {
-  return method == Method::fourier ? "fourier" : "fbp";
+  switch (method) {
+  case Method::fbp: return "fbp";
+  case Method::fourier: return "fourier";
+  case Method::automatic: return "auto";
+  }
+  return "auto";
+}
+
+Method resolve_method(const Options& options, int64_t cols, int64_t angles, bool gpu) {
+  if (options.method != Method::automatic) return options.method;
+  if (gpu || cols < 1 || angles < 1) return Method::fbp;
+  const double cost = 400.0 / static_cast<double>(angles) + 520.0 / static_cast<double>(cols);
+  return cost <= 0.95 ? Method::fourier : Method::fbp;
 }
 
 std::optional<FilterKind> parse_filter_name(std::string_view name) {
@@ -97,14 +109,17 @@ Options parse_options(const h5io_global_params_t& params) {
   Options o;
   if (const h5io_param_t* p = h5io_find_param(&params, "method")) {
     const std::string t = lower(p->text);
-    if (t == "fbp")
+    if (t == "auto")
+      o.method = Method::automatic;
+    else if (t == "fbp")
       o.method = Method::fbp;
     else if (t == "fourier")
       o.method = Method::fourier;
     else
       throw Error("parameter " + quoted(*p) +
-                  " must be 'fbp' (filtered back-projection, the default) or 'fourier' (direct "
-                  "Fourier inversion by gridding: faster for large images, CPU only)");
+                  " must be 'auto' (the default: whichever is faster for the scan's size), "
+                  "'fbp' (filtered back-projection) or 'fourier' (direct Fourier inversion by "
+                  "gridding: faster for large images, CPU only)");
   }
   if (const h5io_param_t* p = h5io_find_param(&params, "filter")) {
     const std::optional<FilterKind> kind = parse_filter_name(p->text);
@@ -204,7 +219,7 @@ Options parse_options(const h5io_global_params_t& params) {
                   "'gpu'");
     if (o.device == Device::gpu && o.method == Method::fourier)
       throw Error("method=fourier runs on the CPU only; use device=cpu (or auto, which then "
-                  "takes the CPU), or method=fbp on the GPU");
+                  "takes the CPU), or method=fbp or auto (which takes fbp) on the GPU");
   }
   // method=fourier has no GPU path: device=auto takes the CPU for it.
   if (o.method == Method::fourier) o.device = Device::cpu;

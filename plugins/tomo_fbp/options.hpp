@@ -18,9 +18,11 @@ enum class Rings { none, sort };
 // Where the reconstruction runs: `automatic` takes a GPU when the library
 // was built with CUDA and one is visible, the CPU otherwise.
 enum class Device { automatic, cpu, gpu };
-// How a slice is reconstructed: filtered back-projection, or direct Fourier
-// inversion by gridding (fourier_reconstructor.hpp; CPU only).
-enum class Method { fbp, fourier };
+// How a slice is reconstructed: filtered back-projection, direct Fourier
+// inversion by gridding (fourier_reconstructor.hpp; CPU only), or
+// `automatic` (method=auto, the default): whichever is faster for the scan's
+// size on this device (resolve_method).
+enum class Method { fbp, fourier, automatic };
 
 // The rotation axis the scan-wide step fitted (axis_fit.hpp): slice (detector
 // row) r is reconstructed about column intercept + slope * r, and every
@@ -40,7 +42,7 @@ struct AxisLine {
 enum class CenterMode { given, scan, per_slice };
 
 struct Options {
-  Method method = Method::fbp;
+  Method method = Method::automatic; // as asked; resolve_method says which runs
   FilterKind filter = FilterKind::ramp;
   CenterMode center_mode = CenterMode::scan;
   std::optional<double> center; // detector column of the axis when given
@@ -71,6 +73,16 @@ std::string_view filter_name_list();
 
 std::string_view device_name(Device device);
 std::string_view method_name(Method method);
+
+// The method that runs for `angles` projections of `cols` columns: the one
+// asked for, or for method=auto fourier where the model of the two methods'
+// cost measured on the 2-core VM (plugins/tomo_fbp/README.md) predicts it
+// >= 1.05x faster than FBP,
+//     400 / angles + 520 / cols <= 0.95,
+// (fourier's time per FBP time is ~ a/P for the N x N grid's FFTs plus ~ b/N
+// for the P lines of samples; P = N: from ~970 columns), and fbp on a GPU
+// (fourier has no GPU path, and the GPU's FBP is faster still).
+Method resolve_method(const Options& options, int64_t cols, int64_t angles, bool gpu);
 
 // Where the per-slice rotation centres go: next to the reconstruction,
 // "<parent group of output>/center".

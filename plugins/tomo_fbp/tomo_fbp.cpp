@@ -1,6 +1,7 @@
 // tomo_fbp: filtered back-projection of parallel-beam tomography scans, on
 // the CPU or a GPU (parameter device), or direct Fourier inversion by
-// gridding on the CPU (method=fourier). The entry points of the h5io ABI
+// gridding on the CPU (method=fourier; method=auto, the default, picks by
+// size). The entry points of the h5io ABI
 // around the core library: they check what the host delivers and turn every
 // failure into a message.
 //
@@ -31,7 +32,6 @@
 #include "axis_results.hpp"
 #include "device.hpp"
 #include "error.hpp"
-#include "filter_response.hpp"
 #include "fourier_reconstructor.hpp"
 #include "gpu_job.hpp"
 #include "options.hpp"
@@ -75,7 +75,7 @@ struct Context {
   std::string center_output;
   DeviceChoice device; // where this rank reconstructs
   std::unique_ptr<Reconstructor> recon;
-  std::unique_ptr<FourierReconstructor> fourier; // method=fourier
+  std::unique_ptr<FourierReconstructor> fourier; // method=fourier (or auto resolved to it)
   std::unique_ptr<GpuJob> gpu_job;
   ParamList attributes;    // describe_output's answer
   ParamList setup_results; // job_setup's answer
@@ -203,6 +203,14 @@ ScanShape shape_of(const Context* ctx) {
           ctx->inputs[2]->shape[0]};
 }
 
+// The method that runs (method=auto resolved for the scan's size and this
+// rank's device); before the projections are known, the one asked for.
+Method method_of(const Context* ctx) {
+  if (!ctx->inputs[0]) return ctx->options.method;
+  return resolve_method(ctx->options, ctx->inputs[0]->shape[2], ctx->inputs[0]->shape[0],
+                        ctx->device.gpu);
+}
+
 RawSlices raw_of(const Context* ctx, const h5io_buffer_t* inputs, int i) {
   return {inputs[i].data, ctx->inputs[i]->dtype, inputs[i].slice_bytes};
 }
@@ -210,9 +218,12 @@ RawSlices raw_of(const Context* ctx, const h5io_buffer_t* inputs, int i) {
 int out_of_memory(Context* ctx) {
   const int64_t cols = ctx->inputs[0]->shape[2], p = ctx->inputs[0]->shape[0];
   int64_t bytes = 2 * kLanes * p * cols * 4;
-  if (ctx->options.method == Method::fourier) { // the grid, the samples, 2 sinograms
+  if (method_of(ctx) == Method::fourier) { // the grid, the samples, 2 sinograms
     const int64_t g = FourierGrid::grid_size(cols);
-    bytes = g * g * 8 + p * (padded_length(cols) + 1) * 8 + 2 * p * cols * 4;
+    const auto k = static_cast<int64_t>(FourierReconstructor::kBand *
+                                        static_cast<double>(FourierReconstructor::crop_length(
+                                            cols, static_cast<double>(cols / 2))));
+    bytes = g * g * 8 + p * (2 * k + 3) * 8 + 2 * p * cols * 4;
   }
   return fail(ctx, kNoMemory,
               "out of memory: reconstructing needs about " + std::to_string(bytes >> 20) +
@@ -377,9 +388,13 @@ H5IO_EXPORT int describe_output(void* context, int output_index, int* num_attrib
     a.text("quantity", "linear attenuation coefficient");
     a.text("units", "1/pixel");
     a.text("long_name", "linear attenuation coefficient (1/pixel)");
-    a.text("method", std::string(method_name(o.method)));
-    a.text("algorithm", o.method == Method::fourier
-                            ? "direct Fourier inversion by gridding (Kaiser-Bessel, 1.5x grid)"
+    // The method that ran, and the one asked for (auto: chosen by size).
+    const Method method = method_of(ctx);
+    a.text("method", std::string(method_name(method)));
+    a.text("method_requested", std::string(method_name(o.method)));
+    a.text("algorithm", method == Method::fourier
+                            ? "direct Fourier inversion by gridding (Kaiser-Bessel, 1.5x grid, "
+                              "FBP's linear-interpolation response)"
                             : "filtered back-projection");
     a.text("filter", std::string(filter_name(o.filter)));
     a.text("padding", o.padding == Padding::edge ? "edge" : "zero");
@@ -518,7 +533,7 @@ H5IO_EXPORT int process_batch(void* context, int64_t first_slice, int64_t slice_
         ctx->gpu_job = std::make_unique<GpuJob>(ctx->options, shape, angles, *ctx->pool);
       }
       ctx->gpu_job->run(proj, darks, flats, slice_count, images, centres, first_slice);
-    } else if (ctx->options.method == Method::fourier) {
+    } else if (method_of(ctx) == Method::fourier) {
       if (!ctx->fourier || !ctx->fourier->angles_match(angles)) {
         ctx->fourier.reset(); // free the old one's memory first
         ctx->fourier =
