@@ -9,10 +9,14 @@
 // user names no paths), each sliced along detector rows:
 //   0 "scan:projections" [P, rows, cols] any ABI type -> [P][cols] per slice
 //   1 "scan:darks"       [D, rows, cols]; D may be 0: dark level 0
-//   2 "scan:flats"       [F, rows, cols]; F >= 1 unless normalise=false
+//   2 "scan:flats"       [F, rows, cols]; F >= 1
 //   3 "scan:angles"      [P] radians, float64 (or float32), delivered whole
 //   4 "scan:pixel_size"  [2] metres (a detector pixel's width, height), or [0]
 //     when the scan does not say; delivered whole, read in the scan-wide step
+// With normalise=false (the data are line integrals already) only
+// projections, angles and pixel size are asked for (inputs 0, 1, 2 of the
+// ABI), so the host reads no darks or flats; inside, inputs keep the slots
+// above.
 // Outputs, one slice per detector row:
 //   0 <output> (default /entry/reconstruction/data) [N, N] float32, N = cols:
 //     linear attenuation coefficient in 1/pixel (ARCHITECTURE.md, "Tomography geometry")
@@ -40,6 +44,7 @@
 #include "slice_input.hpp"
 #include "thread_pool.hpp"
 
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -71,7 +76,11 @@ constexpr const char* kPixelY = "pixel_size_y";
 struct Context {
   Options options;
   std::unique_ptr<h5io::numerics::ThreadPool> pool;
-  std::optional<h5io_dataspace_t> inputs[kInputs];
+  // The inputs the library asks the host for, as slots of kInputRoles: with
+  // normalise=false the data are line integrals already, so the darks and
+  // flats are not asked for, and the host reads none.
+  std::vector<int> slots;
+  std::optional<h5io_dataspace_t> inputs[kInputs]; // by slot
   std::string center_output;
   DeviceChoice device; // where this rank reconstructs
   std::unique_ptr<Reconstructor> recon;
@@ -139,6 +148,12 @@ int check_frames(Context* ctx, int index, const h5io_dataspace_t& space, int* sl
                       number_text(last) + "): the projections have " +
                       std::to_string(space.shape[2]) + " columns");
   }
+  if (index == 0 && !ctx->options.normalise) {
+    // No darks or flats are asked for: none, of the projections' shape.
+    h5io_dataspace_t none = space;
+    none.shape[0] = 0;
+    ctx->inputs[1] = ctx->inputs[2] = none;
+  }
   if (index == 2 && space.shape[0] == 0 && ctx->options.normalise)
     return fail(ctx, kBadInput,
                 "the scan has no flat-field frames (image_key 1 / data_white); normalisation "
@@ -151,7 +166,7 @@ int check_frames(Context* ctx, int index, const h5io_dataspace_t& space, int* sl
 // Validates the inputs of a batch of `count` slices against what
 // set_input_slice saw.
 int check_batch_inputs(Context* ctx, int64_t count, int num_inputs, const h5io_buffer_t* inputs) {
-  if (num_inputs != kInputs) return fail(ctx, kBadIndex, "expected 5 inputs");
+  if (num_inputs != kInputs) return fail(ctx, kBadIndex, "expected 5 inputs by slot");
   for (int i = 0; i < kInputs; ++i)
     if (!ctx->inputs[i])
       return fail(ctx, kBadInput, std::string("the host never described the ") + kInputNames[i]);
@@ -175,7 +190,7 @@ int check_batch_inputs(Context* ctx, int64_t count, int num_inputs, const h5io_b
 // ... and the outputs of a batch.
 int check_batch(Context* ctx, int64_t count, int num_inputs, const h5io_buffer_t* inputs,
                 int num_outputs, const h5io_buffer_t* outputs) {
-  if (num_outputs != 2) return fail(ctx, kBadIndex, "expected 5 inputs and 2 outputs");
+  if (num_outputs != 2) return fail(ctx, kBadIndex, "expected 2 outputs");
   if (int code = check_batch_inputs(ctx, count, num_inputs, inputs)) return code;
   const int64_t cols = ctx->inputs[0]->shape[2];
   if (outputs[0].count != count || outputs[1].count != count ||
@@ -209,6 +224,17 @@ Method method_of(const Context* ctx) {
   if (!ctx->inputs[0]) return ctx->options.method;
   return resolve_method(ctx->options, ctx->inputs[0]->shape[2], ctx->inputs[0]->shape[0],
                         ctx->device.gpu);
+}
+
+// The host's buffers (one per input asked for) by slot; a slot not asked
+// for is an empty buffer of no frames.
+std::array<h5io_buffer_t, kInputs> by_slot(const Context* ctx, int num_inputs,
+                                           const h5io_buffer_t* inputs) {
+  std::array<h5io_buffer_t, kInputs> slots{};
+  if (num_inputs != static_cast<int>(ctx->slots.size())) return slots;
+  for (size_t i = 0; i < ctx->slots.size(); ++i)
+    slots[static_cast<size_t>(ctx->slots[i])] = inputs[i];
+  return slots;
 }
 
 RawSlices raw_of(const Context* ctx, const h5io_buffer_t* inputs, int i) {
@@ -317,22 +343,26 @@ H5IO_EXPORT int h5io_init(void** context, const h5io_global_params_t* params, in
     if (ctx == nullptr) return kFailed;
     return fail(ctx, kFailed, std::string("could not start tomo_fbp: ") + e.what());
   }
-  *num_inputs = kInputs;
+  ctx->slots = ctx->options.normalise ? std::vector<int>{0, 1, 2, 3, 4} : std::vector<int>{0, 3, 4};
+  *num_inputs = static_cast<int>(ctx->slots.size());
   *num_outputs = 2;
   return kOk;
 }
 
 H5IO_EXPORT int request_input(void* context, int input_index, const char** dataset_location) {
   auto* ctx = static_cast<Context*>(context);
-  if (input_index < 0 || input_index >= kInputs) return fail(ctx, kBadIndex, "there are 5 inputs");
-  *dataset_location = kInputRoles[input_index];
+  if (input_index < 0 || input_index >= static_cast<int>(ctx->slots.size()))
+    return fail(ctx, kBadIndex, "there are " + std::to_string(ctx->slots.size()) + " inputs");
+  *dataset_location = kInputRoles[ctx->slots[static_cast<size_t>(input_index)]];
   return kOk;
 }
 
-H5IO_EXPORT int set_input_slice(void* context, int input_index,
+H5IO_EXPORT int set_input_slice(void* context, int slot_index,
                                 const h5io_dataspace_t* input_dataspace, int* slicing_map) {
   auto* ctx = static_cast<Context*>(context);
-  if (input_index < 0 || input_index >= kInputs) return fail(ctx, kBadIndex, "there are 5 inputs");
+  if (slot_index < 0 || slot_index >= static_cast<int>(ctx->slots.size()))
+    return fail(ctx, kBadIndex, "there are " + std::to_string(ctx->slots.size()) + " inputs");
+  const int input_index = ctx->slots[static_cast<size_t>(slot_index)];
   const h5io_dataspace_t& space = *input_dataspace;
   if (input_index < 3) return check_frames(ctx, input_index, space, slicing_map);
   if (input_index == 4) {
@@ -446,13 +476,17 @@ H5IO_EXPORT int job_setup_slices(void* context, int64_t slice_count, int* num_sl
 }
 
 H5IO_EXPORT int job_setup(void* context, int num_slices, const int64_t* slices, int num_inputs,
-                          const h5io_buffer_t* inputs, int* num_results,
+                          const h5io_buffer_t* host_inputs, int* num_results,
                           const h5io_param_t** results) {
   auto* ctx = static_cast<Context*>(context);
   ctx->setup_results.clear();
   *num_results = 0;
   *results = nullptr;
-  if (int code = check_batch_inputs(ctx, num_slices, num_inputs, inputs)) return code;
+  if (num_inputs != static_cast<int>(ctx->slots.size()))
+    return fail(ctx, kBadIndex, "expected " + std::to_string(ctx->slots.size()) + " inputs");
+  const std::array<h5io_buffer_t, kInputs> slots = by_slot(ctx, num_inputs, host_inputs);
+  const h5io_buffer_t* inputs = slots.data();
+  if (int code = check_batch_inputs(ctx, num_slices, kInputs, inputs)) return code;
   try {
     if (ctx->options.center_mode == CenterMode::scan) {
       if (int code = fit_axis(ctx, num_slices, slices, inputs)) return code;
@@ -507,11 +541,14 @@ H5IO_EXPORT int apply_job_setup(void* context, int num_results, const h5io_param
 }
 
 H5IO_EXPORT int process_batch(void* context, int64_t first_slice, int64_t slice_count,
-                              int num_inputs, const h5io_buffer_t* inputs, int num_outputs,
+                              int num_inputs, const h5io_buffer_t* host_inputs, int num_outputs,
                               h5io_buffer_t* outputs) {
   auto* ctx = static_cast<Context*>(context);
-  if (int code = check_batch(ctx, slice_count, num_inputs, inputs, num_outputs, outputs))
-    return code;
+  if (num_inputs != static_cast<int>(ctx->slots.size()))
+    return fail(ctx, kBadIndex, "expected " + std::to_string(ctx->slots.size()) + " inputs");
+  const std::array<h5io_buffer_t, kInputs> slots = by_slot(ctx, num_inputs, host_inputs);
+  const h5io_buffer_t* inputs = slots.data();
+  if (int code = check_batch(ctx, slice_count, kInputs, inputs, num_outputs, outputs)) return code;
   if (ctx->options.center_mode == CenterMode::scan && !ctx->options.axis)
     return fail(ctx, kFailed,
                 "center=auto fits one rotation axis to the whole scan in the scan-wide step "
