@@ -45,12 +45,8 @@ Options parse_options(const h5io_global_params_t& params) {
     options.input = std::string(p->text) == "scan" ? "scan" : plugin::dataset_path_of(*p);
   if (const h5io_param_t* p = h5io_find_param(&params, "output"))
     options.output = plugin::dataset_path_of(*p);
-  if (const h5io_param_t* p = h5io_find_param(&params, "threads")) {
-    const int64_t threads = plugin::whole_number_of(*p, "a whole number >= 0 (0: all cores)");
-    if (threads < 0 || threads > 4096)
-      throw Error("parameter " + plugin::quoted(*p) + " must be between 0 (all cores) and 4096");
-    options.threads = static_cast<int>(threads);
-  }
+  if (const h5io_param_t* p = h5io_find_param(&params, "threads"))
+    options.threads = plugin::threads_of(*p);
   return options;
 }
 

@@ -15,13 +15,12 @@
 // normalise=false.
 #include "h5io_plugin.h"
 
-#include "dtype_convert.hpp"
 #include "flat_field.hpp"
 #include "options.hpp"
 #include "output_attributes.hpp"
 #include "paganin_filter.hpp"
 #include "plugin_error.hpp"
-#include "slice_input.hpp"
+#include "projection_frames.hpp"
 #include "thread_pool.hpp"
 
 #include <cstddef>
@@ -40,17 +39,15 @@ using namespace h5io::paganin;
 
 enum Code { kOk = 0, kBadParameter = 1, kBadInput = 2, kBadIndex = 3, kFailed = 4, kNoMemory = 5 };
 
-constexpr const char* kScanRoles[] = {"scan:projections", "scan:darks", "scan:flats"};
-constexpr const char* kScanNames[] = {"projections", "dark-field frames", "flat-field frames"};
+using numerics::ProjectionFrames;
 
 struct Context {
   Options options;
   int local_ranks = 1;
-  std::optional<h5io_dataspace_t> inputs[3];
+  ProjectionFrames frames{"paganin",
+                          "give input=PATH for frames that already hold the transmission"};
   std::unique_ptr<numerics::ThreadPool> pool;
   std::unique_ptr<PaganinFilter> filter;
-  std::vector<float> dark, flat; // per-pixel means, once the frames arrive
-  bool have_means = false;
   plugin::OutputAttributes attributes;
   std::string error;
 };
@@ -64,51 +61,22 @@ int input_count(const Context& ctx) {
   return ctx.options.from_scan() ? 3 : 1;
 }
 
-// The checks that need the projections and another input run once both are
-// known, whatever the order of the host's set_input_slice calls.
-int check_frames(Context* ctx) {
-  const auto& proj = ctx->inputs[0];
-  if (!proj) return kOk;
-  for (int i = 1; i <= 2; ++i) {
-    const auto& frames = ctx->inputs[i];
-    if (frames && (frames->shape[1] != proj->shape[1] || frames->shape[2] != proj->shape[2]))
-      return fail(ctx, kBadInput,
-                  std::string("the ") + kScanNames[i] + " have shape " +
-                      plugin::shape_text(*frames) + " but the projections " +
-                      plugin::shape_text(*proj) + ": rows and columns must match");
-  }
-  return kOk;
-}
-
-// Per-pixel dark and flat means, from the whole frames the first batch brings.
-void take_means(Context* ctx, const h5io_buffer_t* inputs, int64_t pixels) {
-  const int64_t darks = ctx->inputs[1]->shape[0], flats = ctx->inputs[2]->shape[0];
-  if (flats < 1)
-    throw plugin::Error("the scan has no flat-field frames, which paganin needs to normalise the "
-                        "projections (give input=PATH for frames that already hold the "
-                        "transmission)");
-  ctx->dark = numerics::mean_rows({inputs[1].data, inputs[1].space.dtype, darks}, pixels);
-  ctx->flat = numerics::mean_rows({inputs[2].data, inputs[2].space.dtype, flats}, pixels);
-  ctx->have_means = true;
-}
-
 void retrieve(Context* ctx, int64_t count, const h5io_buffer_t* inputs, h5io_buffer_t* output) {
-  const h5io_dataspace_t& proj = *ctx->inputs[0];
-  const int64_t rows = proj.shape[1], cols = proj.shape[2], pixels = rows * cols;
+  const int64_t rows = ctx->frames.rows(), cols = ctx->frames.cols(), pixels = rows * cols;
   if (!ctx->filter) ctx->filter = std::make_unique<PaganinFilter>(rows, cols, ctx->options.physics);
-  if (ctx->options.from_scan() && !ctx->have_means) take_means(ctx, inputs, pixels);
+  if (ctx->options.from_scan()) ctx->frames.take_means(inputs);
   const auto* raw = static_cast<const std::byte*>(inputs[0].data);
   auto* out = static_cast<float*>(output->data);
   const h5io_dtype_t dtype = inputs[0].space.dtype;
   const size_t slice_bytes = inputs[0].slice_bytes;
   ctx->pool->parallel_for(count, [&](int64_t k) {
     std::vector<float> transmission(static_cast<size_t>(pixels));
-    const numerics::RawRows frame{raw + static_cast<size_t>(k) * slice_bytes, dtype, 1};
+    const std::byte* frame = raw + static_cast<size_t>(k) * slice_bytes;
     if (ctx->options.from_scan())
-      numerics::normalise_rows(frame, ctx->dark, ctx->flat, pixels,
-                               numerics::FlatFieldOutput::transmission, transmission.data());
+      ctx->frames.normalise(frame, dtype, numerics::FlatFieldOutput::transmission,
+                            transmission.data());
     else
-      numerics::clamp_transmission(frame, pixels, transmission.data());
+      numerics::clamp_transmission({frame, dtype, 1}, pixels, transmission.data());
     PaganinFilter::Workspace work = ctx->filter->workspace();
     ctx->filter->apply(transmission.data(), out + k * pixels, work);
   });
@@ -144,7 +112,7 @@ H5IO_EXPORT int request_input(void* context, int input_index, const char** datas
   if (input_index < 0 || input_index >= input_count(*ctx))
     return fail(ctx, kBadIndex, "no input " + std::to_string(input_index));
   *dataset_location =
-      ctx->options.from_scan() ? kScanRoles[input_index] : ctx->options.input.c_str();
+      ctx->options.from_scan() ? ProjectionFrames::kRoles[input_index] : ctx->options.input.c_str();
   return kOk;
 }
 
@@ -153,32 +121,27 @@ H5IO_EXPORT int set_input_slice(void* context, int input_index,
   auto* ctx = static_cast<Context*>(context);
   if (input_index < 0 || input_index >= input_count(*ctx))
     return fail(ctx, kBadIndex, "no input " + std::to_string(input_index));
-  const std::string name = ctx->options.from_scan() ? kScanNames[input_index] : ctx->options.input;
-  if (input_dataspace->rank != 3)
-    return fail(ctx, kBadInput,
-                "the " + name + " have shape " + plugin::shape_text(*input_dataspace) +
-                    ": paganin needs a stack of frames [frames, rows, columns]");
-  if (!numerics::is_supported_dtype(input_dataspace->dtype))
-    return fail(ctx, kBadInput, "the " + name + " have an element type paganin cannot read");
-  if (input_index == 0 && (input_dataspace->shape[1] < 1 || input_dataspace->shape[2] < 1))
-    return fail(ctx, kBadInput,
-                "the " + name + " have shape " + plugin::shape_text(*input_dataspace) +
-                    ": frames must have at least one row and column");
-  ctx->inputs[input_index] = *input_dataspace;
+  const std::string name =
+      ctx->options.from_scan() ? ProjectionFrames::kNames[input_index] : ctx->options.input;
+  try {
+    ctx->frames.describe(input_index, *input_dataspace, name);
+  } catch (const plugin::Error& e) {
+    return fail(ctx, kBadInput, e.what());
+  }
   if (input_index == 0) slicing_map[0] = 1; // one projection per slice; darks, flats whole
-  return check_frames(ctx);
+  return kOk;
 }
 
 H5IO_EXPORT int request_output(void* context, int output_index, const char** dataset_location,
                                h5io_dataspace_t* output_dataspace) {
   auto* ctx = static_cast<Context*>(context);
   if (output_index != 0) return fail(ctx, kBadIndex, "there is only output 0");
-  if (!ctx->inputs[0]) return fail(ctx, kBadInput, "the projections' shape is not known yet");
+  if (!ctx->frames.space(0)) return fail(ctx, kBadInput, "the projections' shape is not known yet");
   *dataset_location = ctx->options.output.c_str();
   output_dataspace->rank = 3;
   output_dataspace->shape[0] = -1;
-  output_dataspace->shape[1] = ctx->inputs[0]->shape[1];
-  output_dataspace->shape[2] = ctx->inputs[0]->shape[2];
+  output_dataspace->shape[1] = ctx->frames.rows();
+  output_dataspace->shape[2] = ctx->frames.cols();
   output_dataspace->dtype = H5IO_FLOAT32;
   return kOk;
 }
@@ -211,7 +174,7 @@ H5IO_EXPORT int process_batch(void* context, int64_t, int64_t slice_count, int n
                               const h5io_buffer_t* inputs, int num_outputs,
                               h5io_buffer_t* outputs) {
   auto* ctx = static_cast<Context*>(context);
-  if (num_inputs != input_count(*ctx) || num_outputs != 1 || !ctx->inputs[0])
+  if (num_inputs != input_count(*ctx) || num_outputs != 1 || !ctx->frames.space(0))
     return fail(ctx, kBadInput, "the host delivered an unexpected set of buffers");
   try {
     retrieve(ctx, slice_count, inputs, &outputs[0]);

@@ -39,6 +39,14 @@ bool bool_of(const h5io_param_t& p) {
   throw Error("parameter " + quoted(p) + " must be true or false");
 }
 
+int threads_of(const h5io_param_t& p) {
+  const int64_t n = whole_number_of(p, "a whole number >= 0 (0: share this node's cores)");
+  if (n < 0 || n > 4096)
+    throw Error("parameter " + quoted(p) +
+                " must be a whole number from 0 (share this node's cores) to 4096");
+  return static_cast<int>(n);
+}
+
 int64_t whole_number_of(const h5io_param_t& p, const std::string& what) {
   const std::optional<double> value = number_of(p);
   if (!value || *value != std::floor(*value) || std::fabs(*value) > 1e15)

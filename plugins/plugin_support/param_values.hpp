@@ -28,6 +28,10 @@ bool bool_of(const h5io_param_t& p);
 // A whole number; `what` completes "parameter key='text' must be ...".
 int64_t whole_number_of(const h5io_param_t& p, const std::string& what);
 
+// The `threads` parameter every library takes: 0 (share this node's cores
+// among its ranks) to 4096.
+int threads_of(const h5io_param_t& p);
+
 // Throws when a parameter is not one of `known`, listing the known ones.
 void refuse_unknown_params(const h5io_global_params_t& params, std::span<const char* const> known,
                            std::string_view library);

@@ -26,6 +26,7 @@ using plugin::bool_of;
 using plugin::lower;
 using plugin::number_of;
 using plugin::quoted;
+using plugin::threads_of;
 using plugin::whole_number_of;
 
 } // namespace
@@ -199,12 +200,7 @@ Options parse_options(const h5io_global_params_t& params) {
     o.ring_size = static_cast<int>(size);
   }
   if (const h5io_param_t* p = h5io_find_param(&params, "normalise")) o.normalise = bool_of(*p);
-  if (const h5io_param_t* p = h5io_find_param(&params, "threads")) {
-    const int64_t n = whole_number_of(*p, "a whole number >= 0 (0 = automatic)");
-    if (n < 0 || n > 4096)
-      throw Error("parameter " + quoted(*p) + " must be a whole number from 0 (automatic) to 4096");
-    o.threads = static_cast<int>(n);
-  }
+  if (const h5io_param_t* p = h5io_find_param(&params, "threads")) o.threads = threads_of(*p);
   if (const h5io_param_t* p = h5io_find_param(&params, "device")) {
     const std::string t = lower(p->text);
     if (t == "auto")
