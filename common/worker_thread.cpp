@@ -13,27 +13,27 @@ WorkerThread::~WorkerThread() {
   thread_.join();
 }
 
-void WorkerThread::enqueue(std::function<void()> job) {
+void WorkerThread::enqueue(std::function<void()> task) {
   {
     std::lock_guard lock(mutex_);
-    jobs_.push_back(std::move(job));
+    tasks_.push_back(std::move(task));
   }
   wake_.notify_one();
 }
 
 void WorkerThread::loop() {
   for (;;) {
-    std::function<void()> job;
+    std::function<void()> task;
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
-      // Queued jobs still run after a stop request: each holds a promise
+      wake_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+      // Queued tasks still run after a stop request: each holds a promise
       // somebody may be waiting on.
-      if (jobs_.empty()) return;
-      job = std::move(jobs_.front());
-      jobs_.pop_front();
+      if (tasks_.empty()) return;
+      task = std::move(tasks_.front());
+      tasks_.pop_front();
     }
-    job();
+    task();
   }
 }
 

@@ -37,12 +37,12 @@ public:
   }
 
 private:
-  void enqueue(std::function<void()> job);
+  void enqueue(std::function<void()> task);
   void loop();
 
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<std::function<void()>> jobs_;
+  std::deque<std::function<void()>> tasks_;
   bool stopping_ = false;
   std::thread thread_;
 };

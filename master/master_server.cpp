@@ -341,7 +341,7 @@ void MasterServer::send_replies(std::vector<Reply>& replies) {
   replies.clear();
 }
 
-void MasterServer::deliver(Outbox& out, std::vector<Reply>& replies) {
+void MasterServer::send_outbox(Outbox& out, std::vector<Reply>& replies) {
   // Durable first: nothing that depends on a record leaves before it.
   for (nlohmann::json& record : out.journal) journal_->append(std::move(record));
   journal_->commit();
@@ -495,7 +495,7 @@ void MasterServer::run(const std::atomic<bool>& stop, const std::function<void()
                  {"jobs_running", scheduler_.jobs_in(JobState::running)},
                  {"workers", scheduler_.groups()}});
     }
-    deliver(out, replies);
+    send_outbox(out, replies);
     if (metrics_ && now >= next_metrics_) publish_metrics(now);
     if (curve_) {
       curve_->log_handshake_failures();

@@ -94,7 +94,9 @@ private:
   void watcher_submissions(bool notified);
   // The end of a key reload, once its reading has ended.
   void finish_key_reload();
-  void deliver(Outbox& out, std::vector<Reply>& replies);
+  // Makes the turn's journal records durable, then sends its replies,
+  // messages to groups and status events.
+  void send_outbox(Outbox& out, std::vector<Reply>& replies);
   // Hands the metrics exporter a fresh snapshot (a few times a second).
   void publish_metrics(Clock::time_point now);
   void send_replies(std::vector<Reply>& replies);

@@ -293,7 +293,7 @@ std::string Scheduler::cancel(const std::string& id, double now, Outbox& out) {
 
 void Scheduler::new_group(const std::string& id, const proto::Ready& ready, Clock::time_point now,
                           Outbox& out) {
-  WorkerGroup group;
+  ConnectedGroup group;
   group.id = id;
   group.name = ready.group;
   group.instance = ready.instance;
@@ -313,7 +313,7 @@ void Scheduler::new_group(const std::string& id, const proto::Ready& ready, Cloc
                ready.ranks == 1 ? "" : "s", ready.host, ready.credit);
 }
 
-Lease* Scheduler::named_lease(const WorkerGroup& group, const std::string& job, int64_t number) {
+Lease* Scheduler::named_lease(const ConnectedGroup& group, const std::string& job, int64_t number) {
   Lease* lease = lease_of_group(group.id);
   if (lease != nullptr && lease->job == job && lease->number == number) return lease;
   spdlog::warn(
@@ -322,7 +322,7 @@ Lease* Scheduler::named_lease(const WorkerGroup& group, const std::string& job, 
   return nullptr;
 }
 
-Lease& Scheduler::grant_lease(const WorkerGroup& group, Job& job, Clock::time_point now) {
+Lease& Scheduler::grant_lease(const ConnectedGroup& group, Job& job, Clock::time_point now) {
   Lease& lease = leases_[job.id];
   lease = Lease{group.id, job.id, next_lease_++, {}, now, false};
   return lease;
@@ -368,7 +368,7 @@ void Scheduler::on_worker(const std::string& id, const proto::WorkerMessage& mes
     if (!std::holds_alternative<proto::Disconnect>(message)) out.send(id, proto::Disconnect{});
     return;
   }
-  WorkerGroup& group = it->second;
+  ConnectedGroup& group = it->second;
   group.last_heard = now;
   std::visit(
       [&](const auto& m) {
@@ -476,7 +476,7 @@ void Scheduler::lose_group(const std::string& id, const std::string& reason, boo
                            double wall, Outbox& out) {
   const auto it = groups_.find(id);
   if (it == groups_.end()) return;
-  WorkerGroup& group = it->second;
+  ConnectedGroup& group = it->second;
   if (Lease* lease = lease_of_group(id)) {
     const std::string why = "group " + group.name + " lost: " + reason;
     // A library that kills its process (SIGSEGV on one slice) takes the
@@ -549,7 +549,7 @@ void Scheduler::forget_old_jobs() {
 
 // ------------------------------------------------------------------ time and dispatch
 
-void Scheduler::send(WorkerGroup& group, proto::MasterMessage message, Clock::time_point now,
+void Scheduler::send(ConnectedGroup& group, proto::MasterMessage message, Clock::time_point now,
                      Outbox& out) {
   group.last_sent = now;
   out.send(group.id, std::move(message));
@@ -584,8 +584,8 @@ void Scheduler::excuse_silence(Clock::duration stall, Clock::time_point now) {
   for (auto& [job, lease] : leases_) lease.progress = std::min(lease.progress + stall, now);
 }
 
-void Scheduler::lease_units(Lease& lease, const WorkerGroup& group, Job& job, Clock::time_point now,
-                            Outbox& out, bool assign) {
+void Scheduler::lease_units(Lease& lease, const ConnectedGroup& group, Job& job,
+                            Clock::time_point now, Outbox& out, bool assign) {
   std::vector<proto::UnitRange> units;
   while (static_cast<int>(lease.units.size()) < group.credit && !job.pending.empty() &&
          job.may_lease(job.pending.front())) {
@@ -618,7 +618,7 @@ void Scheduler::dispatch(Clock::time_point now, double wall, Outbox& out) {
   // Groups holding a lease: top up, or tell them to finish.
   for (auto& [id, lease] : leases_) {
     Job& job = jobs_.at(id);
-    WorkerGroup& group = groups_.at(lease.group);
+    ConnectedGroup& group = groups_.at(lease.group);
     if (job.all_done() && lease.units.empty()) {
       if (!lease.finish_sent) {
         send(group, proto::Finish{job.id, lease.number}, now, out);

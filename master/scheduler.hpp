@@ -32,7 +32,10 @@ struct SchedulerCounters {
   std::map<std::string, uint64_t> jobs_failed;    // by library
 };
 
-struct WorkerGroup {
+// A worker group as the master sees it: a connection (ZeroMQ routing id)
+// and what the group said in `ready`. (The group's own side is
+// worker/worker_group.hpp's WorkerGroup.)
+struct ConnectedGroup {
   std::string id; // ZeroMQ routing id
   std::string name;
   std::string instance; // the group process's run (ready.instance), "" if not said
@@ -136,7 +139,7 @@ private:
   // fails when a unit reached max_attempts.
   void end_lease(Lease& lease, const std::string& reason, const std::set<int64_t>* charged,
                  double wall, Outbox& out);
-  Lease& grant_lease(const WorkerGroup& group, Job& job, Clock::time_point now);
+  Lease& grant_lease(const ConnectedGroup& group, Job& job, Clock::time_point now);
   // Removes the lease: the one place a lease ends.
   void close_lease(const std::string& job);
   // The lease a group holds, if any (a scan: groups and leases are few).
@@ -151,13 +154,14 @@ private:
                   Outbox& out);
   void fail_job(Job& job, const std::string& error, double wall, Outbox& out);
   void end_job(Job& job, JobState state, double wall, Outbox& out);
-  void lease_units(Lease& lease, const WorkerGroup& group, Job& job, Clock::time_point now,
+  void lease_units(Lease& lease, const ConnectedGroup& group, Job& job, Clock::time_point now,
                    Outbox& out, bool assign);
   void publish_progress(Job& job, Clock::time_point now, bool force, Outbox& out);
-  void send(WorkerGroup& group, proto::MasterMessage message, Clock::time_point now, Outbox& out);
+  void send(ConnectedGroup& group, proto::MasterMessage message, Clock::time_point now,
+            Outbox& out);
   void forget_old_jobs();
   // The group's lease if it is the one a message names, else none (logged).
-  Lease* named_lease(const WorkerGroup& group, const std::string& job, int64_t number);
+  Lease* named_lease(const ConnectedGroup& group, const std::string& job, int64_t number);
   struct ForgottenRef;
   double ended_of(const ForgottenRef& forgotten) const;
 
@@ -179,7 +183,7 @@ private:
   // A journal written before refs recorded their job's end: those refs'
   // horizon starts at the first expiry after replay.
   bool refs_without_end_ = false;
-  std::map<std::string, WorkerGroup> groups_;
+  std::map<std::string, ConnectedGroup> groups_;
   std::map<std::string, Lease> leases_;    // by job id
   std::deque<std::string> finished_order_; // ended jobs, oldest first
   uint64_t next_order_ = 1;

@@ -168,32 +168,32 @@ bool LeasedSchedule::lease_vouched() {
       if (ending_ == JobEnding::released || ending_ == JobEnding::link_lost) {
         spdlog::warn("lease {}: not writing what this group computed: the lease has ended ({}), "
                      "so those units may be another group's now",
-                     lease_.lease, ending_name(ending_));
+                     lease_.number, ending_name(ending_));
         return false;
       }
       const Clock::duration age = Clock::now() - channel_->confirmed();
       if (lease_.group_timeout.count() == 0 || age < window) {
-        if (waited) spdlog::info("lease {}: the master answered; writing", lease_.lease);
+        if (waited) spdlog::info("lease {}: the master answered; writing", lease_.number);
         return true;
       }
       if (stop_.load()) {
         ending_ = JobEnding::stopping;
         spdlog::warn("lease {}: stopping without writing the last round: the master has not "
                      "vouched for the lease lately",
-                     lease_.lease);
+                     lease_.number);
         return false;
       }
       if (!waited)
         spdlog::warn("lease {}: holding back a write: the master last answered this group {:.1f} "
                      "s ago and forgets a group after {:.1f} s; waiting for it to answer",
-                     lease_.lease, std::chrono::duration<double>(age).count(),
+                     lease_.number, std::chrono::duration<double>(age).count(),
                      std::chrono::duration<double>(lease_.group_timeout).count());
       waited = true;
       if (std::optional<LinkEvent> event = channel_->next_event(kMasterPoll))
         handle(std::move(*event));
     }
   } catch (const std::exception& e) {
-    spdlog::error("lease {}: not writing: {}", lease_.lease, e.what());
+    spdlog::error("lease {}: not writing: {}", lease_.number, e.what());
     ending_ = JobEnding::link_lost;
     return false;
   }
@@ -207,13 +207,13 @@ void LeasedSchedule::handle(LinkEvent event) {
   }
   auto& message = std::get<proto::MasterMessage>(event);
   const auto ours = [this](const std::string& job, int64_t lease) {
-    if (job == lease_.job && lease == lease_.lease) return true;
+    if (job == lease_.job && lease == lease_.number) return true;
     spdlog::info("ignoring a message for job {} lease {} (this group holds lease {})", job, lease,
-                 lease_.lease);
+                 lease_.number);
     return false;
   };
   if (auto* assign = std::get_if<proto::Assign>(&message)) {
-    if (assign->job == lease_.job && assign->lease == lease_.lease) return; // a repeat
+    if (assign->job == lease_.job && assign->lease == lease_.number) return; // a repeat
     spdlog::warn("the master assigned job {} lease {}; dropping this job", assign->job,
                  assign->lease);
     ending_ = JobEnding::released;
@@ -277,7 +277,7 @@ void LeasedSchedule::round_written(const std::function<void()>& flush_output, bo
   flush_output(); // `done` promises the data survive a crash
   if (!group_.is_root()) return;
   spdlog::debug("units {} written and flushed", fmt::join(written_, ", "));
-  channel_->send(proto::UnitsDone{lease_.job, lease_.lease, written_});
+  channel_->send(proto::UnitsDone{lease_.job, lease_.number, written_});
   for (const int64_t unit : written_) leased_.erase(unit);
   written_.clear();
   last_report_ = std::chrono::steady_clock::now();

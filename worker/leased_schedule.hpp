@@ -40,7 +40,7 @@ const char* ending_name(JobEnding ending);
 // What rank 0 knows about the job it holds.
 struct Lease {
   std::string job;
-  int64_t lease = 0;
+  int64_t number = 0; // the lease's number (fencing: never reused)
   // The assignment's group_timeout_ms: the master re-leases the units of a
   // group it has not heard from for this long. Zero: not said (no fencing).
   std::chrono::milliseconds group_timeout{0};

@@ -7,9 +7,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 #include <stdexcept>
 #include <sys/eventfd.h>
 #include <unistd.h>
+#include <variant>
 
 namespace h5io::worker {
 
@@ -32,6 +34,8 @@ milliseconds until(Clock::time_point deadline) {
 const char* type_name(const proto::MasterMessage& message) {
   constexpr const char* names[] = {"assign",  "units",     "finish",
                                    "release", "heartbeat", "disconnect"};
+  // One name per alternative, in the variant's order (proto/messages.hpp).
+  static_assert(std::size(names) == std::variant_size_v<proto::MasterMessage>);
   return names[message.index()];
 }
 
