@@ -80,6 +80,7 @@ Pipeline::Pipeline(const Group& group, JobSpec spec, PipelinePurpose purpose)
       plan_work();
     });
     if (purpose_ == PipelinePurpose::process) collectively(group_, [&] { open_output_file(); });
+    setup_seconds_ = seconds_since(started_);
   } catch (...) {
     abandon();
     throw;
@@ -391,8 +392,8 @@ void Pipeline::allocate_slots(UnitStage stage) {
   try {
     for (Slot& slot : slots_) {
       // Released, not just cleared: the stages' buffers never coexist.
-      slot.inputs = {};
-      slot.outputs = {};
+      slot.inputs = std::vector<UnitBuffer>();
+      slot.outputs = std::vector<UnitBuffer>();
       if (stage == UnitStage::reslice) {
         slot.inputs.emplace_back(static_cast<size_t>(reslice_->unit_buffer_bytes()));
         continue;
@@ -572,15 +573,21 @@ void Pipeline::write_unit(const Slot& slot) {
   const int64_t first = slot.unit ? slot.unit->first : 0;
   const int64_t count = slot.unit ? slot.unit->count : 0;
   for (size_t j = 0; j < output_datasets_.size(); ++j) {
-    output_datasets_[j].write_slices(first, count,
-                                     slot.outputs.empty() ? nullptr : slot.outputs[j].data(),
-                                     output_file_->collective_transfer());
+    output_datasets_[j].write_slices(
+        first, count, slot.outputs.empty() ? nullptr : slot.outputs[j].data(), *output_file_);
     bytes_written_ += count * static_cast<int64_t>(outputs_[j].geometry.slice_bytes());
   }
   write_seconds_ += seconds_since(start);
 }
 
 void Pipeline::run(UnitSchedule& schedule, ProgressListener* progress) {
+  const auto run_started = std::chrono::steady_clock::now();
+  // Waiting for the library is what the rounds do not overlap.
+  const auto wait_for = [this](std::future<void>& computed) {
+    const auto start = std::chrono::steady_clock::now();
+    computed.get();
+    wait_seconds_ += seconds_since(start);
+  };
   Slot* current = &slots_[0];
   Slot* next = &slots_[1];
   const Slot* to_write = nullptr; // computed last round, written this round
@@ -622,13 +629,13 @@ void Pipeline::run(UnitSchedule& schedule, ProgressListener* progress) {
     noting([&] { more = schedule.next_round(next->unit); });
     if (const std::optional<UnitStage> stage = agreed_stage(*next); stage && needs_phase(*stage)) {
       // Once per stage: finish this round's work first, then set up the next.
-      if (computed.valid()) noting([&] { computed.get(); });
+      if (computed.valid()) noting([&] { wait_for(computed); });
       group_.agree(error);
       enter_phase(*stage, *current);
     }
     next->stage = phase_stage();
     noting([&] { read_unit(*next); });
-    if (computed.valid()) noting([&] { computed.get(); });
+    if (computed.valid()) noting([&] { wait_for(computed); });
     group_.agree(error);
     if (to_write != nullptr && !fenced) schedule.round_written(flush_output, false);
 
@@ -649,6 +656,7 @@ void Pipeline::run(UnitSchedule& schedule, ProgressListener* progress) {
     collectively(group_, [&] { write_unit(*to_write); });
     schedule.round_written(flush_output, true);
   }
+  run_seconds_ += seconds_since(run_started);
 }
 
 void Pipeline::run_job_setup() {
@@ -751,6 +759,7 @@ ProvenanceRecord Pipeline::provenance(const std::string& finished) const {
 }
 
 JobReport Pipeline::finish() {
+  const auto finish_started = std::chrono::steady_clock::now();
   // A group that only finishes a resumed job (every unit was done before)
   // never set up the process stage: apply the stored scan-wide results, so
   // the library describes its outputs as the groups that computed them did.
@@ -800,6 +809,10 @@ JobReport Pipeline::finish() {
   report.planned_bytes = plan_.memory_bytes;
   report.budget_bytes = spec_.plan.memory_bytes;
   report.reslice_seconds = group_.max(reslice_seconds_);
+  report.setup_seconds = group_.max(setup_seconds_);
+  report.run_seconds = group_.max(run_seconds_);
+  report.wait_seconds = group_.max(wait_seconds_);
+  report.finish_seconds = group_.max(seconds_since(finish_started));
   report.seconds = group_.max(seconds_since(started_));
   report.output = target_->final_path();
   return report;

@@ -20,6 +20,7 @@
 #include "common/provenance.hpp"
 #include "common/reslice_scratch.hpp"
 #include "common/scan_layout.hpp"
+#include "common/unit_buffer.hpp"
 #include "common/work_plan.hpp"
 #include "common/worker_thread.hpp"
 
@@ -65,6 +66,14 @@ struct JobReport {
   // the slowest rank spent reading and writing them.
   int64_t frames_resliced = 0;
   double reslice_seconds = 0;
+  // The whole job (seconds) in its parts, slowest rank: opening the input,
+  // loading the library, planning and creating the output; the rounds
+  // (run), of which the main thread spent wait_seconds waiting for the
+  // library; closing, NeXus completion and the rename (finish).
+  double setup_seconds = 0;
+  double run_seconds = 0;
+  double wait_seconds = 0;
+  double finish_seconds = 0;
   // The largest resident memory any rank reached (getrusage), and the plan's
   // estimate of its unit buffers against the budget it was cut for.
   int64_t peak_rss_bytes = 0;
@@ -208,8 +217,8 @@ private:
   struct Slot {
     std::optional<Unit> unit;
     UnitStage stage = UnitStage::process; // of the round, agreed by every rank
-    std::vector<std::vector<std::byte>> inputs;
-    std::vector<std::vector<std::byte>> outputs;
+    std::vector<UnitBuffer> inputs;
+    std::vector<UnitBuffer> outputs;
   };
 
   void load_library();
@@ -283,6 +292,9 @@ private:
   double write_seconds_ = 0;
   int64_t frames_resliced_ = 0;
   double reslice_seconds_ = 0;
+  double setup_seconds_ = 0;
+  double run_seconds_ = 0;
+  double wait_seconds_ = 0; // main thread blocked on the library
   bool finished_ = false;
   bool released_ = false;
 };
