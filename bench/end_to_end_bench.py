@@ -27,7 +27,7 @@ For each job and each rank count it runs, interleaved, best of --rounds:
 "whole" is the wall time of the whole command (mpirun and process start
 included); "x naive" the naive loop's whole-process time over it. Stage
 times are the slowest rank's; "wait" is the main thread waiting for the
-library, "setup" and "finish" the job's time before and after the rounds.
+library, "wwait" waiting for overlapped writes to finish, "setup" and "finish" the job's time before and after the rounds.
 
 Needs h5py and numpy (Debian's, under /usr/bin/python3)."""
 import argparse
@@ -41,7 +41,8 @@ import time
 READ = re.compile(r"reading ([\d.]+) s \(([\d.]+) MB/s\), library ([\d.]+) s .*?writing "
                   r"([\d.]+) s \(([\d.]+) MB/s\)")
 PARTS = re.compile(r"job ([\d.]+) s: setup ([\d.]+) s .*?rounds ([\d.]+) s \(of which waiting "
-                   r"for the library ([\d.]+) s\), finish ([\d.]+) s .*?MPI_Init ([\d.]+) s")
+                   r"for the library ([\d.]+) s(?:, for writes ([\d.]+) s)?\), finish ([\d.]+) s "
+                   r".*?MPI_Init ([\d.]+) s")
 
 MAKE_INPUT = """
 import sys, h5py, numpy as np
@@ -119,11 +120,13 @@ def h5io_run(args, build, job, ranks, src, dst):
         sys.exit(f"h5io run printed no stage times:\n{text}")
     read_s, read_rate, lib_s, write_s, write_rate = map(float, stages.groups())
     # An h5io from before issue 16 does not break the job's time down: nan.
-    job_s, setup_s, rounds_s, wait_s, finish_s, init_s = (
-        map(float, parts.groups()) if parts else [float("nan")] * 6)
+    job_s, setup_s, rounds_s, wait_s, write_wait_s, finish_s, init_s = (
+        [float(g) if g is not None else float("nan") for g in parts.groups()]
+        if parts else [float("nan")] * 7)
     return {"wall": wall, "read": read_s, "read_rate": read_rate, "library": lib_s,
             "write": write_s, "write_rate": write_rate, "job": job_s, "setup": setup_s,
-            "rounds": rounds_s, "wait": wait_s, "finish": finish_s, "init": init_s}
+            "rounds": rounds_s, "wait": wait_s, "wwait": write_wait_s, "finish": finish_s,
+            "init": init_s}
 
 
 def naive_run(args, job, src, dst):
@@ -165,14 +168,14 @@ def report(args, job, ranks_list, names, results, in_bytes, out_bytes):
     print(f"  naive h5py loop: {best(naive, 'wall'):6.2f} s whole process "
           f"({best(naive, 'loop'):.2f} s in the loop)")
     header = ("build", "ranks", "whole", "x naive", "setup", "rounds", "read", "MB/s", "library", "write",
-              "MB/s", "wait", "finish", "MPI_Init")
+              "MB/s", "wait", "wwait", "finish", "MPI_Init")
     print("  " + " ".join(f"{h:>8}" for h in header))
     for name, ranks in ((n, r) for r in ranks_list for n in names):
         s = results[(job, name, ranks)]
         row = [name, ranks, best(s, "wall"), best(naive, "wall") / best(s, "wall"), best(s, "setup"),
                best(s, "rounds"), best(s, "read"), max(x["read_rate"] for x in s),
                best(s, "library"), best(s, "write"), max(x["write_rate"] for x in s),
-               best(s, "wait"), best(s, "finish"), best(s, "init")]
+               best(s, "wait"), best(s, "wwait"), best(s, "finish"), best(s, "init")]
         print("  " + " ".join(f"{v:>8}" if isinstance(v, (int, str)) else f"{v:8.2f}"
                               for v in row))
 

@@ -15,6 +15,18 @@ OutputDataset::OutputDataset(hdf5::Dataset dataset, std::string location, SliceG
       dtype_(dtype) {
   hdf5::PropertyList dcpl(H5Dget_create_plist(dataset_.get()));
   writes_runs_ = H5Pget_layout(dcpl.get()) == H5D_CONTIGUOUS && geometry_.outer() == 1;
+  if (!writes_runs_) return;
+  // Raw bytes are right only when the file stores exactly what the buffers
+  // hold (same type, same byte order); the datasets are allocated at
+  // creation, so the address is known and final.
+  hdf5::Datatype stored(H5Dget_type(dataset_.get()));
+  if (H5Tequal(stored.get(), native_hdf5_type(dtype_)) <= 0) return;
+  const haddr_t address = H5Dget_offset(dataset_.get());
+  if (address == HADDR_UNDEF) {
+    hdf5::error_stack_summary(); // HDF5 leaves an error behind
+    return;
+  }
+  raw_offset_ = static_cast<int64_t>(address);
 }
 
 void OutputDataset::write_slices(int64_t first, int64_t count, const std::byte* slices,

@@ -40,6 +40,10 @@ public:
   // dataset growing along its first non-unit dimension): such units are
   // written with independent MPI-IO.
   bool writes_runs() const { return writes_runs_; }
+  // Where the data of a dataset that writes runs starts in the file, when
+  // its stored type is the buffers' type: such units may be written as raw
+  // bytes there (RunWriter). nullopt: write through HDF5.
+  std::optional<int64_t> raw_offset() const { return raw_offset_; }
 
 private:
   hdf5::Dataset dataset_;
@@ -47,6 +51,7 @@ private:
   SliceGeometry geometry_;
   h5io_dtype_t dtype_;
   bool writes_runs_;
+  std::optional<int64_t> raw_offset_;
   std::vector<std::byte> staging_; // file-order copy when slices are not the first dimension
 };
 

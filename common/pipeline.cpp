@@ -95,6 +95,7 @@ void Pipeline::abandon() noexcept {
   // Every rank gets here together (errors are agreed before they are
   // thrown), so the collective closes below match up.
   thread_.call([this] { instance_.reset(); });
+  run_writer_.reset(); // its thread finishes what was queued first
   output_datasets_.clear();
   output_file_.reset();
   reslice_.reset();
@@ -133,6 +134,7 @@ void Pipeline::release() {
   // partial output.
   released_ = true;
   thread_.call([this] { instance_.reset(); });
+  run_writer_.reset();
   output_datasets_.clear();
   std::optional<std::string> error;
   try {
@@ -493,12 +495,16 @@ void Pipeline::open_output_file() {
     for (const Output& output : outputs_)
       output_datasets_.push_back(output_file_->create_dataset(
           output.request.location, output.geometry, output.request.space.dtype));
-    return;
+  } else {
+    output_file_.emplace(group_, target_->partial_path(), OutputMode::reopen);
+    for (const Output& output : outputs_)
+      output_datasets_.push_back(output_file_->open_dataset(
+          output.request.location, output.geometry, output.request.space.dtype));
   }
-  output_file_.emplace(group_, target_->partial_path(), OutputMode::reopen);
-  for (const Output& output : outputs_)
-    output_datasets_.push_back(output_file_->open_dataset(output.request.location, output.geometry,
-                                                          output.request.space.dtype));
+  // The same answer on every rank: it depends only on the datasets.
+  if (std::any_of(output_datasets_.begin(), output_datasets_.end(),
+                  [](const OutputDataset& dataset) { return dataset.raw_offset().has_value(); }))
+    run_writer_.emplace(target_->partial_path());
 }
 
 void Pipeline::read_unit(Slot& slot) {
@@ -573,11 +579,29 @@ void Pipeline::write_unit(const Slot& slot) {
   const int64_t first = slot.unit ? slot.unit->first : 0;
   const int64_t count = slot.unit ? slot.unit->count : 0;
   for (size_t j = 0; j < output_datasets_.size(); ++j) {
+    const auto slice_bytes = static_cast<int64_t>(outputs_[j].geometry.slice_bytes());
+    bytes_written_ += count * slice_bytes;
+    // A run needs no other rank (a rank with none writes nothing): its
+    // bytes go out on the RunWriter's thread while this one reads on.
+    if (const std::optional<int64_t> offset = output_datasets_[j].raw_offset()) {
+      if (count > 0)
+        run_writer_->write(*offset + first * slice_bytes, slot.outputs[j].data(),
+                           static_cast<size_t>(count * slice_bytes));
+      continue;
+    }
     output_datasets_[j].write_slices(
         first, count, slot.outputs.empty() ? nullptr : slot.outputs[j].data(), *output_file_);
-    bytes_written_ += count * static_cast<int64_t>(outputs_[j].geometry.slice_bytes());
   }
   write_seconds_ += seconds_since(start);
+}
+
+void Pipeline::finish_writes() {
+  if (!run_writer_) return;
+  const auto start = std::chrono::steady_clock::now();
+  // The writes' own time is the write stage's; the main thread's wait for
+  // them is what the overlap did not hide.
+  write_seconds_ += run_writer_->wait();
+  write_wait_seconds_ += seconds_since(start);
 }
 
 void Pipeline::run(UnitSchedule& schedule, ProgressListener* progress) {
@@ -630,12 +654,16 @@ void Pipeline::run(UnitSchedule& schedule, ProgressListener* progress) {
     if (const std::optional<UnitStage> stage = agreed_stage(*next); stage && needs_phase(*stage)) {
       // Once per stage: finish this round's work first, then set up the next.
       if (computed.valid()) noting([&] { wait_for(computed); });
+      noting([&] { finish_writes(); }); // the buffers may be about to go
       group_.agree(error);
       enter_phase(*stage, *current);
     }
     next->stage = phase_stage();
     noting([&] { read_unit(*next); });
     if (computed.valid()) noting([&] { wait_for(computed); });
+    // Written before the round's errors are agreed: round_written, fencing
+    // and the next compute into this slot all see a finished write.
+    noting([&] { finish_writes(); });
     group_.agree(error);
     if (to_write != nullptr && !fenced) schedule.round_written(flush_output, false);
 
@@ -653,7 +681,10 @@ void Pipeline::run(UnitSchedule& schedule, ProgressListener* progress) {
     std::swap(current, next);
   }
   if (to_write != nullptr && !fenced && schedule.may_write()) {
-    collectively(group_, [&] { write_unit(*to_write); });
+    collectively(group_, [&] {
+      write_unit(*to_write);
+      finish_writes();
+    });
     schedule.round_written(flush_output, true);
   }
   run_seconds_ += seconds_since(run_started);
@@ -776,6 +807,7 @@ JobReport Pipeline::finish() {
                       started_utc_, finished};
   // Collective closes before rank 0 reopens the output on its own.
   collectively(group_, [&] {
+    run_writer_.reset();
     output_datasets_.clear();
     output_file_->close();
     reslice_.reset();
@@ -812,6 +844,7 @@ JobReport Pipeline::finish() {
   report.setup_seconds = group_.max(setup_seconds_);
   report.run_seconds = group_.max(run_seconds_);
   report.wait_seconds = group_.max(wait_seconds_);
+  report.write_wait_seconds = group_.max(write_wait_seconds_);
   report.finish_seconds = group_.max(seconds_since(finish_started));
   report.seconds = group_.max(seconds_since(started_));
   report.output = target_->final_path();

@@ -110,10 +110,10 @@ int run(const RunOptions& options, int& argc, char**& argv) {
     // The job's time in its parts; what the rounds spent outside reading,
     // writing and waiting for the library is MPI agreement and progress.
     spdlog::debug("job {:.2f} s: setup {:.2f} s (input, library, plan, output created), rounds "
-                  "{:.2f} s (of which waiting for the library {:.2f} s), finish {:.2f} s (close, "
-                  "NeXus, rename); before it, MPI_Init {:.2f} s",
+                  "{:.2f} s (of which waiting for the library {:.2f} s, for writes {:.2f} s), "
+                  "finish {:.2f} s (close, NeXus, rename); before it, MPI_Init {:.2f} s",
                   report.seconds, report.setup_seconds, report.run_seconds, report.wait_seconds,
-                  report.finish_seconds, init_seconds);
+                  report.write_wait_seconds, report.finish_seconds, init_seconds);
     return 0;
   } catch (const std::exception& e) {
     // Errors are agreed across ranks before they are thrown: one report.
