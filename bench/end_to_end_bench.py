@@ -16,7 +16,8 @@ For each job and each rank count it runs, interleaved, best of --rounds:
           stage's time and rate from h5io's own timers (slowest rank);
   dd      `dd` reading the input and writing the output's bytes, for scale.
 
---cold drops the page cache before every timed run (needs root):
+Every timed run starts after `sync` (no dirty pages left by the run
+before); --cold also drops the page cache (needs root):
 `sync; echo 1 > /proc/sys/vm/drop_caches`.
 
   /usr/bin/python3 bench/end_to_end_bench.py --bin build/bin \\
@@ -88,9 +89,12 @@ def run(command, what, env=None):
 
 
 def drop_caches(cold):
+    # Every run starts with no dirty pages: otherwise a run pays for writing
+    # back the run before it (2 GB each here, more than the kernel lets pile
+    # up before it throttles writers), and the order decides the figures.
+    subprocess.run(["sync"], check=True)
     if not cold:
         return
-    subprocess.run(["sync"], check=True)
     with open("/proc/sys/vm/drop_caches", "w") as f:
         f.write("1\n")
 
