@@ -12,10 +12,32 @@ namespace h5io {
 OutputDataset::OutputDataset(hdf5::Dataset dataset, std::string location, SliceGeometry geometry,
                              h5io_dtype_t dtype)
     : dataset_(std::move(dataset)), location_(std::move(location)), geometry_(std::move(geometry)),
-      dtype_(dtype) {}
+      dtype_(dtype) {
+  hdf5::PropertyList dcpl(H5Dget_create_plist(dataset_.get()));
+  writes_runs_ = H5Pget_layout(dcpl.get()) == H5D_CONTIGUOUS && geometry_.outer() == 1;
+  if (!writes_runs_) return;
+  // Raw bytes are right only when the file stores exactly what the buffers
+  // hold (same type, same byte order); the datasets are allocated at
+  // creation, so the address is known and final.
+  hdf5::Datatype stored(H5Dget_type(dataset_.get()));
+  if (H5Tequal(stored.get(), native_hdf5_type(dtype_)) <= 0) return;
+  const haddr_t address = H5Dget_offset(dataset_.get());
+  if (address == HADDR_UNDEF) {
+    hdf5::error_stack_summary(); // HDF5 leaves an error behind
+    return;
+  }
+  raw_offset_ = static_cast<int64_t>(address);
+}
 
 void OutputDataset::write_slices(int64_t first, int64_t count, const std::byte* slices,
-                                 hid_t transfer) {
+                                 const OutputFile& file) {
+  // Open MPI's collective path (fcoll dynamic_gen2, pinned in mpi_group.cpp) writes in
+  // 64 KiB pieces: 32,768 pwrite calls for 2 GB. A rank's unit that is one
+  // run of the file needs no aggregation: written independently it is one
+  // large pwrite per rank, and never meets the collective components' bugs.
+  // Interleaved units (growing dimension not first) keep the two-phase
+  // collective write, which merges the ranks' pieces.
+  const hid_t transfer = writes_runs_ ? file.independent_transfer() : file.collective_transfer();
   hdf5::Dataspace file_space(H5Dget_space(dataset_.get()));
   hdf5::Dataspace memory_space;
   const std::byte* data = slices;
@@ -67,6 +89,8 @@ OutputFile::OutputFile(const Group& group, const std::filesystem::path& path, Ou
   }
   transfer_ = hdf5::PropertyList(H5Pcreate(H5P_DATASET_XFER));
   H5Pset_dxpl_mpio(transfer_.get(), H5FD_MPIO_COLLECTIVE);
+  independent_ = hdf5::PropertyList(H5Pcreate(H5P_DATASET_XFER));
+  H5Pset_dxpl_mpio(independent_.get(), H5FD_MPIO_INDEPENDENT);
   // Just opened: the path names the file this group holds.
   identity_ = identity_of(path);
 }

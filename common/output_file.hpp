@@ -1,7 +1,9 @@
 #pragma once
 // The job's output file: created collectively with the MPI-IO driver, one
-// dataset per library output, written collectively one unit per rank per
-// round (a rank with nothing to write still takes part).
+// dataset per library output, written one unit per rank per round (a rank
+// with nothing to write still takes part). A unit that is one contiguous run
+// of the file is written independently, the others collectively
+// (ARCHITECTURE.md, "Slab I/O").
 
 #include "common/file_disown.hpp"
 #include "common/hdf5_handle.hpp"
@@ -18,6 +20,8 @@
 
 namespace h5io {
 
+class OutputFile;
+
 class OutputDataset {
 public:
   OutputDataset(hdf5::Dataset dataset, std::string location, SliceGeometry geometry,
@@ -28,14 +32,26 @@ public:
   h5io_dtype_t dtype() const { return dtype_; }
 
   // Collective. Writes `count` slices starting at `first` from the
-  // slice-major buffer `slices`; count 0 joins the collective with nothing.
-  void write_slices(int64_t first, int64_t count, const std::byte* slices, hid_t transfer);
+  // slice-major buffer `slices` through `file`; count 0 joins the collective
+  // with nothing.
+  void write_slices(int64_t first, int64_t count, const std::byte* slices, const OutputFile& file);
+
+  // Whether every unit is one contiguous run of the file (a contiguous
+  // dataset growing along its first non-unit dimension): such units are
+  // written with independent MPI-IO.
+  bool writes_runs() const { return writes_runs_; }
+  // Where the data of a dataset that writes runs starts in the file, when
+  // its stored type is the buffers' type: such units may be written as raw
+  // bytes there (RunWriter). nullopt: write through HDF5.
+  std::optional<int64_t> raw_offset() const { return raw_offset_; }
 
 private:
   hdf5::Dataset dataset_;
   std::string location_;
   SliceGeometry geometry_;
   h5io_dtype_t dtype_;
+  bool writes_runs_;
+  std::optional<int64_t> raw_offset_;
   std::vector<std::byte> staging_; // file-order copy when slices are not the first dimension
 };
 
@@ -69,6 +85,7 @@ public:
   std::vector<int64_t> chunk_of(const std::string& location) const;
 
   hid_t collective_transfer() const { return transfer_.get(); }
+  hid_t independent_transfer() const { return independent_.get(); }
 
   // Collective: a small text record at `location` (a scalar string
   // dataset), same text on every rank.
@@ -94,6 +111,7 @@ private:
   std::optional<FileIdentity> identity_; // the file opened, whatever its name later
   hdf5::File file_;
   hdf5::PropertyList transfer_;
+  hdf5::PropertyList independent_;
 };
 
 } // namespace h5io

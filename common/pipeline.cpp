@@ -81,6 +81,7 @@ Pipeline::Pipeline(const Group& group, JobSpec spec, PipelinePurpose purpose)
       plan_work();
     });
     if (purpose_ == PipelinePurpose::process) collectively(group_, [&] { open_output_file(); });
+    setup_seconds_ = seconds_since(started_);
   } catch (...) {
     abandon();
     throw;
@@ -95,6 +96,7 @@ void Pipeline::abandon() noexcept {
   // Every rank gets here together (errors are agreed before they are
   // thrown), so the collective closes below match up.
   thread_.call([this] { instance_.reset(); });
+  run_writer_.reset(); // its thread finishes what was queued first
   output_datasets_.clear();
   output_file_.reset();
   reslice_.reset();
@@ -133,6 +135,7 @@ void Pipeline::release() {
   // partial output.
   released_ = true;
   thread_.call([this] { instance_.reset(); });
+  run_writer_.reset();
   output_datasets_.clear();
   std::optional<std::string> error;
   try {
@@ -392,8 +395,8 @@ void Pipeline::allocate_slots(UnitStage stage) {
   try {
     for (Slot& slot : slots_) {
       // Released, not just cleared: the stages' buffers never coexist.
-      slot.inputs = {};
-      slot.outputs = {};
+      slot.inputs = std::vector<UnitBuffer>();
+      slot.outputs = std::vector<UnitBuffer>();
       if (stage == UnitStage::reslice) {
         slot.inputs.emplace_back(static_cast<size_t>(reslice_->unit_buffer_bytes()));
         continue;
@@ -493,12 +496,16 @@ void Pipeline::open_output_file() {
     for (const Output& output : outputs_)
       output_datasets_.push_back(output_file_->create_dataset(
           output.request.location, output.geometry, output.request.space.dtype));
-    return;
+  } else {
+    output_file_.emplace(group_, target_->partial_path(), OutputMode::reopen);
+    for (const Output& output : outputs_)
+      output_datasets_.push_back(output_file_->open_dataset(
+          output.request.location, output.geometry, output.request.space.dtype));
   }
-  output_file_.emplace(group_, target_->partial_path(), OutputMode::reopen);
-  for (const Output& output : outputs_)
-    output_datasets_.push_back(output_file_->open_dataset(output.request.location, output.geometry,
-                                                          output.request.space.dtype));
+  // The same answer on every rank: it depends only on the datasets.
+  if (std::any_of(output_datasets_.begin(), output_datasets_.end(),
+                  [](const OutputDataset& dataset) { return dataset.raw_offset().has_value(); }))
+    run_writer_.emplace(target_->partial_path());
 }
 
 void Pipeline::read_unit(Slot& slot) {
@@ -573,15 +580,39 @@ void Pipeline::write_unit(const Slot& slot) {
   const int64_t first = slot.unit ? slot.unit->first : 0;
   const int64_t count = slot.unit ? slot.unit->count : 0;
   for (size_t j = 0; j < output_datasets_.size(); ++j) {
-    output_datasets_[j].write_slices(first, count,
-                                     slot.outputs.empty() ? nullptr : slot.outputs[j].data(),
-                                     output_file_->collective_transfer());
-    bytes_written_ += count * static_cast<int64_t>(outputs_[j].geometry.slice_bytes());
+    const auto slice_bytes = static_cast<int64_t>(outputs_[j].geometry.slice_bytes());
+    bytes_written_ += count * slice_bytes;
+    // A run needs no other rank (a rank with none writes nothing): its
+    // bytes go out on the RunWriter's thread while this one reads on.
+    if (const std::optional<int64_t> offset = output_datasets_[j].raw_offset()) {
+      if (count > 0)
+        run_writer_->write(*offset + first * slice_bytes, slot.outputs[j].data(),
+                           static_cast<size_t>(count * slice_bytes));
+      continue;
+    }
+    output_datasets_[j].write_slices(
+        first, count, slot.outputs.empty() ? nullptr : slot.outputs[j].data(), *output_file_);
   }
   write_seconds_ += seconds_since(start);
 }
 
+void Pipeline::finish_writes() {
+  if (!run_writer_) return;
+  const auto start = std::chrono::steady_clock::now();
+  // The writes' own time is the write stage's; the main thread's wait for
+  // them is what the overlap did not hide.
+  write_seconds_ += run_writer_->wait();
+  write_wait_seconds_ += seconds_since(start);
+}
+
 void Pipeline::run(UnitSchedule& schedule, ProgressListener* progress) {
+  const auto run_started = std::chrono::steady_clock::now();
+  // Waiting for the library is what the rounds do not overlap.
+  const auto wait_for = [this](std::future<void>& computed) {
+    const auto start = std::chrono::steady_clock::now();
+    computed.get();
+    wait_seconds_ += seconds_since(start);
+  };
   Slot* current = &slots_[0];
   Slot* next = &slots_[1];
   const Slot* to_write = nullptr; // computed last round, written this round
@@ -623,13 +654,17 @@ void Pipeline::run(UnitSchedule& schedule, ProgressListener* progress) {
     noting([&] { more = schedule.next_round(next->unit); });
     if (const std::optional<UnitStage> stage = agreed_stage(*next); stage && needs_phase(*stage)) {
       // Once per stage: finish this round's work first, then set up the next.
-      if (computed.valid()) noting([&] { computed.get(); });
+      if (computed.valid()) noting([&] { wait_for(computed); });
+      noting([&] { finish_writes(); }); // the buffers may be about to go
       group_.agree(error);
       enter_phase(*stage, *current);
     }
     next->stage = phase_stage();
     noting([&] { read_unit(*next); });
-    if (computed.valid()) noting([&] { computed.get(); });
+    if (computed.valid()) noting([&] { wait_for(computed); });
+    // Written before the round's errors are agreed: round_written, fencing
+    // and the next compute into this slot all see a finished write.
+    noting([&] { finish_writes(); });
     group_.agree(error);
     if (to_write != nullptr && !fenced) schedule.round_written(flush_output, false);
 
@@ -647,9 +682,13 @@ void Pipeline::run(UnitSchedule& schedule, ProgressListener* progress) {
     std::swap(current, next);
   }
   if (to_write != nullptr && !fenced && schedule.may_write()) {
-    collectively(group_, [&] { write_unit(*to_write); });
+    collectively(group_, [&] {
+      write_unit(*to_write);
+      finish_writes();
+    });
     schedule.round_written(flush_output, true);
   }
+  run_seconds_ += seconds_since(run_started);
 }
 
 void Pipeline::run_job_setup() {
@@ -759,6 +798,7 @@ ProvenanceRecord Pipeline::provenance(const std::string& finished) const {
 }
 
 JobReport Pipeline::finish() {
+  const auto finish_started = std::chrono::steady_clock::now();
   // A group that only finishes a resumed job (every unit was done before)
   // never set up the process stage: apply the stored scan-wide results, so
   // the library describes its outputs as the groups that computed them did.
@@ -775,6 +815,7 @@ JobReport Pipeline::finish() {
                       started_utc_, finished};
   // Collective closes before rank 0 reopens the output on its own.
   collectively(group_, [&] {
+    run_writer_.reset();
     output_datasets_.clear();
     output_file_->close();
     reslice_.reset();
@@ -808,6 +849,11 @@ JobReport Pipeline::finish() {
   report.planned_bytes = plan_.memory_bytes;
   report.budget_bytes = spec_.plan.memory_bytes;
   report.reslice_seconds = group_.max(reslice_seconds_);
+  report.setup_seconds = group_.max(setup_seconds_);
+  report.run_seconds = group_.max(run_seconds_);
+  report.wait_seconds = group_.max(wait_seconds_);
+  report.write_wait_seconds = group_.max(write_wait_seconds_);
+  report.finish_seconds = group_.max(seconds_since(finish_started));
   report.seconds = group_.max(seconds_since(started_));
   report.output = target_->final_path();
   return report;

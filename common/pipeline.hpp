@@ -19,7 +19,9 @@
 #include "common/plugin_host.hpp"
 #include "common/provenance.hpp"
 #include "common/reslice_scratch.hpp"
+#include "common/run_writer.hpp"
 #include "common/scan_layout.hpp"
+#include "common/unit_buffer.hpp"
 #include "common/work_plan.hpp"
 #include "common/worker_thread.hpp"
 
@@ -65,6 +67,15 @@ struct JobReport {
   // the slowest rank spent reading and writing them.
   int64_t frames_resliced = 0;
   double reslice_seconds = 0;
+  // The whole job (seconds) in its parts, slowest rank: opening the input,
+  // loading the library, planning and creating the output; the rounds
+  // (run), of which the main thread spent wait_seconds waiting for the
+  // library; closing, NeXus completion and the rename (finish).
+  double setup_seconds = 0;
+  double run_seconds = 0;
+  double wait_seconds = 0;
+  double write_wait_seconds = 0; // the rounds waiting for writes to finish
+  double finish_seconds = 0;
   // The largest resident memory any rank reached (getrusage), and the plan's
   // estimate of its unit buffers against the budget it was cut for.
   int64_t peak_rss_bytes = 0;
@@ -207,8 +218,8 @@ private:
   struct Slot {
     std::optional<Unit> unit;
     UnitStage stage = UnitStage::process; // of the round, agreed by every rank
-    std::vector<std::vector<std::byte>> inputs;
-    std::vector<std::vector<std::byte>> outputs;
+    std::vector<UnitBuffer> inputs;
+    std::vector<UnitBuffer> outputs;
   };
 
   void load_library();
@@ -238,7 +249,10 @@ private:
   int64_t output_bytes() const;
   void read_unit(Slot& slot);
   void compute(Slot& slot);
+  // Starts writing `slot`'s outputs: runs go to the RunWriter and finish in
+  // finish_writes(), which every round calls before agreeing on errors.
   void write_unit(const Slot& slot);
+  void finish_writes();
   ProvenanceRecord provenance(const std::string& finished) const;
   void abandon() noexcept;
   // This pipeline made the partial output (a check makes none; a resumed
@@ -275,6 +289,7 @@ private:
 
   std::optional<OutputFile> output_file_;
   std::vector<OutputDataset> output_datasets_;
+  std::optional<RunWriter> run_writer_; // when an output writes raw runs
   int64_t bytes_read_ = 0;
   int64_t bytes_written_ = 0;
   double read_seconds_ = 0;
@@ -282,6 +297,10 @@ private:
   double write_seconds_ = 0;
   int64_t frames_resliced_ = 0;
   double reslice_seconds_ = 0;
+  double setup_seconds_ = 0;
+  double run_seconds_ = 0;
+  double wait_seconds_ = 0;       // main thread blocked on the library
+  double write_wait_seconds_ = 0; // main thread blocked on the RunWriter
   bool finished_ = false;
   bool released_ = false;
 };

@@ -138,8 +138,7 @@ void ResliceScratch::write_round(const std::optional<Unit>& unit, const std::byt
   if (unit) at = locate(*unit);
   for (size_t s = 0; s < copies_.size(); ++s) {
     const bool mine = at.source == s;
-    copies_[s].write_slices(mine ? at.first : 0, mine ? unit->count : 0, buffer,
-                            writer_->collective_transfer());
+    copies_[s].write_slices(mine ? at.first : 0, mine ? unit->count : 0, buffer, *writer_);
   }
 }
 

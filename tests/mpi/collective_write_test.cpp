@@ -102,10 +102,9 @@ TEST(CollectiveWrite, EveryValueReadsBackWhereItWasWritten) {
             const Unit& unit = mine[static_cast<size_t>(round)];
             fill_unit(g, unit.first, unit.count, seed, buffer);
             dataset.write_slices(unit.first, unit.count,
-                                 reinterpret_cast<const std::byte*>(buffer.data()),
-                                 file.collective_transfer());
+                                 reinterpret_cast<const std::byte*>(buffer.data()), file);
           } else {
-            dataset.write_slices(0, 0, nullptr, file.collective_transfer());
+            dataset.write_slices(0, 0, nullptr, file);
           }
         }
         // The dataset closes before the file (HDF5's MPI driver insists).

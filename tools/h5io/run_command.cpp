@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <memory>
 
@@ -46,7 +47,10 @@ std::string joined_command_line(int argc, char** argv) {
 
 int run(const RunOptions& options, int& argc, char**& argv) {
   const std::string command_line = joined_command_line(argc, argv);
+  const auto init_started = std::chrono::steady_clock::now();
   MpiSession mpi(argc, argv);
+  const double init_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - init_started).count();
   Group group;
   hdf5::silence_error_printing();
   spdlog::set_pattern("h5io[%l]: %v");
@@ -103,6 +107,13 @@ int run(const RunOptions& options, int& argc, char**& argv) {
                   report.read_seconds, rate(report.bytes_read / group.size(), report.read_seconds),
                   report.compute_seconds, report.write_seconds,
                   rate(report.bytes_written / group.size(), report.write_seconds));
+    // The job's time in its parts; what the rounds spent outside reading,
+    // writing and waiting for the library is MPI agreement and progress.
+    spdlog::debug("job {:.2f} s: setup {:.2f} s (input, library, plan, output created), rounds "
+                  "{:.2f} s (of which waiting for the library {:.2f} s, for writes {:.2f} s), "
+                  "finish {:.2f} s (close, NeXus, rename); before it, MPI_Init {:.2f} s",
+                  report.seconds, report.setup_seconds, report.run_seconds, report.wait_seconds,
+                  report.write_wait_seconds, report.finish_seconds, init_seconds);
     return 0;
   } catch (const std::exception& e) {
     // Errors are agreed across ranks before they are thrown: one report.
