@@ -1,6 +1,7 @@
 #include "common/input_dataset.hpp"
 
 #include "common/dtype.hpp"
+#include "common/shape_text.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -126,7 +127,7 @@ InputDataset::InputDataset(hid_t file, const std::string& location, const std::s
   H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
   shape_.assign(dims.begin(), dims.end());
   if (std::find(shape_.begin(), shape_.end(), 0) != shape_.end())
-    throw Error(fmt::format("{} is empty (shape [{}])", where, fmt::join(shape_, ", ")));
+    throw Error(fmt::format("{} is empty (shape {})", where, shape_text(shape_)));
 
   hdf5::PropertyList dcpl(H5Dget_create_plist(dataset_.get()));
   if (H5Pget_layout(dcpl.get()) == H5D_CHUNKED) {

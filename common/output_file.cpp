@@ -1,6 +1,7 @@
 #include "common/output_file.hpp"
 
 #include "common/dtype.hpp"
+#include "common/shape_text.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -141,11 +142,11 @@ OutputDataset OutputFile::open_dataset(const std::string& location, const SliceG
   hdf5::Datatype type(H5Dget_type(dataset.get()));
   const h5io_dtype_t stored = dtype_of_hdf5_type(type.get());
   if (shape != geometry.shape || stored != dtype)
-    throw Error(fmt::format("{} holds '{}' as [{}] {}, but the job now writes [{}] {}", what,
-                            location, fmt::join(shape, ", "),
+    throw Error(fmt::format("{} holds '{}' as {} {}, but the job now writes {} {}", what, location,
+                            shape_text(shape),
                             stored == H5IO_DTYPE_INVALID ? describe_hdf5_type(type.get())
                                                          : std::string(dtype_name(stored)),
-                            fmt::join(geometry.shape, ", "), dtype_name(dtype)));
+                            shape_text(geometry.shape), dtype_name(dtype)));
   return OutputDataset(std::move(dataset), location, geometry, dtype);
 }
 

@@ -4,6 +4,7 @@
 #include "common/input_file.hpp"
 #include "common/output_finish.hpp"
 #include "common/scan_inputs.hpp"
+#include "common/shape_text.hpp"
 #include "common/space_reservation.hpp"
 #include "common/version.hpp"
 
@@ -55,8 +56,8 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-std::string shape_text(const std::vector<int64_t>& shape) {
-  return fmt::format("[{}]", fmt::join(shape, ", "));
+std::span<const int64_t> dataspace_shape(const h5io_dataspace_t& space) {
+  return {space.shape, static_cast<size_t>(space.rank)};
 }
 
 std::string normalised_location(const std::string& location) {
@@ -341,15 +342,15 @@ void Pipeline::request_outputs() {
       } else if (extent >= 1) {
         geometry.shape.push_back(extent);
       } else {
-        throw Error(fmt::format("{}: shape [{}] must have exactly one -1 (the dimension that "
+        throw Error(fmt::format("{}: shape {} must have exactly one -1 (the dimension that "
                                 "grows with the slices) and positive extents elsewhere",
-                                what, fmt::join(space.shape, space.shape + space.rank, ", ")));
+                                what, shape_text(dataspace_shape(space))));
       }
     }
     if (geometry.axis < 0)
-      throw Error(fmt::format("{}: shape [{}] has no -1 marking the dimension that grows with "
+      throw Error(fmt::format("{}: shape {} has no -1 marking the dimension that grows with "
                               "the slices",
-                              what, fmt::join(space.shape, space.shape + space.rank, ", ")));
+                              what, shape_text(dataspace_shape(space))));
     if (const std::optional<std::string> reason = reserved_output_location(output.request.location))
       throw Error(fmt::format("{}: {}; choose another location", what, *reason));
     for (const Output& other : outputs_) {

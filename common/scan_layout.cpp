@@ -6,6 +6,7 @@
 #include "common/hdf5_attributes.hpp"
 #include "common/hdf5_handle.hpp"
 #include "common/scan_proposal.hpp"
+#include "common/shape_text.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -162,8 +163,8 @@ std::vector<double> read_values(hid_t file, const std::string& path, const std::
   }
   if (!facts.numeric || long_dims > 1 || facts.shape.empty())
     throw Error(fmt::format("{} '{}' in '{}' should be a list of numbers, but it holds {} "
-                            "values of shape [{}]",
-                            what, path, file_name, facts.dtype, fmt::join(facts.shape, ", ")));
+                            "values of shape {}",
+                            what, path, file_name, facts.dtype, shape_text(facts.shape)));
   std::vector<double> values(static_cast<size_t>(count));
   hdf5::Dataset dataset(H5Dopen2(file, path.c_str(), H5P_DEFAULT));
   hdf5::check_status(
@@ -284,9 +285,9 @@ void check_frames(hid_t file, const std::string& file_name, const std::string& w
   const DatasetFacts facts = facts_of(file, path, file_name);
   if (facts.shape.size() != 3 || !facts.numeric ||
       !std::equal(facts.shape.begin() + 1, facts.shape.end(), data_shape.begin() + 1))
-    throw Error(fmt::format("{} '{}' in '{}' are {} of shape [{}], but the projections are "
+    throw Error(fmt::format("{} '{}' in '{}' are {} of shape {}, but the projections are "
                             "[frames, {}, {}]: they must be numbers of the same frame size",
-                            what, path, file_name, facts.dtype, fmt::join(facts.shape, ", "),
+                            what, path, file_name, facts.dtype, shape_text(facts.shape),
                             data_shape[1], data_shape[2]));
 }
 
@@ -313,8 +314,7 @@ std::string frame_stacks_in(hid_t file, const std::string& file_name) {
   std::vector<std::string> stacks;
   for (const DatasetInfo& info : list_datasets(file, file_name))
     if (info.shape.size() == 3)
-      stacks.push_back(
-          fmt::format("{} [{}] {}", info.path, fmt::join(info.shape, ", "), info.dtype));
+      stacks.push_back(fmt::format("{} {} {}", info.path, shape_text(info.shape), info.dtype));
   if (stacks.empty()) return "it holds no 3-D datasets";
   return fmt::format("its 3-D datasets are {}", fmt::join(stacks, ", "));
 }
@@ -377,10 +377,10 @@ std::string scan_description(const ScanLayout& scan) {
   if (scan.pixel_size)
     angles += fmt::format("; pixel {:.4g} x {:.4g} um ('{}')", scan.pixel_size->x_metres * 1e6,
                           scan.pixel_size->y_metres * 1e6, scan.pixel_size->path);
-  return fmt::format("{}{}: {} projections, {} darks, {} flats of [{}] {} in '{}'{}{}; {}",
+  return fmt::format("{}{}: {} projections, {} darks, {} flats of {} {} in '{}'{}{}; {}",
                      scan.kind == "parameters" ? "scan named by parameters" : scan.kind + " entry",
                      scan.kind == "parameters" ? "" : where, scan.projections.count(),
-                     scan.darks.count(), scan.flats.count(), fmt::join(scan.data_shape, ", "),
+                     scan.darks.count(), scan.flats.count(), shape_text(scan.data_shape),
                      scan.dtype, scan.data_path,
                      scan.data_link.empty() ? "" : " (external link to " + scan.data_link + ")",
                      elsewhere, angles);
@@ -504,9 +504,9 @@ ScanLayout discover_scan(hid_t file, const std::string& file_name, const ScanOve
   scan.data_link = external_link_target(file, scan.data_path);
   const DatasetFacts data = facts_of(file, scan.data_path, file_name);
   if (data.shape.size() != 3 || !data.numeric)
-    throw Error(fmt::format("the frames '{}' in '{}' are {} of shape [{}]; a scan's frames are "
+    throw Error(fmt::format("the frames '{}' in '{}' are {} of shape {}; a scan's frames are "
                             "numbers of shape [frames, rows, columns]",
-                            scan.data_path, file_name, data.dtype, fmt::join(data.shape, ", ")));
+                            scan.data_path, file_name, data.dtype, shape_text(data.shape)));
   scan.data_shape = data.shape;
   scan.data_chunk = data.chunk;
   scan.dtype = data.dtype;

@@ -15,6 +15,8 @@
 // Parameters: see options.hpp.
 #include "h5io_plugin.h"
 
+#include "error_codes.hpp"
+
 #include "dtype_names.hpp"
 #include "options.hpp"
 #include "output_attributes.hpp"
@@ -33,7 +35,7 @@ namespace {
 using namespace h5io;
 using namespace h5io::external;
 
-enum Code { kOk = 0, kBadParameter = 1, kBadInput = 2, kBadIndex = 3, kFailed = 4 };
+using enum h5io::plugin::Code;
 
 struct Context {
   Options options;
@@ -45,7 +47,7 @@ struct Context {
   std::string error;
 };
 
-int fail(Context* ctx, Code code, std::string text) {
+int fail(Context* ctx, h5io::plugin::Code code, std::string text) {
   ctx->error = std::move(text);
   return code;
 }
@@ -165,14 +167,9 @@ H5IO_EXPORT int processing_complete(void* context) {
 }
 
 H5IO_EXPORT const char* get_error_code(void* context, int error_code) {
-  auto* ctx = static_cast<Context*>(context);
-  if (ctx != nullptr && !ctx->error.empty()) return ctx->error.c_str();
-  switch (error_code) {
-  case kBadParameter: return "bad parameter";
-  case kBadInput: return "unsuitable input";
-  case kBadIndex: return "no such input or output";
-  default: return "external_process failed";
-  }
+  const auto* ctx = static_cast<const Context*>(context);
+  return h5io::plugin::error_text(ctx != nullptr ? &ctx->error : nullptr, error_code,
+                                  "external_process failed");
 }
 
 } // extern "C"

@@ -12,6 +12,8 @@
 // per projection: the transmission, or the line integrals (minus_log).
 #include "h5io_plugin.h"
 
+#include "error_codes.hpp"
+
 #include "options.hpp"
 #include "output_attributes.hpp"
 #include "plugin_error.hpp"
@@ -30,7 +32,7 @@ namespace {
 using namespace h5io;
 using numerics::ProjectionFrames;
 
-enum Code { kOk = 0, kBadParameter = 1, kBadInput = 2, kBadIndex = 3, kFailed = 4, kNoMemory = 5 };
+using enum h5io::plugin::Code;
 
 struct Context {
   normalise::Options options;
@@ -41,7 +43,7 @@ struct Context {
   std::string error;
 };
 
-int fail(Context* ctx, Code code, std::string text) {
+int fail(Context* ctx, h5io::plugin::Code code, std::string text) {
   ctx->error = std::move(text);
   return code;
 }
@@ -164,15 +166,9 @@ H5IO_EXPORT int processing_complete(void* context) {
 }
 
 H5IO_EXPORT const char* get_error_code(void* context, int error_code) {
-  auto* ctx = static_cast<Context*>(context);
-  if (ctx != nullptr && !ctx->error.empty()) return ctx->error.c_str();
-  switch (error_code) {
-  case kBadParameter: return "bad parameter";
-  case kBadInput: return "unsuitable input";
-  case kBadIndex: return "no such input or output";
-  case kNoMemory: return "out of memory";
-  default: return "normalise failed";
-  }
+  const auto* ctx = static_cast<const Context*>(context);
+  return h5io::plugin::error_text(ctx != nullptr ? &ctx->error : nullptr, error_code,
+                                  "normalise failed");
 }
 
 } // extern "C"

@@ -32,6 +32,8 @@
 // data), so the outputs' NeXus axes are in micrometres when it is known.
 #include "h5io_plugin.h"
 
+#include "error_codes.hpp"
+
 #include "axis_fit.hpp"
 #include "axis_results.hpp"
 #include "device.hpp"
@@ -62,7 +64,7 @@ namespace {
 
 using namespace h5io::fbp;
 
-enum Code { kOk = 0, kBadParameter = 1, kBadInput = 2, kBadIndex = 3, kFailed = 4, kNoMemory = 5 };
+using enum h5io::plugin::Code;
 
 constexpr int kInputs = 5;
 constexpr const char* kInputRoles[kInputs] = {"scan:projections", "scan:darks", "scan:flats",
@@ -93,7 +95,7 @@ struct Context {
   std::string error;
 };
 
-int fail(Context* ctx, Code code, std::string text) {
+int fail(Context* ctx, h5io::plugin::Code code, std::string text) {
   ctx->error = std::move(text);
   return code;
 }
@@ -605,15 +607,9 @@ H5IO_EXPORT int processing_complete(void* context) {
 }
 
 H5IO_EXPORT const char* get_error_code(void* context, int error_code) {
-  auto* ctx = static_cast<Context*>(context);
-  if (ctx != nullptr && !ctx->error.empty()) return ctx->error.c_str();
-  switch (error_code) {
-  case kBadParameter: return "bad parameter";
-  case kBadInput: return "unsuitable input";
-  case kBadIndex: return "no such input or output";
-  case kNoMemory: return "out of memory";
-  default: return "tomo_fbp failed";
-  }
+  const auto* ctx = static_cast<const Context*>(context);
+  return h5io::plugin::error_text(ctx != nullptr ? &ctx->error : nullptr, error_code,
+                                  "tomo_fbp failed");
 }
 
 } // extern "C"

@@ -1,5 +1,6 @@
 #include "inspect_report.hpp"
 
+#include "common/shape_text.hpp"
 #include "storage_advice.hpp"
 
 #include "common/dataset_info.hpp"
@@ -37,7 +38,7 @@ std::string layout_detail(hid_t file, const ScanLayout& scan) {
 }
 
 std::string shape_text(const json& shape) {
-  return fmt::format("[{}]", fmt::join(shape.get<std::vector<int64_t>>(), ", "));
+  return h5io::shape_text(shape.get<std::vector<int64_t>>());
 }
 
 std::string size_text(double bytes) {

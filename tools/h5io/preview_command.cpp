@@ -1,5 +1,6 @@
 #include "commands.hpp"
 
+#include "common/shape_text.hpp"
 #include "gray_png.hpp"
 #include "volume_preview.hpp"
 
@@ -56,10 +57,10 @@ Command add_preview_command(CLI::App& app) {
       const Contrast contrast = percentile_contrast(slices, options->low, options->high);
       const GrayImage image = compose_preview(slices, contrast);
       write_gray_png(options->output, image.width, image.height, image.pixels);
-      fmt::print("wrote {} ({} x {}): slices z={}, y={}, x={} of {} [{}]; contrast {:.6g}..{:.6g} "
+      fmt::print("wrote {} ({} x {}): slices z={}, y={}, x={} of {} {}; contrast {:.6g}..{:.6g} "
                  "(percentiles {:g}..{:g})\n",
                  options->output, image.width, image.height, slices.index[0], slices.index[1],
-                 slices.index[2], path, fmt::join(slices.shape, ", "), contrast.low, contrast.high,
+                 slices.index[2], path, shape_text(slices.shape), contrast.low, contrast.high,
                  options->low, options->high);
       return 0;
     } catch (const std::exception& e) {

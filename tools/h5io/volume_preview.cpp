@@ -4,6 +4,7 @@
 #include "common/error.hpp"
 #include "common/hdf5_handle.hpp"
 #include "common/nexus_default.hpp"
+#include "common/shape_text.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -35,7 +36,7 @@ std::string listing(const std::vector<DatasetInfo>& volumes) {
   if (volumes.empty()) return "it holds no 3-D datasets of numbers";
   std::string text = "3-D datasets in it:";
   for (const DatasetInfo& info : volumes)
-    text += fmt::format(" {} [{}] {};", info.path, fmt::join(info.shape, ", "), info.dtype);
+    text += fmt::format(" {} {} {};", info.path, shape_text(info.shape), info.dtype);
   text.pop_back();
   return text;
 }
@@ -112,12 +113,12 @@ CentralSlices read_central_slices(hid_t file, const std::string& path,
                                   const std::string& file_name) {
   const DatasetInfo info = inspect_dataset(file, path, file_name);
   if (info.shape.size() != 3 || !info.numeric)
-    throw Error(fmt::format("'{}' in '{}' is {} of shape [{}]; a preview needs a 3-D volume of "
+    throw Error(fmt::format("'{}' in '{}' is {} of shape {}; a preview needs a 3-D volume of "
                             "numbers [z, y, x]",
-                            path, file_name, info.dtype, fmt::join(info.shape, ", ")));
+                            path, file_name, info.dtype, shape_text(info.shape)));
   if (info.elements() == 0)
-    throw Error(fmt::format("'{}' in '{}' is empty (shape [{}]): there is nothing to show", path,
-                            file_name, fmt::join(info.shape, ", ")));
+    throw Error(fmt::format("'{}' in '{}' is empty (shape {}): there is nothing to show", path,
+                            file_name, shape_text(info.shape)));
   hdf5::Dataset dataset(H5Dopen2(file, path.c_str(), H5P_DEFAULT));
   CentralSlices slices;
   slices.path = path;
