@@ -1,7 +1,7 @@
 // `h5io run` as a user meets it: the real binary, real files, real libraries.
 // Every bad input must end with a message naming the culprit, a non-zero exit
 // status, and no file under the output name.
-#include "common/example_scan.hpp"
+#include "common/synthetic/example_scan.hpp"
 
 #include "fixtures.hpp"
 #include "scratch_dir.hpp"

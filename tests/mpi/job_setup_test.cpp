@@ -6,10 +6,10 @@
 // results reach /entry/process/job_setup, and bad answers are refused with
 // clear messages.
 #include "common/error.hpp"
-#include "common/example_scan.hpp"
 #include "common/hdf5_attributes.hpp"
 #include "common/hdf5_handle.hpp"
 #include "common/pipeline.hpp"
+#include "common/synthetic/example_scan.hpp"
 #include "configurable_job.hpp"
 
 #include "list_schedule.hpp"

@@ -2,9 +2,9 @@
 // plan of units for the same unit size on groups of any size, and the same
 // refusals in the same words.
 #include "common/error.hpp"
-#include "common/example_scan.hpp"
 #include "common/job_preflight.hpp"
 #include "common/pipeline.hpp"
+#include "common/synthetic/example_scan.hpp"
 #include "configurable_job.hpp"
 
 #include "mpi_test_env.hpp"

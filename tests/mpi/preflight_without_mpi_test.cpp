@@ -2,9 +2,9 @@
 // parallel HDF5 build: the preflight must work there (a solo group, HDF5's
 // default driver) and leave MPI uninitialised.
 #include "common/error.hpp"
-#include "common/example_scan.hpp"
 #include "common/hdf5_handle.hpp"
 #include "common/job_preflight.hpp"
+#include "common/synthetic/example_scan.hpp"
 #include "configurable_job.hpp"
 
 #include "scratch_dir.hpp"

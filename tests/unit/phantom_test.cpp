@@ -3,8 +3,8 @@
 // frame order, option checks.
 #include "common/error.hpp"
 #include "common/hdf5_handle.hpp"
-#include "common/phantom.hpp"
-#include "common/phantom_scan.hpp"
+#include "common/synthetic/phantom.hpp"
+#include "common/synthetic/phantom_scan.hpp"
 
 #include "scratch_dir.hpp"
 #include "subprocess.hpp"

@@ -1,8 +1,8 @@
 #include "commands.hpp"
 
 #include "common/error.hpp"
-#include "common/example_scan.hpp"
 #include "common/hdf5_handle.hpp"
+#include "common/synthetic/example_scan.hpp"
 
 #include <fmt/format.h>
 

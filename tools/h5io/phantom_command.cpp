@@ -2,7 +2,7 @@
 
 #include "common/error.hpp"
 #include "common/hdf5_handle.hpp"
-#include "common/phantom_scan.hpp"
+#include "common/synthetic/phantom_scan.hpp"
 
 #include <fmt/format.h>
 

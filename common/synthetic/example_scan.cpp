@@ -1,4 +1,4 @@
-#include "common/example_scan.hpp"
+#include "common/synthetic/example_scan.hpp"
 
 #include "common/hdf5_handle.hpp"
 

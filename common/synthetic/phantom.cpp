@@ -1,4 +1,4 @@
-#include "common/phantom.hpp"
+#include "common/synthetic/phantom.hpp"
 
 #include <algorithm>
 #include <array>

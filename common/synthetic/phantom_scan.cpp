@@ -1,10 +1,10 @@
-#include "common/phantom_scan.hpp"
+#include "common/synthetic/phantom_scan.hpp"
 
 #include "common/error.hpp"
 #include "common/hdf5_attributes.hpp"
 #include "common/hdf5_handle.hpp"
 #include "common/output_target.hpp"
-#include "common/phantom.hpp"
+#include "common/synthetic/phantom.hpp"
 #include "common/version.hpp"
 
 #include <fmt/format.h>
