@@ -14,17 +14,14 @@ import shutil
 import h5py
 import numpy as np
 
-from h5io_e2e import arguments, check, run_ok, run_plain
-from tomo_common import RECON, normalised_sinograms, phantom
+from h5io_e2e import arguments, check, run_plain
+from tomo_common import RECON, normalised_sinograms, phantom, run_library
 
 OUTPUT = "/entry/normalised/data"
 
 
 def normalise(args, scan, output, *params, ranks=None):
-    command = ["run", "--plugin", "normalise", "--input", scan, "--output", output, "--overwrite"]
-    for param in params:
-        command += ["--param", param]
-    run_ok(args, *command, ranks=ranks)
+    run_library(args, "normalise", scan, output, *params, ranks=ranks)
     with h5py.File(output, "r") as f:
         return f[OUTPUT][...]
 
@@ -74,12 +71,9 @@ def main():
     chain = os.path.join(args.workdir, "recon_chain.h5")
     direct = os.path.join(args.workdir, "recon_direct.h5")
     center = f"center={size // 2}"
-    run_ok(args, "run", "--plugin", "tomo_fbp", "--input", os.path.join(args.workdir,
-                                                                        "norm_np1.h5"),
-           "--output", chain, "--overwrite", "--param", f"scan.data={OUTPUT}", "--param",
-           "normalise=false", "--param", center, ranks=2)
-    run_ok(args, "run", "--plugin", "tomo_fbp", "--input", scan, "--output", direct,
-           "--overwrite", "--param", center, ranks=2)
+    run_library(args, "tomo_fbp", os.path.join(args.workdir, "norm_np1.h5"), chain,
+                f"scan.data={OUTPUT}", "normalise=false", center, ranks=2)
+    run_library(args, "tomo_fbp", scan, direct, center, ranks=2)
     with h5py.File(chain, "r") as a, h5py.File(direct, "r") as b:
         same = np.array_equal(a[RECON][...], b[RECON][...])
     check(same, "normalise -> tomo_fbp(normalise=false) is bitwise tomo_fbp normalising itself")

@@ -20,11 +20,16 @@ def phantom(args, name, *options):
     return scan, truth
 
 
-def reconstruct(args, scan, output, *params, ranks=None):
-    command = ["run", "--plugin", "tomo_fbp", "--input", scan, "--output", output, "--overwrite"]
+def run_library(args, plugin, scan, output, *params, ranks=None):
+    """h5io run --plugin PLUGIN over SCAN into OUTPUT, each of PARAMS a KEY=VALUE."""
+    command = ["run", "--plugin", plugin, "--input", scan, "--output", output, "--overwrite"]
     for param in params:
         command += ["--param", param]
     run_ok(args, *command, ranks=ranks)
+
+
+def reconstruct(args, scan, output, *params, ranks=None):
+    run_library(args, "tomo_fbp", scan, output, *params, ranks=ranks)
     with h5py.File(output, "r") as f:
         return f[RECON][...], f[CENTER][...]
 
