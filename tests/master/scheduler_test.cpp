@@ -3,6 +3,8 @@
 
 #include "master/scheduler.hpp"
 
+#include "common/error.hpp"
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -48,6 +50,16 @@ protected:
   }
 
   void dispatch() { scheduler.dispatch(now, wall, out); }
+
+  // Submits a job of one unit and has idle group g1 complete it (at `wall`).
+  std::string complete_one_unit_job(const std::string& output, const std::string& ref) {
+    const std::string job = submit(output, 1, 0, ref);
+    dispatch();
+    const int64_t lease = sent_to<proto::Assign>("g1").back().lease;
+    worker("g1", proto::UnitsDone{job, lease, {0}});
+    worker("g1", proto::JobFinished{job, lease});
+    return job;
+  }
 
   template <class M> std::vector<M> sent_to(const std::string& group) const {
     std::vector<M> found;
@@ -309,17 +321,9 @@ TEST_F(SchedulerTest, ClientRefsOutliveTheirJobsByTheHorizonOnly) {
   short_memory.client_ref_horizon_s = 100;
   scheduler = Scheduler(short_memory);
   join("g1", 1);
-  const auto run = [&](const std::string& ref, const std::string& output) {
-    const std::string job = submit(output, 1, 0, ref);
-    dispatch();
-    const int64_t lease = sent_to<proto::Assign>("g1").back().lease;
-    worker("g1", proto::UnitsDone{job, lease, {0}});
-    worker("g1", proto::JobFinished{job, lease});
-    return job;
-  };
-  const std::string first = run("scan-1", "/o/1.h5"); // ends at `wall`
+  const std::string first = complete_one_unit_job("/o/1.h5", "scan-1"); // ends at `wall`
   wall += 60;
-  const std::string second = run("scan-2", "/o/2.h5"); // the table forgets the first
+  const std::string second = complete_one_unit_job("/o/2.h5", "scan-2"); // forgets the first
   EXPECT_EQ(scheduler.find(first), nullptr);
   EXPECT_EQ(scheduler.job_for_client_ref("scan-1"), first) << "within the horizon";
   scheduler.tick(now, wall + 39, out); // 99 s after the first ended
@@ -329,7 +333,7 @@ TEST_F(SchedulerTest, ClientRefsOutliveTheirJobsByTheHorizonOnly) {
   EXPECT_EQ(scheduler.job_for_client_ref("scan-2"), second) << "its job is still in the table";
   EXPECT_EQ(scheduler.client_refs(), 1u);
   // Submitted again after expiry: a new job, which the ref now names.
-  const std::string again = run("scan-1", "/o/1b.h5");
+  const std::string again = complete_one_unit_job("/o/1b.h5", "scan-1");
   EXPECT_NE(again, first);
   EXPECT_EQ(scheduler.job_for_client_ref("scan-1"), again);
   // A job still in the table keeps its ref whatever its age.
@@ -346,11 +350,7 @@ TEST_F(SchedulerTest, ExpiredRefsLeaveTheReplayedAndCompactedJournal) {
   std::vector<std::string> jobs;
   for (int i = 0; i < 4; ++i) {
     wall = 1.8e9 + 500.0 * i; // ends at 0, 500, 1000, 1500 s
-    jobs.push_back(submit(fmt::format("/o/{}.h5", i), 1, 0, fmt::format("ref-{}", i)));
-    dispatch();
-    const int64_t lease = sent_to<proto::Assign>("g1").back().lease;
-    worker("g1", proto::UnitsDone{jobs[i], lease, {0}});
-    worker("g1", proto::JobFinished{jobs[i], lease});
+    jobs.push_back(complete_one_unit_job(fmt::format("/o/{}.h5", i), fmt::format("ref-{}", i)));
   }
   const auto replayed = [&](const std::vector<nlohmann::json>& records, double at) {
     auto rebuilt = std::make_unique<Scheduler>(keep_one);
@@ -390,6 +390,22 @@ TEST_F(SchedulerTest, ExpiredRefsLeaveTheReplayedAndCompactedJournal) {
   EXPECT_EQ(old->job_for_client_ref("ref-old"), "j000042");
   EXPECT_EQ(old->expire_client_refs(restart + 999), 0u);
   EXPECT_EQ(old->expire_client_refs(restart + 1001), 1u);
+}
+
+TEST_F(SchedulerTest, AJournalEndStateThisMasterDoesNotKnowIsRefusedByName) {
+  const std::string job = submit("/o/a.h5", 1);
+  Scheduler restarted(settings());
+  restarted.replay(out.journal.front());
+  for (const char* state : {"exploded", "running"}) {
+    try {
+      restarted.replay({{"rec", "ended"}, {"job", job}, {"state", state}, {"finished", wall}});
+      ADD_FAILURE() << "an end in state " << state << " was accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(fmt::format("job {} ended in state '{}'", job, state)),
+                std::string::npos)
+          << e.what();
+    }
+  }
 }
 
 TEST_F(SchedulerTest, CountersForTheMetrics) {
