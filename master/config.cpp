@@ -2,6 +2,7 @@
 
 #include "common/error.hpp"
 #include "common/memory_budget.hpp"
+#include "common/pipeline_file.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -111,6 +112,8 @@ WatchRule parse_watch_rule(const nlohmann::json& document, const std::string& wh
   fields.read("dir", dir);
   fields.read("pattern", rule.pattern);
   fields.read("plugin", rule.plugin);
+  std::string pipeline;
+  fields.read("pipeline", pipeline);
   fields.read("params", rule.params);
   fields.read("output_dir", output_dir);
   fields.read("output_suffix", rule.output_suffix);
@@ -119,7 +122,21 @@ WatchRule parse_watch_rule(const nlohmann::json& document, const std::string& wh
     rule.finished = parse_finished(*finished, where + ".finished");
   fields.refuse_unknown();
   if (dir.empty()) fields.fail("dir", "is required");
-  if (rule.plugin.empty()) fields.fail("plugin", "is required");
+  if (rule.plugin.empty() == pipeline.empty())
+    fields.fail("plugin", "or 'pipeline' (a pipeline file), one of the two, is required");
+  if (!rule.params.is_object()) fields.fail("params", "must be an object of KEY: value");
+  if (!pipeline.empty()) {
+    rule.pipeline = fs::absolute(pipeline).lexically_normal();
+    proto::PipelineDescription description;
+    try {
+      description = read_pipeline_file(rule.pipeline);
+    } catch (const Error& e) {
+      fields.fail("pipeline", e.what());
+    }
+    rule.steps = description.steps;
+    for (const auto& [key, value] : rule.params.items()) description.params[key] = value;
+    rule.params = description.params;
+  }
   if (output_dir.empty()) fields.fail("output_dir", "is required");
   if (!rule.params.is_object()) fields.fail("params", "must be an object of KEY: value");
   if (rule.output_suffix.empty() || rule.output_suffix.find('/') != std::string::npos)

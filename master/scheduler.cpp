@@ -255,13 +255,13 @@ std::string Scheduler::accept(const proto::SubmitRequest& request, int64_t unit_
   nlohmann::json queued = {{"job", job.id},
                            {"input", job.request.input},
                            {"output", job.request.output},
-                           {"plugin", job.request.plugin},
+                           {"plugin", proto::job_title(job.request)},
                            {"priority", job.priority},
                            {"total", job.total_slices}};
   if (!job.submitted_by.empty()) queued["submitted_by"] = job.submitted_by;
   out.event(proto::topic::job_queued, std::move(queued));
   spdlog::info("[{}] accepted{}: {} over {} -> {} ({} slices in {} units{}, priority {})", job.id,
-               job.submitted_by.empty() ? "" : " from " + job.submitted_by, job.request.plugin,
+               job.submitted_by.empty() ? "" : " from " + job.submitted_by, proto::job_title(job.request),
                job.request.input, job.request.output, job.total_slices,
                job.units.size() - static_cast<size_t>(job.reslice_units),
                job.reslice_units == 0 ? std::string()
@@ -511,13 +511,13 @@ void Scheduler::end_job(Job& job, JobState state, double wall, Outbox& out) {
   job.pending.clear();
   out.journal.push_back(ended_record(job));
   if (job.state == JobState::completed) {
-    ++counters_.jobs_completed[job.request.plugin];
+    ++counters_.jobs_completed[proto::job_title(job.request)];
     out.event(proto::topic::job_completed,
               {{"job", job.id}, {"output", job.request.output}, {"wall", wall - job.submitted}});
     spdlog::info("[{}] completed in {:.2f} s: {}", job.id, wall - job.submitted,
                  job.request.output);
   } else if (job.state == JobState::failed) {
-    ++counters_.jobs_failed[job.request.plugin];
+    ++counters_.jobs_failed[proto::job_title(job.request)];
     out.event(proto::topic::job_failed, {{"job", job.id}, {"error", job.error}});
     out.discard.push_back(job.request.output);
     spdlog::error("[{}] failed: {}", job.id, job.error);
@@ -687,7 +687,7 @@ nlohmann::json Scheduler::jobs_json() const {
                             {"state", state_name(job.state)},
                             {"input", job.request.input},
                             {"output", job.request.output},
-                            {"plugin", job.request.plugin},
+                            {"plugin", proto::job_title(job.request)},
                             {"priority", job.priority},
                             {"done", job.slices_done},
                             {"total", job.total_slices},
