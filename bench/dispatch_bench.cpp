@@ -8,7 +8,7 @@
 // record, `done`, progress event and `finish` goes through it as with real
 // groups. (Real groups doing HDF5 I/O per unit are measured by
 // bench/service_overhead.py.)
-#include "common/hdf5_handle.hpp"
+#include "common/hdf5/hdf5_handle.hpp"
 #include "proto/messages.hpp"
 
 #include <CLI/CLI.hpp>

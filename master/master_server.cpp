@@ -1,8 +1,8 @@
 #include "master/master_server.hpp"
 
-#include "common/error.hpp"
-#include "common/output_target.hpp"
-#include "common/version.hpp"
+#include "common/pipeline/output_target.hpp"
+#include "common/util/error.hpp"
+#include "common/util/version.hpp"
 #include "master/sockets.hpp"
 #include "master/submit_check.hpp"
 

@@ -1,6 +1,6 @@
 #include "master/status_publisher.hpp"
 
-#include "common/error.hpp"
+#include "common/util/error.hpp"
 #include "master/sockets.hpp"
 
 #include <fmt/format.h>

@@ -3,7 +3,7 @@
 
 #include "master/scheduler.hpp"
 
-#include "common/error.hpp"
+#include "common/util/error.hpp"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>

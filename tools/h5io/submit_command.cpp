@@ -5,8 +5,8 @@
 #include "status_follower.hpp"
 #include "terminal_progress.hpp"
 
-#include "common/error.hpp"
-#include "common/job_params.hpp"
+#include "common/plugin_host/job_params.hpp"
+#include "common/util/error.hpp"
 
 #include <fmt/format.h>
 
