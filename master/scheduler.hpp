@@ -116,8 +116,9 @@ public:
   void dispatch(Clock::time_point now, double wall, Outbox& out);
 
   // ---- status
-  nlohmann::json jobs_json() const;
-  nlohmann::json workers_json(double wall, Clock::time_point now) const;
+  // The rows of a status snapshot.
+  std::vector<proto::JobRow> job_rows() const;
+  std::vector<proto::WorkerRow> worker_rows(double wall, Clock::time_point now) const;
   int jobs_in(JobState state) const;
   // Jobs in the table by state, every state present (0 when none).
   std::map<std::string, int> jobs_by_state() const;
