@@ -186,11 +186,6 @@ Job* Scheduler::job(const std::string& id) {
   return it == jobs_.end() ? nullptr : &it->second;
 }
 
-const Job* Scheduler::find(const std::string& id) const {
-  const auto it = jobs_.find(id);
-  return it == jobs_.end() ? nullptr : &it->second;
-}
-
 std::optional<std::string> Scheduler::job_for_client_ref(const std::string& ref) const {
   const auto it = client_refs_.find(ref);
   if (it == client_refs_.end()) return std::nullopt;

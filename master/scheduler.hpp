@@ -83,7 +83,6 @@ public:
   void hold_resumed_jobs(Clock::time_point until) { resume_hold_ = until; }
 
   // ---- clients
-  const Job* find(const std::string& id) const;
   // The job a client_ref was first submitted as: while the table holds the
   // job, and for client_ref_horizon_s after it ended once it is forgotten.
   std::optional<std::string> job_for_client_ref(const std::string& ref) const;
