@@ -25,7 +25,8 @@ public:
 
   void publish(const proto::StatusEvent& event);
   // The reply to a status request: reflects every event published so far.
-  std::string snapshot(std::vector<proto::JobRow> jobs, std::vector<proto::WorkerRow> workers) const;
+  std::string snapshot(std::vector<proto::JobRow> jobs,
+                       std::vector<proto::WorkerRow> workers) const;
 
   // Closes every subscriber's connection (the endpoint is unbound and bound
   // again), so that each must pass the ZAP handler anew: after a reload

@@ -44,8 +44,8 @@ void put_reslice(json& fields, int64_t done, int64_t units) {
 // ---- events: to_json
 
 json to_json(const JobQueued& e) {
-  json fields = {{"job", e.job},           {"input", e.input},       {"output", e.output},
-                 {"plugin", e.plugin},     {"priority", e.priority}, {"total", e.total}};
+  json fields = {{"job", e.job},       {"input", e.input},       {"output", e.output},
+                 {"plugin", e.plugin}, {"priority", e.priority}, {"total", e.total}};
   if (e.submitted_by) fields["submitted_by"] = *e.submitted_by;
   return fields;
 }
@@ -92,8 +92,12 @@ json to_json(const OtherEvent& e) {
 // ---- events: readers, one per topic
 
 StatusEvent read_queued(const FieldReader& f) {
-  return JobQueued{f.name("job"),  f.name("input"), f.name("output"),
-                   f.name("plugin"), priority(f),   count(f, "total"),
+  return JobQueued{f.name("job"),
+                   f.name("input"),
+                   f.name("output"),
+                   f.name("plugin"),
+                   priority(f),
+                   count(f, "total"),
                    f.optional_name("submitted_by")};
 }
 StatusEvent read_started(const FieldReader& f) {
@@ -141,16 +145,16 @@ struct EventReader {
 // In the order of StatusEvent's alternatives (checked below), so that an
 // event's index names its topic.
 constexpr EventReader kEvents[] = {
-    {topic::job_queued, read_queued},       {topic::job_started, read_started},
-    {topic::job_progress, read_progress},   {topic::job_requeued, read_requeued},
-    {topic::job_completed, read_completed}, {topic::job_failed, read_failed},
-    {topic::job_cancelled, read_cancelled}, {topic::worker_joined, read_joined},
-    {topic::worker_lost, read_lost},        {topic::master_started, read_started_master},
+    {topic::job_queued, read_queued},         {topic::job_started, read_started},
+    {topic::job_progress, read_progress},     {topic::job_requeued, read_requeued},
+    {topic::job_completed, read_completed},   {topic::job_failed, read_failed},
+    {topic::job_cancelled, read_cancelled},   {topic::worker_joined, read_joined},
+    {topic::worker_lost, read_lost},          {topic::master_started, read_started_master},
     {topic::master_heartbeat, read_heartbeat}};
 static_assert(std::size(kEvents) + 1 == std::variant_size_v<StatusEvent>,
               "one reader per topic; OtherEvent, last, has none");
-static_assert(std::is_same_v<std::variant_alternative_t<std::size(kEvents), StatusEvent>,
-                             OtherEvent>);
+static_assert(
+    std::is_same_v<std::variant_alternative_t<std::size(kEvents), StatusEvent>, OtherEvent>);
 
 // ---- snapshot rows
 

@@ -63,10 +63,10 @@ struct JobProgress {
   std::string job;
   int64_t done = 0; // slices
   int64_t total = 0;
-  double rate = 0.0;                // slices/s since the lease began
-  std::optional<double> eta{};      // seconds; null on the wire when the rate is 0
-  int64_t reslice_done = 0;         // both sent only for a resliced job
-  int64_t reslice_units = 0;        // (reslice_units > 0)
+  double rate = 0.0;           // slices/s since the lease began
+  std::optional<double> eta{}; // seconds; null on the wire when the rate is 0
+  int64_t reslice_done = 0;    // both sent only for a resliced job
+  int64_t reslice_units = 0;   // (reslice_units > 0)
   bool operator==(const JobProgress&) const = default;
 };
 struct JobRequeued {
@@ -119,9 +119,9 @@ struct OtherEvent {
   bool operator==(const OtherEvent&) const = default;
 };
 
-using StatusEvent =
-    std::variant<JobQueued, JobStarted, JobProgress, JobRequeued, JobCompleted, JobFailed,
-                 JobCancelled, WorkerJoined, WorkerLost, MasterStarted, MasterHeartbeat, OtherEvent>;
+using StatusEvent = std::variant<JobQueued, JobStarted, JobProgress, JobRequeued, JobCompleted,
+                                 JobFailed, JobCancelled, WorkerJoined, WorkerLost, MasterStarted,
+                                 MasterHeartbeat, OtherEvent>;
 
 // The topic an event is published under.
 std::string_view topic_of(const StatusEvent& event);
@@ -169,8 +169,8 @@ struct JobRow {
   std::optional<std::string> submitted_by{};
   std::optional<std::string> group{}; // while a group holds its lease
   std::optional<double> started{};
-  std::optional<double> finished{}; // ended jobs
-  std::optional<double> wall{};     // ended jobs: seconds from submission
+  std::optional<double> finished{};   // ended jobs
+  std::optional<double> wall{};       // ended jobs: seconds from submission
   std::optional<std::string> error{}; // failed jobs
   bool operator==(const JobRow&) const = default;
 };

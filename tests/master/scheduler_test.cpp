@@ -84,8 +84,7 @@ protected:
 
   std::vector<std::string> topics() const {
     std::vector<std::string> list;
-    for (const proto::StatusEvent& event : out.events)
-      list.emplace_back(proto::topic_of(event));
+    for (const proto::StatusEvent& event : out.events) list.emplace_back(proto::topic_of(event));
     return list;
   }
 
@@ -211,7 +210,8 @@ TEST_F(SchedulerTest, AGroupReconnectingOnANewConnectionReplacesItselfUncharged)
   worker("c3", ready); // and its third
   EXPECT_EQ(scheduler.groups(), 1u) << "one group, on its newest connection";
   EXPECT_TRUE(has_topic(proto::topic::job_requeued));
-  EXPECT_EQ(scheduler.counters().units_failed, 0u) << "a reconnection is not a crash: nothing charged";
+  EXPECT_EQ(scheduler.counters().units_failed, 0u)
+      << "a reconnection is not a crash: nothing charged";
   dispatch();
   EXPECT_TRUE(sent_to<proto::Assign>("c2").empty()) << "never leased to a dead connection";
   ASSERT_EQ(sent_to<proto::Assign>("c3").size(), 1u);
@@ -269,7 +269,7 @@ TEST_F(SchedulerTest, UnitFailingThreeTimesFailsOnlyItsJob) {
   }
   EXPECT_EQ(row(bad).state, proto::state::failed);
   EXPECT_NE(row(bad).error.value_or("").find("unit 0 (slices 0 to 3) failed 3 times and is "
-                                            "quarantined"),
+                                             "quarantined"),
             std::string::npos)
       << row(bad).error.value_or("");
   EXPECT_NE(row(bad).error.value_or("").find("segfault on slice 2"), std::string::npos);

@@ -15,20 +15,22 @@ proto::Event event(const char* topic, json fields) {
   return proto::parse_event(topic, fields.dump());
 }
 proto::Snapshot snapshot(json jobs, json workers) {
-  return proto::parse_snapshot(json{{"type", "snapshot"},
-                                    {"seq", 5},
-                                    {"time", 99.0},
-                                    {"epoch", "m-1"},
-                                    {"jobs", std::move(jobs)},
-                                    {"workers", std::move(workers)}}
-                                   .dump());
+  return proto::parse_snapshot(json{
+      {"type", "snapshot"},
+      {"seq", 5},
+      {"time", 99.0},
+      {"epoch", "m-1"},
+      {"jobs", std::move(jobs)},
+      {"workers",
+       std::move(workers)}}.dump());
 }
 } // namespace
 
 TEST(JobTable, FollowsAJobThroughItsEvents) {
   JobTable table;
-  table.load(snapshot(json::array({{{"job", "j1"}, {"state", "completed"}}}),
-                      json::array({{{"group", "g1"}, {"host", "h"}, {"ranks", 2}, {"job", nullptr}}})));
+  table.load(
+      snapshot(json::array({{{"job", "j1"}, {"state", "completed"}}}),
+               json::array({{{"group", "g1"}, {"host", "h"}, {"ranks", 2}, {"job", nullptr}}})));
   table.apply(event("job.queued", {{"job", "j2"},
                                    {"input", "/i.h5"},
                                    {"output", "/o.h5"},

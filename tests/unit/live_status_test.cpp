@@ -29,29 +29,31 @@ proto::Event event(const char* topic, json fields, double time = 100.0) {
 }
 
 proto::Snapshot snapshot(uint64_t seq, double time, json jobs, json workers) {
-  return proto::parse_snapshot(json{{"type", "snapshot"},
-                                    {"seq", seq},
-                                    {"time", time},
-                                    {"epoch", "m-1"},
-                                    {"jobs", std::move(jobs)},
-                                    {"workers", std::move(workers)}}
-                                   .dump());
+  return proto::parse_snapshot(json{
+      {"type", "snapshot"},
+      {"seq", seq},
+      {"time", time},
+      {"epoch", "m-1"},
+      {"jobs", std::move(jobs)},
+      {"workers",
+       std::move(workers)}}.dump());
 }
 
 JobTable two_jobs() {
   JobTable table;
-  table.load(snapshot(5, 99.0,
-              json::array({{{"job", "j000001"},
-                            {"state", "queued"},
-                            {"plugin", "tomo_fbp"},
-                            {"done", 0},
-                            {"total", 256}},
-                           {{"job", "j000002"},
-                            {"state", "queued"},
-                            {"plugin", "benchmark"},
-                            {"done", 0},
-                            {"total", 64}}}),
-              json::array({{{"group", "g1"}, {"host", "node7"}, {"ranks", 2}, {"job", nullptr}}})));
+  table.load(snapshot(
+      5, 99.0,
+      json::array({{{"job", "j000001"},
+                    {"state", "queued"},
+                    {"plugin", "tomo_fbp"},
+                    {"done", 0},
+                    {"total", 256}},
+                   {{"job", "j000002"},
+                    {"state", "queued"},
+                    {"plugin", "benchmark"},
+                    {"done", 0},
+                    {"total", 64}}}),
+      json::array({{{"group", "g1"}, {"host", "node7"}, {"ranks", 2}, {"job", nullptr}}})));
   return table;
 }
 
@@ -110,12 +112,12 @@ TEST(LiveStatus, RunningJobShowsBarRateEtaAndGroup) {
   EXPECT_NE(lines[0].find("(10.0 s ago)"), std::string::npos) << lines[0];
   // A snapshot has no ETA: unknown, not a stale number.
   table.load(snapshot(9, 120.0,
-              json::array({{{"job", "j000001"},
-                            {"state", "running"},
-                            {"done", 130},
-                            {"total", 256},
-                            {"group", "g1"}}}),
-              json::array()));
+                      json::array({{{"job", "j000001"},
+                                    {"state", "running"},
+                                    {"done", 130},
+                                    {"total", 256},
+                                    {"group", "g1"}}}),
+                      json::array()));
   view.heard({}, t0 + 11s);
   lines = view.frame(table, "m-1", t0 + 11s);
   EXPECT_NE(line_of(lines, "j000001").find("ETA -"), std::string::npos);

@@ -27,8 +27,8 @@ void client_samples() {
   print("client.schema.json", "rejected", proto::encode_rejected("output exists"));
   proto::Snapshot snapshot{118, 1795755600.25, "m-1795755590-4242"};
   print("client.schema.json", "snapshot", proto::encode(snapshot));
-  proto::JobRow running{"j000001", "running", "/data/scan.nxs", "/data/recon.h5", "tomo_fbp", 0,
-                        96, 256, 3, 8};
+  proto::JobRow running{
+      "j000001", "running", "/data/scan.nxs", "/data/recon.h5", "tomo_fbp", 0, 96, 256, 3, 8};
   running.submitted = 1795755591.0;
   running.client_ref = "scan-17";
   running.submitted_by = "alice";

@@ -91,8 +91,9 @@ proto::Snapshot sample_snapshot() {
   snapshot.seq = 118;
   snapshot.time = 1795755600.25;
   snapshot.epoch = "m-1795755590-4242";
-  proto::JobRow running{"j000001", "running", "/data/scan.nxs", "/data/recon.h5", "tomo_fbp", 3,
-                        96, 256, 3, 8, 2, 1, 1795755591.0};
+  proto::JobRow running{
+      "j000001", "running", "/data/scan.nxs", "/data/recon.h5", "tomo_fbp", 3, 96, 256, 3, 8,
+      2,         1,         1795755591.0};
   running.client_ref = "scan-17";
   running.submitted_by = "alice";
   running.group = "w-host1-3120";
@@ -190,15 +191,14 @@ TEST(ProtoRoundTrip, EventsKeepTheirWireFields) {
   const auto fields = [](const proto::StatusEvent& event) {
     return json::parse(proto::encode_event(event, 7, 1.5, "m-1"));
   };
-  EXPECT_EQ(fields(proto::JobProgress{"j000001", 96, 256, 0.0}),
-            (json{{"job", "j000001"},
-                  {"done", 96},
-                  {"total", 256},
-                  {"rate", 0.0},
-                  {"eta", nullptr},
-                  {"seq", 7},
-                  {"time", 1.5},
-                  {"epoch", "m-1"}}));
+  EXPECT_EQ(fields(proto::JobProgress{"j000001", 96, 256, 0.0}), (json{{"job", "j000001"},
+                                                                       {"done", 96},
+                                                                       {"total", 256},
+                                                                       {"rate", 0.0},
+                                                                       {"eta", nullptr},
+                                                                       {"seq", 7},
+                                                                       {"time", 1.5},
+                                                                       {"epoch", "m-1"}}));
   EXPECT_EQ(proto::event_fields(proto::JobQueued{"j1", "/i", "/o", "p", 0, 8}),
             (json{{"job", "j1"},
                   {"input", "/i"},
@@ -212,8 +212,9 @@ TEST(ProtoRoundTrip, EventsKeepTheirWireFields) {
   // Free text is cut, so that the peer can always read it.
   const std::string long_error(2 * proto::kMaxStringBytes, 'e');
   const auto failed = std::get<proto::JobFailed>(
-      proto::parse_event("job.failed", proto::encode_event(proto::JobFailed{"j1", long_error}, 1,
-                                                           1.0, "m")).body);
+      proto::parse_event("job.failed",
+                         proto::encode_event(proto::JobFailed{"j1", long_error}, 1, 1.0, "m"))
+          .body);
   EXPECT_LE(failed.error.size(), proto::kMaxStringBytes);
 }
 

@@ -88,8 +88,7 @@ int follow_job(StatusFollower& follower, const std::string& job, const MasterOpt
       bar.reslicing(row->reslice_done, row->reslice_units, 0.0);
     } else if (state == proto::state::running) {
       const JobRate* rate = follower.table().rate_of(job);
-      bar.job(job, row->done, row->total, rate ? rate->rate : 0.0,
-              rate ? rate->eta : std::nullopt);
+      bar.job(job, row->done, row->total, rate ? rate->rate : 0.0, rate ? rate->eta : std::nullopt);
     }
   }
   throw Error(fmt::format("stopped following job {}; it goes on (h5io status --master {})", job,
