@@ -8,7 +8,7 @@
 // record, `done`, progress event and `finish` goes through it as with real
 // groups. (Real groups doing HDF5 I/O per unit are measured by
 // bench/service_overhead.py.)
-#include "common/hdf5_handle.hpp"
+#include "common/hdf5/hdf5_handle.hpp"
 #include "proto/messages.hpp"
 
 #include <CLI/CLI.hpp>
@@ -140,7 +140,8 @@ int main(int argc, char** argv) {
       submit.job = {input.string(),
                     "benchmark",
                     (fs::path(o.workdir) / fmt::format("out{}.h5", j)).string(),
-                    {{"axis", 0}}};
+                    {{"axis", 0}},
+                    {}};
       proto::parse_accepted(request(context, client, proto::encode(submit)));
     }
     const double submit_seconds = std::chrono::duration<double>(Clock::now() - submitted).count();

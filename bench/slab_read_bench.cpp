@@ -15,12 +15,12 @@
 //
 // Run with mpirun -np N for N ranks (each method splits the work the same
 // way). --cold drops the file from the page cache before every pass.
-#include "common/file_descriptor.hpp"
-#include "common/input_dataset.hpp"
-#include "common/input_file.hpp"
-#include "common/mpi_group.hpp"
-#include "common/pipeline.hpp"
+#include "common/hdf5/input_dataset.hpp"
+#include "common/hdf5/input_file.hpp"
+#include "common/mpi/mpi_group.hpp"
+#include "common/pipeline/pipeline.hpp"
 #include "common/synthetic/example_scan.hpp"
+#include "common/util/file_descriptor.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>

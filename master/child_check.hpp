@@ -7,7 +7,7 @@
 // the event loop's poll set, and each turn `progress` reads what is there and
 // reaps the child once it has ended (waitpid with WNOHANG).
 
-#include "common/file_descriptor.hpp"
+#include "common/util/file_descriptor.hpp"
 
 #include <sys/types.h>
 

@@ -1,8 +1,8 @@
 #include "master/config.hpp"
 
-#include "common/error.hpp"
-#include "common/memory_budget.hpp"
-#include "common/pipeline_file.hpp"
+#include "common/pipeline/memory_budget.hpp"
+#include "common/pipeline/pipeline_file.hpp"
+#include "common/util/error.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>

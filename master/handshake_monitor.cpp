@@ -1,6 +1,6 @@
 #include "master/handshake_monitor.hpp"
 
-#include "common/error.hpp"
+#include "common/util/error.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>

@@ -5,7 +5,7 @@
 // it leaves the master (a reply, an event, a message to a group), so a fact
 // once told is never forgotten.
 
-#include "common/file_descriptor.hpp"
+#include "common/util/file_descriptor.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -1,7 +1,7 @@
 // h5io-master: the long-running service. See master/README.md.
 
-#include "common/error.hpp"
-#include "common/hdf5_handle.hpp"
+#include "common/hdf5/hdf5_handle.hpp"
+#include "common/util/error.hpp"
 #include "master/config.hpp"
 #include "master/master_server.hpp"
 #include "master/systemd_notifier.hpp"

@@ -1,8 +1,8 @@
 #include "master/master_server.hpp"
 
-#include "common/error.hpp"
-#include "common/output_target.hpp"
-#include "common/version.hpp"
+#include "common/pipeline/output_target.hpp"
+#include "common/util/error.hpp"
+#include "common/util/version.hpp"
 #include "master/sockets.hpp"
 #include "master/submit_check.hpp"
 
@@ -126,8 +126,7 @@ MasterServer::MasterServer(MasterConfig config)
   spdlog::info("h5io-master {} ready: clients {}, status {}, workers {} (epoch {}{})", version(),
                config_.client_endpoint, config_.status_endpoint, config_.worker_endpoint,
                status_->epoch(), config_.curve ? ", CURVE" : "");
-  status_->publish(proto::topic::master_started,
-                   {{"version", std::string(version())}, {"jobs_resumed", resumed}});
+  status_->publish(proto::MasterStarted{std::string(version()), resumed});
 }
 
 std::optional<std::string> MasterServer::submit(const proto::SubmitRequest& request,
@@ -355,7 +354,7 @@ void MasterServer::send_outbox(Outbox& out, std::vector<Reply>& replies) {
     worker_.send(zmq::buffer(group), zmq::send_flags::sndmore);
     worker_.send(zmq::buffer(body), zmq::send_flags::dontwait);
   }
-  for (auto& [topic, fields] : out.events) status_->publish(topic, std::move(fields));
+  for (const proto::StatusEvent& event : out.events) status_->publish(event);
   for (const std::string& output : out.discard) {
     std::error_code ec;
     fs::remove(OutputTarget::partial_path_for(output), ec);
@@ -494,10 +493,9 @@ void MasterServer::run(const std::atomic<bool>& stop, const std::function<void()
     scheduler_.dispatch(now, wall, out);
     if (now >= next_heartbeat_) {
       next_heartbeat_ = now + config_.scheduler.heartbeat;
-      out.event(proto::topic::master_heartbeat,
-                {{"jobs_queued", scheduler_.jobs_in(JobState::queued)},
-                 {"jobs_running", scheduler_.jobs_in(JobState::running)},
-                 {"workers", scheduler_.groups()}});
+      out.event(proto::MasterHeartbeat{scheduler_.jobs_in(JobState::queued),
+                                       scheduler_.jobs_in(JobState::running),
+                                       static_cast<int64_t>(scheduler_.groups())});
     }
     send_outbox(out, replies);
     if (metrics_ && now >= next_metrics_) publish_metrics(now);
@@ -517,7 +515,7 @@ void MasterServer::run(const std::atomic<bool>& stop, const std::function<void()
     // jobs takes milliseconds to encode).
     if (!snapshots.empty()) {
       const std::string body =
-          status_->snapshot(scheduler_.jobs_json(), scheduler_.workers_json(wall, now));
+          status_->snapshot(scheduler_.job_rows(), scheduler_.worker_rows(wall, now));
       for (Reply& reply : snapshots) reply.body = body;
       send_replies(snapshots);
     }

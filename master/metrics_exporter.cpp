@@ -1,6 +1,6 @@
 #include "master/metrics_exporter.hpp"
 
-#include "common/error.hpp"
+#include "common/util/error.hpp"
 
 #include <fmt/format.h>
 #include <prometheus/collectable.h>

@@ -16,13 +16,11 @@ namespace h5io::master {
 struct Outbox {
   std::vector<nlohmann::json> journal;
   std::vector<std::pair<std::string, proto::MasterMessage>> to_workers; // routing id, message
-  std::vector<std::pair<std::string, nlohmann::json>> events;           // topic, fields
+  std::vector<proto::StatusEvent> events;
   std::vector<std::string>
       discard; // outputs of failed or cancelled jobs: remove their partial files
 
-  void event(const char* topic, nlohmann::json fields) {
-    events.emplace_back(topic, std::move(fields));
-  }
+  void event(proto::StatusEvent status_event) { events.push_back(std::move(status_event)); }
   void send(const std::string& group, proto::MasterMessage message) {
     to_workers.emplace_back(group, std::move(message));
   }

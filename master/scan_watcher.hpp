@@ -9,7 +9,7 @@
 // rescan of a large directory is spread over loop turns (kRescanEntries
 // entries or kRescanBudget at a time), so the event loop never waits for it.
 
-#include "common/file_descriptor.hpp"
+#include "common/util/file_descriptor.hpp"
 #include "master/config.hpp"
 #include "master/job.hpp"
 

@@ -1,6 +1,6 @@
 #include "master/scheduler.hpp"
 
-#include "common/error.hpp"
+#include "common/util/error.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -11,6 +11,12 @@
 namespace h5io::master {
 
 namespace {
+
+// "" (not known) as an absent field of an event or a snapshot row.
+std::optional<std::string> unless_empty(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  return text;
+}
 
 double seconds(Clock::duration d) {
   return std::chrono::duration<double>(d).count();
@@ -180,11 +186,6 @@ Job* Scheduler::job(const std::string& id) {
   return it == jobs_.end() ? nullptr : &it->second;
 }
 
-const Job* Scheduler::find(const std::string& id) const {
-  const auto it = jobs_.find(id);
-  return it == jobs_.end() ? nullptr : &it->second;
-}
-
 std::optional<std::string> Scheduler::job_for_client_ref(const std::string& ref) const {
   const auto it = client_refs_.find(ref);
   if (it == client_refs_.end()) return std::nullopt;
@@ -252,18 +253,13 @@ std::string Scheduler::accept(const proto::SubmitRequest& request, int64_t unit_
     if (!job.is_reslice_unit(index)) job.total_slices += count;
   }
   out.journal.push_back(accepted_record(job));
-  nlohmann::json queued = {{"job", job.id},
-                           {"input", job.request.input},
-                           {"output", job.request.output},
-                           {"plugin", proto::job_title(job.request)},
-                           {"priority", job.priority},
-                           {"total", job.total_slices}};
-  if (!job.submitted_by.empty()) queued["submitted_by"] = job.submitted_by;
-  out.event(proto::topic::job_queued, std::move(queued));
+  out.event(proto::JobQueued{job.id, job.request.input, job.request.output,
+                             proto::job_title(job.request), job.priority, job.total_slices,
+                             unless_empty(job.submitted_by)});
   spdlog::info("[{}] accepted{}: {} over {} -> {} ({} slices in {} units{}, priority {})", job.id,
-               job.submitted_by.empty() ? "" : " from " + job.submitted_by, proto::job_title(job.request),
-               job.request.input, job.request.output, job.total_slices,
-               job.units.size() - static_cast<size_t>(job.reslice_units),
+               job.submitted_by.empty() ? "" : " from " + job.submitted_by,
+               proto::job_title(job.request), job.request.input, job.request.output,
+               job.total_slices, job.units.size() - static_cast<size_t>(job.reslice_units),
                job.reslice_units == 0 ? std::string()
                                       : fmt::format(", after {} units resliced", job.reslice_units),
                job.priority);
@@ -307,8 +303,7 @@ void Scheduler::new_group(const std::string& id, const proto::Ready& ready, Cloc
   group.last_heard = now;
   group.last_sent = now;
   groups_[id] = std::move(group);
-  out.event(proto::topic::worker_joined,
-            {{"group", ready.group}, {"host", ready.host}, {"ranks", ready.ranks}});
+  out.event(proto::WorkerJoined{ready.group, ready.host, ready.ranks});
   spdlog::info("group {} joined: {} rank{} on {}, credit {}", ready.group, ready.ranks,
                ready.ranks == 1 ? "" : "s", ready.host, ready.credit);
 }
@@ -468,7 +463,7 @@ void Scheduler::end_lease(Lease& lease, const std::string& reason, const std::se
     return;
   }
   job.state = JobState::queued;
-  out.event(proto::topic::job_requeued, {{"job", job.id}, {"group", group}, {"reason", reason}});
+  out.event(proto::JobRequeued{job.id, group, reason});
   spdlog::info("[{}] back in the queue: group {} lost its lease ({})", job.id, group, reason);
 }
 
@@ -489,7 +484,7 @@ void Scheduler::lose_group(const std::string& id, const std::string& reason, boo
     end_lease(*lease, why, charge ? &charged : nullptr, wall, out);
   }
   if (charge) ++counters_.groups_lost;
-  out.event(proto::topic::worker_lost, {{"group", group.name}, {"reason", reason}});
+  out.event(proto::WorkerLost{group.name, reason});
   spdlog::warn("group {} lost: {}", group.name, reason);
   groups_.erase(it);
 }
@@ -512,17 +507,16 @@ void Scheduler::end_job(Job& job, JobState state, double wall, Outbox& out) {
   out.journal.push_back(ended_record(job));
   if (job.state == JobState::completed) {
     ++counters_.jobs_completed[proto::job_title(job.request)];
-    out.event(proto::topic::job_completed,
-              {{"job", job.id}, {"output", job.request.output}, {"wall", wall - job.submitted}});
+    out.event(proto::JobCompleted{job.id, job.request.output, wall - job.submitted});
     spdlog::info("[{}] completed in {:.2f} s: {}", job.id, wall - job.submitted,
                  job.request.output);
   } else if (job.state == JobState::failed) {
     ++counters_.jobs_failed[proto::job_title(job.request)];
-    out.event(proto::topic::job_failed, {{"job", job.id}, {"error", job.error}});
+    out.event(proto::JobFailed{job.id, job.error});
     out.discard.push_back(job.request.output);
     spdlog::error("[{}] failed: {}", job.id, job.error);
   } else {
-    out.event(proto::topic::job_cancelled, {{"job", job.id}});
+    out.event(proto::JobCancelled{job.id});
     out.discard.push_back(job.request.output);
   }
   finished_order_.push_back(job.id);
@@ -647,7 +641,7 @@ void Scheduler::dispatch(Clock::time_point now, double wall, Outbox& out) {
     if (job.started == 0) job.started = wall;
     job.rate_since = now;
     job.rate_base = job.slices_done;
-    out.event(proto::topic::job_started, {{"job", job.id}, {"group", group.name}});
+    out.event(proto::JobStarted{job.id, group.name});
     spdlog::info("[{}] leased to group {} (lease {}, {} of {} units done)", job.id, group.name,
                  lease.number, job.units_done, job.units.size());
     lease_units(lease, group, job, now, out, true);
@@ -664,68 +658,61 @@ void Scheduler::publish_progress(Job& job, Clock::time_point now, bool force, Ou
   const double elapsed = seconds(now - job.rate_since);
   const double rate =
       elapsed > 0 ? static_cast<double>(job.slices_done - job.rate_base) / elapsed : 0.0;
-  nlohmann::json eta = nullptr;
-  if (rate > 0) eta = static_cast<double>(job.total_slices - job.slices_done) / rate;
-  nlohmann::json fields = {{"job", job.id},
-                           {"done", job.slices_done},
-                           {"total", job.total_slices},
-                           {"rate", rate},
-                           {"eta", eta}};
-  if (job.reslice_units > 0) {
-    fields["reslice_done"] = job.reslice_done;
-    fields["reslice_units"] = job.reslice_units;
-  }
-  out.event(proto::topic::job_progress, std::move(fields));
+  proto::JobProgress progress{job.id, job.slices_done, job.total_slices, rate};
+  if (rate > 0) progress.eta = static_cast<double>(job.total_slices - job.slices_done) / rate;
+  progress.reslice_done = job.reslice_done;
+  progress.reslice_units = job.reslice_units;
+  out.event(std::move(progress));
 }
 
 // ------------------------------------------------------------------ status
 
-nlohmann::json Scheduler::jobs_json() const {
-  nlohmann::json list = nlohmann::json::array();
+std::vector<proto::JobRow> Scheduler::job_rows() const {
+  std::vector<proto::JobRow> rows;
+  rows.reserve(jobs_.size());
   for (const auto& [id, job] : jobs_) {
-    nlohmann::json entry = {{"job", id},
-                            {"state", state_name(job.state)},
-                            {"input", job.request.input},
-                            {"output", job.request.output},
-                            {"plugin", proto::job_title(job.request)},
-                            {"priority", job.priority},
-                            {"done", job.slices_done},
-                            {"total", job.total_slices},
-                            {"units_done", job.units_done},
-                            {"units_total", job.units.size()},
-                            {"submitted", job.submitted}};
-    if (job.reslice_units > 0) {
-      entry["reslice_units"] = job.reslice_units;
-      entry["reslice_done"] = job.reslice_done;
-    }
-    if (job.client_ref) entry["client_ref"] = *job.client_ref;
-    if (!job.submitted_by.empty()) entry["submitted_by"] = job.submitted_by;
-    if (job.started > 0) entry["started"] = job.started;
+    proto::JobRow& row = rows.emplace_back();
+    row.job = id;
+    row.state = state_name(job.state);
+    row.input = job.request.input;
+    row.output = job.request.output;
+    row.plugin = proto::job_title(job.request);
+    row.priority = job.priority;
+    row.done = job.slices_done;
+    row.total = job.total_slices;
+    row.units_done = job.units_done;
+    row.units_total = static_cast<int64_t>(job.units.size());
+    row.reslice_units = job.reslice_units;
+    row.reslice_done = job.reslice_done;
+    row.submitted = job.submitted;
+    row.client_ref = job.client_ref;
+    row.submitted_by = unless_empty(job.submitted_by);
+    if (job.started > 0) row.started = job.started;
     if (const auto lease = leases_.find(id); lease != leases_.end())
-      entry["group"] = groups_.at(lease->second.group).name;
+      row.group = groups_.at(lease->second.group).name;
     if (job.ended()) {
-      entry["finished"] = job.finished;
-      entry["wall"] = job.finished - job.submitted;
-      if (job.state == JobState::failed) entry["error"] = job.error;
+      row.finished = job.finished;
+      row.wall = job.finished - job.submitted;
+      if (job.state == JobState::failed) row.error = job.error;
     }
-    list.push_back(std::move(entry));
   }
-  return list;
+  return rows;
 }
 
-nlohmann::json Scheduler::workers_json(double wall, Clock::time_point now) const {
-  nlohmann::json list = nlohmann::json::array();
+std::vector<proto::WorkerRow> Scheduler::worker_rows(double wall, Clock::time_point now) const {
+  std::vector<proto::WorkerRow> rows;
+  rows.reserve(groups_.size());
   for (const auto& [id, group] : groups_) {
     const Lease* lease = lease_of_group(id);
-    nlohmann::json entry = {{"group", group.name},
-                            {"host", group.host},
-                            {"ranks", group.ranks},
-                            {"units_leased", lease != nullptr ? lease->units.size() : 0},
-                            {"last_seen", wall - seconds(now - group.last_heard)}};
-    if (lease != nullptr) entry["job"] = lease->job;
-    list.push_back(std::move(entry));
+    proto::WorkerRow& row = rows.emplace_back();
+    row.group = group.name;
+    row.host = group.host;
+    row.ranks = group.ranks;
+    row.units_leased = lease != nullptr ? static_cast<int64_t>(lease->units.size()) : 0;
+    row.last_seen = wall - seconds(now - group.last_heard);
+    if (lease != nullptr) row.job = lease->job;
   }
-  return list;
+  return rows;
 }
 
 int Scheduler::jobs_in(JobState state) const {

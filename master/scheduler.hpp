@@ -83,7 +83,6 @@ public:
   void hold_resumed_jobs(Clock::time_point until) { resume_hold_ = until; }
 
   // ---- clients
-  const Job* find(const std::string& id) const;
   // The job a client_ref was first submitted as: while the table holds the
   // job, and for client_ref_horizon_s after it ended once it is forgotten.
   std::optional<std::string> job_for_client_ref(const std::string& ref) const;
@@ -116,8 +115,9 @@ public:
   void dispatch(Clock::time_point now, double wall, Outbox& out);
 
   // ---- status
-  nlohmann::json jobs_json() const;
-  nlohmann::json workers_json(double wall, Clock::time_point now) const;
+  // The rows of a status snapshot.
+  std::vector<proto::JobRow> job_rows() const;
+  std::vector<proto::WorkerRow> worker_rows(double wall, Clock::time_point now) const;
   int jobs_in(JobState state) const;
   // Jobs in the table by state, every state present (0 when none).
   std::map<std::string, int> jobs_by_state() const;

@@ -1,6 +1,6 @@
 #include "master/sockets.hpp"
 
-#include "common/error.hpp"
+#include "common/util/error.hpp"
 
 #include <fmt/format.h>
 

@@ -1,6 +1,6 @@
 #include "master/status_publisher.hpp"
 
-#include "common/error.hpp"
+#include "common/util/error.hpp"
 #include "master/sockets.hpp"
 
 #include <fmt/format.h>
@@ -31,9 +31,9 @@ StatusPublisher::StatusPublisher(zmq::context_t& context, const std::string& end
   bind_endpoint(socket_, endpoint, "status");
 }
 
-void StatusPublisher::publish(const std::string& topic, nlohmann::json fields) {
-  const std::string body = proto::encode_event(std::move(fields), ++seq_, unix_now(), epoch_);
-  socket_.send(zmq::buffer(topic), zmq::send_flags::sndmore);
+void StatusPublisher::publish(const proto::StatusEvent& event) {
+  const std::string body = proto::encode_event(event, ++seq_, unix_now(), epoch_);
+  socket_.send(zmq::buffer(proto::topic_of(event)), zmq::send_flags::sndmore);
   socket_.send(zmq::buffer(body), zmq::send_flags::dontwait);
 }
 
@@ -58,7 +58,8 @@ void StatusPublisher::drop_subscribers() {
   }
 }
 
-std::string StatusPublisher::snapshot(nlohmann::json jobs, nlohmann::json workers) const {
+std::string StatusPublisher::snapshot(std::vector<proto::JobRow> jobs,
+                                      std::vector<proto::WorkerRow> workers) const {
   return proto::encode(
       proto::Snapshot{seq_, unix_now(), epoch_, std::move(jobs), std::move(workers)});
 }

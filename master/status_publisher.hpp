@@ -5,12 +5,12 @@
 
 #include "proto/messages.hpp"
 
-#include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace h5io::master {
 
@@ -23,9 +23,10 @@ public:
   StatusPublisher(zmq::context_t& context, const std::string& endpoint,
                   const std::function<void(zmq::socket_t&)>& secure = {});
 
-  void publish(const std::string& topic, nlohmann::json fields);
+  void publish(const proto::StatusEvent& event);
   // The reply to a status request: reflects every event published so far.
-  std::string snapshot(nlohmann::json jobs, nlohmann::json workers) const;
+  std::string snapshot(std::vector<proto::JobRow> jobs,
+                       std::vector<proto::WorkerRow> workers) const;
 
   // Closes every subscriber's connection (the endpoint is unbound and bound
   // again), so that each must pass the ZAP handler anew: after a reload

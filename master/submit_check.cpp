@@ -1,10 +1,10 @@
 #include "master/submit_check.hpp"
 
-#include "common/error.hpp"
-#include "common/job_preflight.hpp"
-#include "common/pipeline_file.hpp"
-#include "common/plugin_host.hpp"
-#include "common/scan_files.hpp"
+#include "common/pipeline/job_preflight.hpp"
+#include "common/pipeline/pipeline_file.hpp"
+#include "common/plugin_host/plugin_host.hpp"
+#include "common/scan/scan_files.hpp"
+#include "common/util/error.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>

@@ -1,6 +1,6 @@
 #include "master/zap_handler.hpp"
 
-#include "common/error.hpp"
+#include "common/util/error.hpp"
 #include "proto/curve_keys.hpp"
 
 #include <fmt/format.h>

@@ -15,7 +15,7 @@
 // (again at most every 10 minutes, with the number of repeats), and at most
 // 20 lines a minute in all, so a reconnecting peer cannot flood the log.
 
-#include "common/file_descriptor.hpp"
+#include "common/util/file_descriptor.hpp"
 #include "master/config.hpp"
 
 #include <zmq.hpp>

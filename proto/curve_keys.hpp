@@ -9,7 +9,7 @@
 //
 // Every error names the file and what is wrong with it.
 
-#include "common/error.hpp"
+#include "common/util/error.hpp"
 
 #include <zmq.hpp>
 

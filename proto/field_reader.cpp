@@ -111,6 +111,17 @@ std::optional<std::string> FieldReader::optional_name(std::string_view key) cons
   return checked_string(key, *value, false);
 }
 
+std::optional<std::string> FieldReader::optional_text(std::string_view key) const {
+  if (!find(key)) return std::nullopt;
+  return text(key);
+}
+
+std::optional<std::string> FieldReader::nullable_name(std::string_view key) const {
+  const nlohmann::json* value = find(key);
+  if (!value || value->is_null()) return std::nullopt;
+  return checked_string(key, *value, false);
+}
+
 int64_t FieldReader::integer(std::string_view key, int64_t min, int64_t max) const {
   return checked_integer(key, required(key), min, max);
 }
@@ -157,6 +168,12 @@ double FieldReader::number(std::string_view key) const {
   if (!value.is_number())
     fail(fmt::format("field '{}' must be a number, got {}", key, json_type_name(value)));
   return value.get<double>();
+}
+
+std::optional<double> FieldReader::nullable_number(std::string_view key) const {
+  const nlohmann::json* value = find(key);
+  if (!value || value->is_null()) return std::nullopt;
+  return number(key);
 }
 
 std::vector<int64_t> FieldReader::indices(std::string_view key, size_t min_size) const {

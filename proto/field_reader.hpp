@@ -33,12 +33,17 @@ public:
   std::string name(std::string_view key) const;
   std::string text(std::string_view key) const;
   std::optional<std::string> optional_name(std::string_view key) const;
+  std::optional<std::string> optional_text(std::string_view key) const;
+  // A name that may be absent or null (nullopt either way).
+  std::optional<std::string> nullable_name(std::string_view key) const;
 
   int64_t integer(std::string_view key, int64_t min, int64_t max) const;
   std::optional<int64_t> optional_integer(std::string_view key, int64_t min, int64_t max) const;
   bool boolean(std::string_view key) const;
   std::optional<bool> optional_boolean(std::string_view key) const;
   double number(std::string_view key) const;
+  // A number that may be absent or null (nullopt either way).
+  std::optional<double> nullable_number(std::string_view key) const;
   // An array of `min_size`..kMaxUnitsPerMessage whole numbers >= 0.
   std::vector<int64_t> indices(std::string_view key, size_t min_size) const;
 

@@ -5,6 +5,8 @@
 // that turns a message into a frame. Nothing else in h5io reads or writes
 // message JSON by hand.
 
+#include "proto/status_messages.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
@@ -116,32 +118,8 @@ std::string parse_accepted(std::string_view frame);
 
 // ---------------------------------------------------------------- status endpoint
 
-namespace topic {
-inline constexpr const char* job_queued = "job.queued";
-inline constexpr const char* job_started = "job.started";
-inline constexpr const char* job_progress = "job.progress";
-inline constexpr const char* job_requeued = "job.requeued";
-inline constexpr const char* job_completed = "job.completed";
-inline constexpr const char* job_failed = "job.failed";
-inline constexpr const char* job_cancelled = "job.cancelled";
-inline constexpr const char* worker_joined = "worker.joined";
-inline constexpr const char* worker_lost = "worker.lost";
-inline constexpr const char* master_started = "master.started";
-inline constexpr const char* master_heartbeat = "master.heartbeat";
-} // namespace topic
-
-// Job states as they appear in snapshots.
-namespace state {
-inline constexpr const char* queued = "queued";
-inline constexpr const char* running = "running";
-inline constexpr const char* completed = "completed";
-inline constexpr const char* failed = "failed";
-inline constexpr const char* cancelled = "cancelled";
-} // namespace state
-
-// The JSON frame of a status event: `fields` plus seq, time and epoch.
-std::string encode_event(nlohmann::json fields, uint64_t seq, double time,
-                         const std::string& epoch);
+// Topics, events, snapshot rows and their parsers and encoders:
+// proto/status_messages.hpp (included above).
 
 // ---------------------------------------------------------------- worker endpoint
 
@@ -229,31 +207,5 @@ std::string encode(const MasterMessage& message);
 // text, so a bracket bomb costs nothing), valid JSON, an object. Throws
 // ProtocolError.
 nlohmann::json parse_frame(std::string_view frame, size_t max_bytes = kMaxMessageBytes);
-
-// The reply to a status request. The master sends it as
-// encode(Snapshot{...}); `jobs` and `workers` are arrays of objects as in
-// PROTOCOL.md. A snapshot may exceed kMaxMessageBytes (long job lists), so
-// clients accept up to kSocketMaxMessageBytes.
-struct Snapshot {
-  uint64_t seq = 0;
-  double time = 0.0;
-  std::string epoch;
-  nlohmann::json jobs = nlohmann::json::array();
-  nlohmann::json workers = nlohmann::json::array();
-};
-std::string encode(const Snapshot& snapshot);
-// Throws ProtocolError: a `rejected` reply's text, or what is malformed.
-Snapshot parse_snapshot(std::string_view frame);
-
-// One status event (both frames). Fields other than seq/time/epoch are kept
-// as sent, so a client tolerates fields and topics added later.
-struct Event {
-  std::string topic;
-  uint64_t seq = 0;
-  double time = 0.0;
-  std::string epoch;
-  nlohmann::json fields = nlohmann::json::object(); // without seq, time, epoch
-};
-Event parse_event(std::string_view topic, std::string_view frame);
 
 } // namespace h5io::proto

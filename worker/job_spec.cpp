@@ -1,6 +1,6 @@
 #include "worker/job_spec.hpp"
 
-#include "common/pipeline_file.hpp"
+#include "common/pipeline/pipeline_file.hpp"
 
 namespace h5io::worker {
 

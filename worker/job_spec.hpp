@@ -1,7 +1,7 @@
 #pragma once
 // The pipeline's JobSpec for a job the master assigned.
 
-#include "common/pipeline.hpp"
+#include "common/pipeline/pipeline.hpp"
 #include "proto/messages.hpp"
 
 #include <filesystem>

@@ -1,6 +1,6 @@
 #include "worker/leased_schedule.hpp"
 
-#include "common/error.hpp"
+#include "common/util/error.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>

@@ -11,9 +11,9 @@
 
 #include "worker/master_channel.hpp"
 
-#include "common/mpi_group.hpp"
-#include "common/pipeline.hpp"
-#include "common/work_plan.hpp"
+#include "common/mpi/mpi_group.hpp"
+#include "common/pipeline/pipeline.hpp"
+#include "common/pipeline/work_plan.hpp"
 
 #include <atomic>
 #include <chrono>

@@ -4,10 +4,10 @@
 #include "worker/master_link.hpp"
 #include "worker/worker_group.hpp"
 
-#include "common/hdf5_handle.hpp"
-#include "common/job_log.hpp"
-#include "common/mpi_group.hpp"
-#include "common/plugin_host.hpp"
+#include "common/hdf5/hdf5_handle.hpp"
+#include "common/mpi/mpi_group.hpp"
+#include "common/plugin_host/plugin_host.hpp"
+#include "common/util/job_log.hpp"
 #include "proto/curve_keys.hpp"
 
 #include <CLI/CLI.hpp>
@@ -68,7 +68,7 @@ int serve(const Options& options, int& argc, char**& argv) {
   h5io::MpiSession mpi(argc, argv);
   h5io::Group group;
   h5io::hdf5::silence_error_printing();
-  // %J: "[jNNNNNN] " while a job runs (common/job_log.hpp), as the master's
+  // %J: "[jNNNNNN] " while a job runs (common/util/job_log.hpp), as the master's
   // lines about a job begin.
   h5io::log::set_pattern(group.is_root()
                              ? "h5io-worker[%l]: %J%v"

@@ -15,7 +15,7 @@
 
 #include "worker/master_channel.hpp"
 
-#include "common/file_descriptor.hpp"
+#include "common/util/file_descriptor.hpp"
 #include "proto/curve_keys.hpp"
 
 #include <chrono>

@@ -3,8 +3,8 @@
 #include "worker/job_spec.hpp"
 #include "worker/leased_schedule.hpp"
 
-#include "common/job_log.hpp"
-#include "common/pipeline.hpp"
+#include "common/pipeline/pipeline.hpp"
+#include "common/util/job_log.hpp"
 
 #include <spdlog/spdlog.h>
 

@@ -6,7 +6,7 @@
 
 #include "worker/master_channel.hpp"
 
-#include "common/mpi_group.hpp"
+#include "common/mpi/mpi_group.hpp"
 
 #include <atomic>
 #include <filesystem>

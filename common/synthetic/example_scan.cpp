@@ -1,6 +1,6 @@
 #include "common/synthetic/example_scan.hpp"
 
-#include "common/hdf5_handle.hpp"
+#include "common/hdf5/hdf5_handle.hpp"
 
 #include <fmt/format.h>
 

@@ -1,11 +1,11 @@
 #include "common/synthetic/phantom_scan.hpp"
 
-#include "common/error.hpp"
-#include "common/hdf5_attributes.hpp"
-#include "common/hdf5_handle.hpp"
-#include "common/output_target.hpp"
+#include "common/hdf5/hdf5_attributes.hpp"
+#include "common/hdf5/hdf5_handle.hpp"
+#include "common/pipeline/output_target.hpp"
 #include "common/synthetic/phantom.hpp"
-#include "common/version.hpp"
+#include "common/util/error.hpp"
+#include "common/util/version.hpp"
 
 #include <fmt/format.h>
 

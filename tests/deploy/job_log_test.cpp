@@ -1,7 +1,7 @@
-// The %J flag of common/job_log.hpp: "[jNNNNNN] " inside a JobLogScope,
+// The %J flag of common/util/job_log.hpp: "[jNNNNNN] " inside a JobLogScope,
 // nothing outside, the outer job again after a nested scope ends, and from
 // every thread (a worker process runs one job at a time).
-#include "common/job_log.hpp"
+#include "common/util/job_log.hpp"
 
 #include <gtest/gtest.h>
 #include <spdlog/logger.h>

@@ -95,7 +95,9 @@ steps:
         volumes[ranks] = read(out)
         if ranks == 2:
             log = result.stdout + result.stderr
-            check("pipeline: steps 1 to 1 run on" in log and "chunked for the other pattern" in log,
+            check("pipeline: steps 1 to 1 run on" in log and "chunked for the other pattern" in log
+                  and "1 normalise (projections) → 2 tomo_fbp (sinograms)" in log
+                  and "chained in memory" not in log,
                   f"-v prints the plan: steps, patterns, the reslice point\n{log[-1500:]}")
     check(all(np.array_equal(volumes[n], expected) for n in (1, 2, 4)),
           "normalise -> tomo_fbp, resliced inside the job, is bitwise tomo_fbp normalising "
@@ -201,8 +203,10 @@ def refusals(args, scan, good):
                              ["pipeline step 2 'tomo_fbp'", "darks", "normalise=false"],
                              "a step that would normalise its input again"),
         "clash.yaml": ("steps:\n  - plugin: normalise\n    save: true\n"
-                       "  - plugin: normalise\n    params: {input: /entry/normalised/data}\n",
-                       [], ["collides"], "a save name clash"),
+                       "  - plugin: paganin\n    params: {input: /entry/normalised/data, "
+                       "output: /entry/normalised/data, energy_kev: 25, distance_m: 0.5, "
+                       "pixel_um: 1.6, delta_over_beta: 250}\n",
+                       [], ["collides", "/entry/normalised/data"], "a save name clash"),
         "syntax.yaml": ("steps:\n  - plugin: normalise\n   params: [\n", [], ["not valid YAML",
                                                                            "line"],
                         "a file that is not YAML"),

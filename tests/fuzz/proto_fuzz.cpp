@@ -69,9 +69,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
     check(
         "event", data.substr(split + 1),
         [topic](std::string_view frame) { return proto::parse_event(topic, frame); },
-        [](const proto::Event& e) {
-          return proto::encode_event(e.fields, e.seq, e.time, e.epoch);
-        });
+        [](const proto::Event& e) { return proto::encode_event(e.body, e.seq, e.time, e.epoch); });
   }
   return 0;
 }

@@ -1,7 +1,7 @@
 // The master's configuration: defaults, the shipped example, and every kind
 // of mistake refused with a message naming the key.
 
-#include "common/error.hpp"
+#include "common/util/error.hpp"
 #include "master/config.hpp"
 
 #include <gtest/gtest.h>

@@ -1,7 +1,7 @@
 // The journal: what is committed comes back in order after a restart; a
 // record torn by a crash is dropped, damage elsewhere is refused.
 
-#include "common/error.hpp"
+#include "common/util/error.hpp"
 #include "master/journal.hpp"
 
 #include <gtest/gtest.h>

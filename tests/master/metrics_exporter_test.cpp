@@ -2,7 +2,7 @@
 // format Prometheus reads, each metric from the snapshot last published,
 // and a clear error when the address cannot be served.
 
-#include "common/error.hpp"
+#include "common/util/error.hpp"
 #include "master/metrics_exporter.hpp"
 
 #include <fmt/format.h>

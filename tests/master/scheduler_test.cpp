@@ -3,7 +3,7 @@
 
 #include "master/scheduler.hpp"
 
-#include "common/error.hpp"
+#include "common/util/error.hpp"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -33,7 +33,7 @@ protected:
   std::string submit(const std::string& output, int units, int priority = 0,
                      std::optional<std::string> ref = std::nullopt) {
     proto::SubmitRequest request;
-    request.job = {"/data/in.h5", "benchmark", output, nlohmann::json::object()};
+    request.job = {"/data/in.h5", "benchmark", output, nlohmann::json::object(), {}};
     request.priority = priority;
     request.client_ref = std::move(ref);
     std::vector<std::pair<int64_t, int64_t>> plan;
@@ -50,6 +50,19 @@ protected:
   }
 
   void dispatch() { scheduler.dispatch(now, wall, out); }
+
+  // The job's row in a status snapshot (what clients are told of it), if the
+  // table holds the job.
+  static std::optional<proto::JobRow> row_of(const Scheduler& from, const std::string& job) {
+    for (proto::JobRow& row : from.job_rows())
+      if (row.job == job) return row;
+    return std::nullopt;
+  }
+  proto::JobRow row(const std::string& job) const {
+    const auto found = row_of(scheduler, job);
+    EXPECT_TRUE(found.has_value()) << "no row for " << job;
+    return found.value_or(proto::JobRow{});
+  }
 
   // Submits a job of one unit and has idle group g1 complete it (at `wall`).
   std::string complete_one_unit_job(const std::string& output, const std::string& ref) {
@@ -71,7 +84,7 @@ protected:
 
   std::vector<std::string> topics() const {
     std::vector<std::string> list;
-    for (const auto& [topic, fields] : out.events) list.push_back(topic);
+    for (const proto::StatusEvent& event : out.events) list.emplace_back(proto::topic_of(event));
     return list;
   }
 
@@ -144,7 +157,7 @@ TEST_F(SchedulerTest, FinishAfterEveryUnitThenCompleted) {
   dispatch();
   EXPECT_TRUE(sent_to<proto::Finish>("g1").empty()) << "finish is sent once";
   worker("g1", proto::JobFinished{job, lease});
-  EXPECT_EQ(scheduler.find(job)->state, JobState::completed);
+  EXPECT_EQ(row(job).state, proto::state::completed);
   EXPECT_TRUE(has_topic(proto::topic::job_completed));
   ASSERT_FALSE(out.journal.empty());
   EXPECT_EQ(out.journal.back()["rec"], "ended");
@@ -164,21 +177,21 @@ TEST_F(SchedulerTest, LostGroupsUnitsGoToAnotherGroupWhichResumes) {
   scheduler.tick(now, wall, out);
   EXPECT_TRUE(has_topic(proto::topic::worker_lost));
   EXPECT_TRUE(has_topic(proto::topic::job_requeued));
-  EXPECT_EQ(scheduler.find(job)->state, JobState::queued);
+  EXPECT_EQ(row(job).state, proto::state::queued);
   dispatch();
   const auto assign = sent_to<proto::Assign>("g2");
   ASSERT_EQ(assign.size(), 1u);
   EXPECT_TRUE(assign[0].resume) << "unit 0 is durable in the partial output";
   EXPECT_EQ(indices(assign[0].units), (std::vector<int64_t>{1, 2}));
   EXPECT_GT(assign[0].lease, lease);
-  EXPECT_EQ(scheduler.find(job)->units[1].attempts, 1)
-      << "a silent group may have been killed by its unit: charged";
-  EXPECT_EQ(scheduler.find(job)->units[2].attempts, 0) << "never leased to the lost group";
+  EXPECT_EQ(scheduler.counters().units_failed, 1u)
+      << "a silent group may have been killed by its unit: unit 1 charged, not unit 2, never "
+         "leased to the lost group";
 
   out = {};
   worker("g1", proto::UnitsDone{job, lease, {1}}); // the lost group's late report
   EXPECT_TRUE(sent_to<proto::Disconnect>("g1").size() == 1) << "an unknown group re-registers";
-  EXPECT_EQ(scheduler.find(job)->units_done, 1);
+  EXPECT_EQ(row(job).units_done, 1);
 }
 
 // Issue 18's "rejoined twice, then lost": a group whose link gave up on a
@@ -197,8 +210,8 @@ TEST_F(SchedulerTest, AGroupReconnectingOnANewConnectionReplacesItselfUncharged)
   worker("c3", ready); // and its third
   EXPECT_EQ(scheduler.groups(), 1u) << "one group, on its newest connection";
   EXPECT_TRUE(has_topic(proto::topic::job_requeued));
-  for (const auto& unit : scheduler.find(job)->units)
-    EXPECT_EQ(unit.attempts, 0) << "a reconnection is not a crash: nothing charged";
+  EXPECT_EQ(scheduler.counters().units_failed, 0u)
+      << "a reconnection is not a crash: nothing charged";
   dispatch();
   EXPECT_TRUE(sent_to<proto::Assign>("c2").empty()) << "never leased to a dead connection";
   ASSERT_EQ(sent_to<proto::Assign>("c3").size(), 1u);
@@ -219,7 +232,7 @@ TEST_F(SchedulerTest, SilenceTheMasterCausedIsNotHeldAgainstAGroup) {
   scheduler.excuse_silence(10s, now);
   scheduler.tick(now, wall, out);
   EXPECT_FALSE(has_topic(proto::topic::worker_lost)) << "the silence was the master's";
-  EXPECT_EQ(scheduler.find(job)->state, JobState::running);
+  EXPECT_EQ(row(job).state, proto::state::running);
   now += 4s; // now the group's own silence passes the limit (3 s)
   scheduler.tick(now, wall, out);
   EXPECT_TRUE(has_topic(proto::topic::worker_lost));
@@ -233,7 +246,7 @@ TEST_F(SchedulerTest, StaleLeaseIsRefused) {
   out = {};
   worker("g1", proto::UnitsDone{job, lease + 7, {0}});
   EXPECT_TRUE(out.journal.empty());
-  EXPECT_EQ(scheduler.find(job)->units_done, 0);
+  EXPECT_EQ(row(job).units_done, 0);
 }
 
 TEST_F(SchedulerTest, UnitFailingThreeTimesFailsOnlyItsJob) {
@@ -254,15 +267,15 @@ TEST_F(SchedulerTest, UnitFailingThreeTimesFailsOnlyItsJob) {
             : "g2";
     worker(holder, proto::UnitsFailed{bad, assign[0].lease, {0}, "segfault on slice 2"});
   }
-  EXPECT_EQ(scheduler.find(bad)->state, JobState::failed);
-  EXPECT_NE(scheduler.find(bad)->error.find("unit 0 (slices 0 to 3) failed 3 times and is "
-                                            "quarantined"),
+  EXPECT_EQ(row(bad).state, proto::state::failed);
+  EXPECT_NE(row(bad).error.value_or("").find("unit 0 (slices 0 to 3) failed 3 times and is "
+                                             "quarantined"),
             std::string::npos)
-      << scheduler.find(bad)->error;
-  EXPECT_NE(scheduler.find(bad)->error.find("segfault on slice 2"), std::string::npos);
+      << row(bad).error.value_or("");
+  EXPECT_NE(row(bad).error.value_or("").find("segfault on slice 2"), std::string::npos);
   EXPECT_TRUE(has_topic(proto::topic::job_failed));
   EXPECT_EQ(out.discard, std::vector<std::string>{"/o/bad.h5"});
-  EXPECT_NE(scheduler.find(good)->state, JobState::failed);
+  EXPECT_NE(row(good).state, proto::state::failed);
 }
 
 TEST_F(SchedulerTest, LeaseExpiresWhenNoUnitCompletes) {
@@ -279,8 +292,8 @@ TEST_F(SchedulerTest, LeaseExpiresWhenNoUnitCompletes) {
   EXPECT_EQ(release[0].lease, lease);
   EXPECT_NE(release[0].reason.find("lease expired"), std::string::npos);
   EXPECT_FALSE(release[0].job_ended) << "the next lease resumes the partial file";
-  EXPECT_EQ(scheduler.find(job)->units[0].attempts, 1);
-  EXPECT_EQ(scheduler.find(job)->state, JobState::queued);
+  EXPECT_EQ(scheduler.counters().units_failed, 2u) << "both units leased: each charged once";
+  EXPECT_EQ(row(job).state, proto::state::queued);
 }
 
 TEST_F(SchedulerTest, CancelReleasesTheHolder) {
@@ -306,7 +319,7 @@ TEST_F(SchedulerTest, AJobWhoseUnitsAreAllWrittenCannotBeCancelled) {
   // The group may be renaming the output right now: a cancel would race it.
   EXPECT_NE(scheduler.cancel(job, wall, out).find("can no longer be cancelled"), std::string::npos);
   EXPECT_TRUE(sent_to<proto::Release>("g1").empty());
-  EXPECT_EQ(scheduler.find(job)->state, JobState::running);
+  EXPECT_EQ(row(job).state, proto::state::running);
 }
 
 TEST_F(SchedulerTest, ClientRefNamesTheFirstJob) {
@@ -324,7 +337,7 @@ TEST_F(SchedulerTest, ClientRefsOutliveTheirJobsByTheHorizonOnly) {
   const std::string first = complete_one_unit_job("/o/1.h5", "scan-1"); // ends at `wall`
   wall += 60;
   const std::string second = complete_one_unit_job("/o/2.h5", "scan-2"); // forgets the first
-  EXPECT_EQ(scheduler.find(first), nullptr);
+  EXPECT_FALSE(row_of(scheduler, first));
   EXPECT_EQ(scheduler.job_for_client_ref("scan-1"), first) << "within the horizon";
   scheduler.tick(now, wall + 39, out); // 99 s after the first ended
   EXPECT_EQ(scheduler.job_for_client_ref("scan-1"), first);
@@ -495,19 +508,19 @@ TEST_F(SchedulerTest, ProbesAreAnsweredAndAssignmentsSayWhenAGroupIsForgotten) {
 
 TEST_F(SchedulerTest, WhoSubmittedIsRecordedListedAndReplayed) {
   proto::SubmitRequest request;
-  request.job = {"/data/in.h5", "benchmark", "/o/a.h5", nlohmann::json::object()};
+  request.job = {"/data/in.h5", "benchmark", "/o/a.h5", nlohmann::json::object(), {}};
   const std::string job = scheduler.accept(request, 4, {{0, 4}}, wall, out, "alice");
   const std::string anonymous = submit("/o/b.h5", 1);
   ASSERT_EQ(out.events.size(), 2u);
-  EXPECT_EQ(out.events[0].second["submitted_by"], "alice");
-  EXPECT_FALSE(out.events[1].second.contains("submitted_by")) << "unknown: left out";
-  EXPECT_EQ(scheduler.jobs_json()[0]["submitted_by"], "alice");
-  EXPECT_FALSE(scheduler.jobs_json()[1].contains("submitted_by"));
+  EXPECT_EQ(std::get<proto::JobQueued>(out.events[0]).submitted_by, "alice");
+  EXPECT_FALSE(std::get<proto::JobQueued>(out.events[1]).submitted_by) << "unknown: left out";
+  EXPECT_EQ(scheduler.job_rows()[0].submitted_by, "alice");
+  EXPECT_FALSE(scheduler.job_rows()[1].submitted_by);
 
   Scheduler restarted(settings());
   for (const auto& record : out.journal) restarted.replay(record);
-  EXPECT_EQ(restarted.find(job)->submitted_by, "alice");
-  EXPECT_EQ(restarted.find(anonymous)->submitted_by, "");
+  EXPECT_EQ(row_of(restarted, job).value().submitted_by, "alice");
+  EXPECT_FALSE(row_of(restarted, anonymous).value().submitted_by);
 }
 
 TEST_F(SchedulerTest, UnknownGroupIsAskedToRegister) {
@@ -532,11 +545,11 @@ TEST_F(SchedulerTest, ReplayResumesUnfinishedJobsWithoutRedoingDurableUnits) {
   restarted.replay({{"rec", "start"}});
   for (const auto& record : journal) restarted.replay(record);
   EXPECT_EQ(restarted.resume_after_replay(), 1);
-  EXPECT_EQ(restarted.find(done_job)->state, JobState::completed);
+  EXPECT_EQ(row_of(restarted, done_job).value().state, proto::state::completed);
   EXPECT_EQ(restarted.job_for_client_ref("ref-a"), done_job);
-  const Job* open = restarted.find(open_job);
-  ASSERT_NE(open, nullptr);
-  EXPECT_EQ(open->state, JobState::queued);
+  const auto open = row_of(restarted, open_job);
+  ASSERT_TRUE(open);
+  EXPECT_EQ(open->state, proto::state::queued);
   EXPECT_EQ(open->units_done, 1);
   Outbox fresh;
   restarted.on_worker("g9", proto::Ready{"g9", "h", 2, 8}, now, wall, fresh);
@@ -549,8 +562,8 @@ TEST_F(SchedulerTest, ReplayResumesUnfinishedJobsWithoutRedoingDurableUnits) {
   EXPECT_TRUE(assign.resume);
   EXPECT_EQ(indices(assign.units), (std::vector<int64_t>{0, 2}));
   EXPECT_GT(assign.lease, lease_b) << "lease numbers never repeat across restarts";
-  const std::string next = restarted.accept(proto::SubmitRequest{{"/i", "p", "/o/x.h5", {}}, {}, 0},
-                                            4, {{0, 4}}, wall, fresh);
+  const std::string next = restarted.accept(
+      proto::SubmitRequest{{"/i", "p", "/o/x.h5", {}, {}}, {}, 0}, 4, {{0, 4}}, wall, fresh);
   EXPECT_GT(next, open_job) << "job ids never repeat";
 }
 
@@ -581,7 +594,7 @@ TEST_F(SchedulerTest, CompactedJournalRebuildsTheSameState) {
   const std::string open_job = submit("/o/open.h5", 3, 4, "ref-open");
   dispatch();
   worker("g1", proto::UnitsDone{open_job, sent_to<proto::Assign>("g1").back().lease, {0}});
-  ASSERT_EQ(scheduler.find(ended[3])->state, JobState::failed);
+  ASSERT_EQ(row(ended[3]).state, proto::state::failed);
 
   const auto replayed = [&](const std::vector<nlohmann::json>& records) {
     auto rebuilt = std::make_unique<Scheduler>(keep_two);
@@ -596,17 +609,17 @@ TEST_F(SchedulerTest, CompactedJournalRebuildsTheSameState) {
   EXPECT_LT(compacted.size(), journal.size());
   const auto again = replayed(compacted);
 
-  EXPECT_EQ(again->jobs_json(), original->jobs_json());
-  EXPECT_EQ(again->find(ended[0]), nullptr) << "forgotten, as before";
+  EXPECT_EQ(again->job_rows(), original->job_rows());
+  EXPECT_FALSE(row_of(*again, ended[0])) << "forgotten, as before";
   for (int i = 0; i < 5; ++i)
     EXPECT_EQ(again->job_for_client_ref(fmt::format("ref-{}", i)), ended[i]);
-  EXPECT_EQ(again->find(ended[3])->error, original->find(ended[3])->error);
-  EXPECT_EQ(again->find(open_job)->units_done, 1);
+  EXPECT_EQ(row_of(*again, ended[3]).value().error, row_of(*original, ended[3]).value().error);
+  EXPECT_EQ(row_of(*again, open_job).value().units_done, 1);
   // A compaction of the compacted journal changes nothing.
   EXPECT_EQ(again->journal_records(), compacted);
   // Ids and leases go on where they would have.
   Outbox a, b;
-  const proto::SubmitRequest next{{"/i", "p", "/o/next.h5", {}}, {}, 0};
+  const proto::SubmitRequest next{{"/i", "p", "/o/next.h5", {}, {}}, {}, 0};
   EXPECT_EQ(again->accept(next, 4, {{0, 4}}, wall, b),
             original->accept(next, 4, {{0, 4}}, wall, a));
   for (Scheduler* s : {original.get(), again.get()}) {

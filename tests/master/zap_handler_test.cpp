@@ -2,7 +2,7 @@
 // and real CURVE sockets in one context: an authorised key gets through, an
 // unknown key, a key of the other domain and a plain (NULL) peer do not.
 
-#include "common/error.hpp"
+#include "common/util/error.hpp"
 #include "master/zap_handler.hpp"
 #include "proto/curve_keys.hpp"
 #include "scratch_dir.hpp"

@@ -2,9 +2,9 @@
 // value back: shapes whose growing dimension is first, middle and last, units
 // of several sizes, ranks that sit rounds out, and a file large enough for
 // MPI-IO's two-phase aggregation to split it.
-#include "common/dtype.hpp"
-#include "common/output_file.hpp"
-#include "common/work_plan.hpp"
+#include "common/hdf5/dtype.hpp"
+#include "common/hdf5/output_file.hpp"
+#include "common/pipeline/work_plan.hpp"
 
 #include "mpi_test_env.hpp"
 

@@ -5,11 +5,11 @@
 // resumed job applies the stored results without running it again, the
 // results reach /entry/process/job_setup, and bad answers are refused with
 // clear messages.
-#include "common/error.hpp"
-#include "common/hdf5_attributes.hpp"
-#include "common/hdf5_handle.hpp"
-#include "common/pipeline.hpp"
+#include "common/hdf5/hdf5_attributes.hpp"
+#include "common/hdf5/hdf5_handle.hpp"
+#include "common/pipeline/pipeline.hpp"
 #include "common/synthetic/example_scan.hpp"
+#include "common/util/error.hpp"
 #include "configurable_job.hpp"
 
 #include "list_schedule.hpp"

@@ -2,7 +2,7 @@
 // A schedule for tests: the given units, one per rank per round, in order,
 // recording what the pipeline tells it about written rounds.
 
-#include "common/pipeline.hpp"
+#include "common/pipeline/pipeline.hpp"
 
 #include <functional>
 #include <optional>

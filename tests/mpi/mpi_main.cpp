@@ -1,8 +1,8 @@
 // GoogleTest main for tests that run under mpirun: every rank runs every test
 // in the same order, so collective calls inside tests match up. Only rank 0
 // prints the report.
-#include "common/hdf5_handle.hpp"
-#include "common/mpi_group.hpp"
+#include "common/hdf5/hdf5_handle.hpp"
+#include "common/mpi/mpi_group.hpp"
 
 #include "mpi_test_env.hpp"
 

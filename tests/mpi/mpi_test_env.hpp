@@ -1,6 +1,6 @@
 #pragma once
 
-#include "common/mpi_group.hpp"
+#include "common/mpi/mpi_group.hpp"
 
 #include <filesystem>
 #include <string>

@@ -1,8 +1,8 @@
 // A failure on one rank only must stop every rank with the same message, at
 // once (no rank left waiting in a collective call), and leave no output file.
-#include "common/error.hpp"
-#include "common/pipeline.hpp"
+#include "common/pipeline/pipeline.hpp"
 #include "common/synthetic/example_scan.hpp"
+#include "common/util/error.hpp"
 #include "configurable_job.hpp"
 
 #include "mpi_test_env.hpp"

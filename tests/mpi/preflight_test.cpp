@@ -1,10 +1,10 @@
 // The master's serial preflight and a worker group's pipeline: the same
 // plan of units for the same unit size on groups of any size, and the same
 // refusals in the same words.
-#include "common/error.hpp"
-#include "common/job_preflight.hpp"
-#include "common/pipeline.hpp"
+#include "common/pipeline/job_preflight.hpp"
+#include "common/pipeline/pipeline.hpp"
 #include "common/synthetic/example_scan.hpp"
+#include "common/util/error.hpp"
 #include "configurable_job.hpp"
 
 #include "mpi_test_env.hpp"

@@ -1,10 +1,10 @@
 // The master checks jobs in a process that never initialises MPI, with the
 // parallel HDF5 build: the preflight must work there (a solo group, HDF5's
 // default driver) and leave MPI uninitialised.
-#include "common/error.hpp"
-#include "common/hdf5_handle.hpp"
-#include "common/job_preflight.hpp"
+#include "common/hdf5/hdf5_handle.hpp"
+#include "common/pipeline/job_preflight.hpp"
 #include "common/synthetic/example_scan.hpp"
+#include "common/util/error.hpp"
 #include "configurable_job.hpp"
 
 #include "scratch_dir.hpp"

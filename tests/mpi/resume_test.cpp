@@ -1,9 +1,9 @@
 // A job dropped part way (release) keeps its partial output, and a new
 // pipeline resumes it: the result equals a one-shot run's bit for bit.
-#include "common/error.hpp"
-#include "common/hdf5_handle.hpp"
-#include "common/pipeline.hpp"
+#include "common/hdf5/hdf5_handle.hpp"
+#include "common/pipeline/pipeline.hpp"
 #include "common/synthetic/example_scan.hpp"
+#include "common/util/error.hpp"
 #include "configurable_job.hpp"
 
 #include "list_schedule.hpp"

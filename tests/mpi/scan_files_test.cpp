@@ -2,8 +2,8 @@
 // and 4 ranks: every rank opens the other files collectively, in the same
 // order, reads its rows of them, and a file that cannot be used stops every
 // rank with the same message (no rank left in a collective open).
-#include "common/error.hpp"
-#include "common/pipeline.hpp"
+#include "common/pipeline/pipeline.hpp"
+#include "common/util/error.hpp"
 #include "configurable_job.hpp"
 #include "fixtures.hpp"
 

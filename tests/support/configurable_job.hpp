@@ -2,8 +2,8 @@
 // What the pipeline tests share: a job for the `configurable` test library
 // over DIR/scan.h5, a whole job's run, and the text of the Error a step throws.
 
-#include "common/error.hpp"
-#include "common/pipeline.hpp"
+#include "common/pipeline/pipeline.hpp"
+#include "common/util/error.hpp"
 
 #include <filesystem>
 #include <functional>

@@ -1,7 +1,7 @@
 #pragma once
 // Small HDF5 input files for tests, written with serial HDF5.
 
-#include "common/hdf5_handle.hpp"
+#include "common/hdf5/hdf5_handle.hpp"
 
 #include <cstdint>
 #include <filesystem>

@@ -1,6 +1,6 @@
 // A file let go of (file_disown.hpp): writes through descriptors this
 // process still holds no longer reach it, and other files are untouched.
-#include "common/file_disown.hpp"
+#include "common/hdf5/file_disown.hpp"
 
 #include "scratch_dir.hpp"
 

@@ -1,8 +1,8 @@
 // Slab reads against real HDF5 files: every rank and sliced axis, chunked and
 // contiguous, compared with the values written.
-#include "common/dtype.hpp"
-#include "common/error.hpp"
-#include "common/input_dataset.hpp"
+#include "common/hdf5/dtype.hpp"
+#include "common/hdf5/input_dataset.hpp"
+#include "common/util/error.hpp"
 
 #include "fixtures.hpp"
 #include "scratch_dir.hpp"

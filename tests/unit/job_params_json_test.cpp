@@ -1,6 +1,6 @@
 // JobParams::from_json: a job message's params mean what --param means.
-#include "common/error.hpp"
-#include "common/job_params.hpp"
+#include "common/plugin_host/job_params.hpp"
+#include "common/util/error.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

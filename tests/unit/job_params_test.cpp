@@ -1,5 +1,5 @@
-#include "common/error.hpp"
-#include "common/job_params.hpp"
+#include "common/plugin_host/job_params.hpp"
+#include "common/util/error.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

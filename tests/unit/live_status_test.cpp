@@ -11,7 +11,6 @@
 #include <cstdio>
 #include <memory>
 
-using h5io::cli::field;
 using h5io::cli::fit_to_width;
 using h5io::cli::format_eta;
 using h5io::cli::JobTable;
@@ -25,23 +24,36 @@ namespace proto = h5io::proto;
 namespace {
 
 proto::Event event(const char* topic, json fields, double time = 100.0) {
-  return {topic, 1, time, "m-1", std::move(fields)};
+  fields.update({{"seq", 1}, {"time", time}, {"epoch", "m-1"}});
+  return proto::parse_event(topic, fields.dump());
+}
+
+proto::Snapshot snapshot(uint64_t seq, double time, json jobs, json workers) {
+  return proto::parse_snapshot(json{
+      {"type", "snapshot"},
+      {"seq", seq},
+      {"time", time},
+      {"epoch", "m-1"},
+      {"jobs", std::move(jobs)},
+      {"workers",
+       std::move(workers)}}.dump());
 }
 
 JobTable two_jobs() {
   JobTable table;
-  table.load({5, 99.0, "m-1",
-              json::array({{{"job", "j000001"},
-                            {"state", "queued"},
-                            {"plugin", "tomo_fbp"},
-                            {"done", 0},
-                            {"total", 256}},
-                           {{"job", "j000002"},
-                            {"state", "queued"},
-                            {"plugin", "benchmark"},
-                            {"done", 0},
-                            {"total", 64}}}),
-              json::array({{{"group", "g1"}, {"host", "node7"}, {"ranks", 2}, {"job", nullptr}}})});
+  table.load(snapshot(
+      5, 99.0,
+      json::array({{{"job", "j000001"},
+                    {"state", "queued"},
+                    {"plugin", "tomo_fbp"},
+                    {"done", 0},
+                    {"total", 256}},
+                   {{"job", "j000002"},
+                    {"state", "queued"},
+                    {"plugin", "benchmark"},
+                    {"done", 0},
+                    {"total", 64}}}),
+      json::array({{{"group", "g1"}, {"host", "node7"}, {"ranks", 2}, {"job", nullptr}}})));
   return table;
 }
 
@@ -99,13 +111,13 @@ TEST(LiveStatus, RunningJobShowsBarRateEtaAndGroup) {
   EXPECT_NE(line_of(lines, "j000001").find("ETA 0:20"), std::string::npos);
   EXPECT_NE(lines[0].find("(10.0 s ago)"), std::string::npos) << lines[0];
   // A snapshot has no ETA: unknown, not a stale number.
-  table.load({9, 120.0, "m-1",
-              json::array({{{"job", "j000001"},
-                            {"state", "running"},
-                            {"done", 130},
-                            {"total", 256},
-                            {"group", "g1"}}}),
-              json::array()});
+  table.load(snapshot(9, 120.0,
+                      json::array({{{"job", "j000001"},
+                                    {"state", "running"},
+                                    {"done", 130},
+                                    {"total", 256},
+                                    {"group", "g1"}}}),
+                      json::array()));
   view.heard({}, t0 + 11s);
   lines = view.frame(table, "m-1", t0 + 11s);
   EXPECT_NE(line_of(lines, "j000001").find("ETA -"), std::string::npos);
@@ -123,7 +135,7 @@ TEST(LiveStatus, FinishedJobsMostRecentFirstAndLimited) {
                     {"finished", 1000.0 + i},
                     {"wall", 2.0}});
   jobs.push_back({{"job", "j000015"}, {"state", "running"}, {"done", 1}, {"total", 8}});
-  table.load({5, 99.0, "m-1", jobs, json::array()});
+  table.load(snapshot(5, 99.0, jobs, json::array()));
   table.apply(
       event("job.failed",
             {{"job", "j000016"}, {"error", std::string(200, 'x') + "\n\x1b[2Jthe library's words"}},
@@ -151,10 +163,13 @@ TEST(LiveStatus, FinishedJobsMostRecentFirstAndLimited) {
 
 TEST(JobTable, FinishingEventsRecordWhenTheJobFinished) {
   JobTable table = two_jobs();
-  table.apply(event("job.completed", {{"job", "j000001"}, {"wall", 3.0}}, 123.5));
-  EXPECT_DOUBLE_EQ(field<double>(*table.find_job("j000001"), "finished", 0.0), 123.5);
-  table.apply(event("job.progress", {{"job", "j000002"}, {"done", 1}}, 130.0));
-  EXPECT_FALSE(table.find_job("j000002")->contains("finished"));
+  table.apply(
+      event("job.completed", {{"job", "j000001"}, {"output", "/o.h5"}, {"wall", 3.0}}, 123.5));
+  EXPECT_DOUBLE_EQ(table.find_job("j000001")->finished.value_or(0.0), 123.5);
+  table.apply(event(
+      "job.progress",
+      {{"job", "j000002"}, {"done", 1}, {"total", 64}, {"rate", 0.0}, {"eta", nullptr}}, 130.0));
+  EXPECT_FALSE(table.find_job("j000002")->finished.has_value());
 }
 
 TEST(Terminal, FitToWidthCountsCharactersAndDropsControls) {

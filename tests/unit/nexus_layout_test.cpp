@@ -2,9 +2,9 @@
 // entries (output_description.hpp) and where each output's NXdata goes
 // (nexus_layout.hpp). The files themselves are checked end to end with silx
 // and nxsummary (tests/e2e/nexus_test.py).
-#include "common/error.hpp"
-#include "common/nexus_layout.hpp"
-#include "common/output_description.hpp"
+#include "common/pipeline/nexus_layout.hpp"
+#include "common/pipeline/output_description.hpp"
+#include "common/util/error.hpp"
 
 #include <gtest/gtest.h>
 

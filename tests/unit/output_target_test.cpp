@@ -1,5 +1,5 @@
-#include "common/error.hpp"
-#include "common/output_target.hpp"
+#include "common/pipeline/output_target.hpp"
+#include "common/util/error.hpp"
 
 #include "scratch_dir.hpp"
 

@@ -1,10 +1,10 @@
 // The phantom's analytic projections against numeric integration of its
 // density, and `h5io phantom`'s files: layouts, types, attributes, chunking,
 // frame order, option checks.
-#include "common/error.hpp"
-#include "common/hdf5_handle.hpp"
+#include "common/hdf5/hdf5_handle.hpp"
 #include "common/synthetic/phantom.hpp"
 #include "common/synthetic/phantom_scan.hpp"
+#include "common/util/error.hpp"
 
 #include "scratch_dir.hpp"
 #include "subprocess.hpp"

@@ -1,8 +1,8 @@
 // The plugin host against real shared objects: the shipped benchmark library
 // and the test libraries built beside this test.
-#include "common/error.hpp"
-#include "common/job_params.hpp"
-#include "common/plugin_host.hpp"
+#include "common/plugin_host/job_params.hpp"
+#include "common/plugin_host/plugin_host.hpp"
+#include "common/util/error.hpp"
 
 #include "scratch_dir.hpp"
 

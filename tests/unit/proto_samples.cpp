@@ -35,84 +35,50 @@ void client_samples() {
   print("client.schema.json", "cancel", proto::encode(proto::CancelRequest{"j000042"}));
   print("client.schema.json", "accepted", proto::encode_accepted("j000042"));
   print("client.schema.json", "rejected", proto::encode_rejected("output exists"));
-  proto::Snapshot snapshot{118, 1795755600.25, "m-1795755590-4242", json::array(), json::array()};
+  proto::Snapshot snapshot{118, 1795755600.25, "m-1795755590-4242"};
   print("client.schema.json", "snapshot", proto::encode(snapshot));
-  snapshot.jobs.push_back({{"job", "j000001"},
-                           {"state", "running"},
-                           {"input", "/data/scan.nxs"},
-                           {"output", "/data/recon.h5"},
-                           {"plugin", "tomo_fbp"},
-                           {"priority", 0},
-                           {"client_ref", "scan-17"},
-                           {"submitted_by", "alice"},
-                           {"done", 96},
-                           {"total", 256},
-                           {"units_done", 3},
-                           {"units_total", 8},
-                           {"group", "w-host1-3120"},
-                           {"submitted", 1795755591.0},
-                           {"started", 1795755592.1}});
-  snapshot.jobs.push_back({{"job", "j000002"},
-                           {"state", "failed"},
-                           {"input", "/a.h5"},
-                           {"output", "/b.h5"},
-                           {"plugin", "benchmark"},
-                           {"priority", 3},
-                           {"done", 0},
-                           {"total", 10},
-                           {"units_done", 0},
-                           {"units_total", 1},
-                           {"submitted", 1.0},
-                           {"started", 2.0},
-                           {"finished", 3.0},
-                           {"wall", 2.0},
-                           {"error", "boom"}});
-  snapshot.workers.push_back({{"group", "w-host1-3120"},
-                              {"host", "host1"},
-                              {"ranks", 2},
-                              {"job", "j000001"},
-                              {"units_leased", 4},
-                              {"last_seen", 1795755600.1}});
-  snapshot.workers.push_back({{"group", "w-host2-77"},
-                              {"host", "host2"},
-                              {"ranks", 1},
-                              {"job", nullptr},
-                              {"units_leased", 0},
-                              {"last_seen", 1.0}});
+  proto::JobRow running{
+      "j000001", "running", "/data/scan.nxs", "/data/recon.h5", "tomo_fbp", 0, 96, 256, 3, 8};
+  running.submitted = 1795755591.0;
+  running.client_ref = "scan-17";
+  running.submitted_by = "alice";
+  running.group = "w-host1-3120";
+  running.started = 1795755592.1;
+  proto::JobRow failed{"j000002", "failed", "/a.h5", "/b.h5", "benchmark", 3, 0, 10, 0, 1};
+  failed.submitted = 1.0;
+  failed.started = 2.0;
+  failed.finished = 3.0;
+  failed.wall = 2.0;
+  failed.error = "boom";
+  proto::JobRow resliced{"j000003", "queued", "/raw.h5", "/c.h5", "tomo_fbp", 0, 0, 64, 0, 12};
+  resliced.reslice_units = 4;
+  resliced.submitted = 4.0;
+  snapshot.jobs = {running, failed, resliced};
+  snapshot.workers = {proto::WorkerRow{"w-host1-3120", "host1", 2, "j000001", 4, 1795755600.1},
+                      proto::WorkerRow{"w-host2-77", "host2", 1, std::nullopt, 0, 1.0}};
   print("client.schema.json", "snapshot", proto::encode(snapshot));
 }
 
 void status_samples() {
-  const auto event = [](const char* topic, json fields) {
-    print("status.schema.json", topic,
-          proto::encode_event(std::move(fields), 7, 1795755600.5, "m-1"));
+  const auto event = [](const proto::StatusEvent& status_event) {
+    const std::string topic(proto::topic_of(status_event));
+    print("status.schema.json", topic.c_str(),
+          proto::encode_event(status_event, 7, 1795755600.5, "m-1"));
   };
-  event(proto::topic::job_queued, {{"job", "j1"},
-                                   {"input", "/i.h5"},
-                                   {"output", "/o.h5"},
-                                   {"plugin", "tomo_fbp"},
-                                   {"priority", 0},
-                                   {"total", 256}});
-  event(proto::topic::job_queued, {{"job", "j2"},
-                                   {"input", "/i.h5"},
-                                   {"output", "/o2.h5"},
-                                   {"plugin", "tomo_fbp"},
-                                   {"priority", 0},
-                                   {"total", 256},
-                                   {"submitted_by", "scan watcher"}});
-  event(proto::topic::job_started, {{"job", "j1"}, {"group", "w-h-1"}});
-  event(proto::topic::job_progress,
-        {{"job", "j1"}, {"done", 96}, {"total", 256}, {"rate", 12.5}, {"eta", 12.8}});
-  event(proto::topic::job_progress,
-        {{"job", "j1"}, {"done", 0}, {"total", 256}, {"rate", 0}, {"eta", nullptr}});
-  event(proto::topic::job_requeued, {{"job", "j1"}, {"group", "w-h-1"}, {"reason", "lost"}});
-  event(proto::topic::job_completed, {{"job", "j1"}, {"output", "/o.h5"}, {"wall", 31.5}});
-  event(proto::topic::job_failed, {{"job", "j1"}, {"error", "library failed"}});
-  event(proto::topic::job_cancelled, {{"job", "j1"}});
-  event(proto::topic::worker_joined, {{"group", "w-h-1"}, {"host", "h"}, {"ranks", 4}});
-  event(proto::topic::worker_lost, {{"group", "w-h-1"}, {"reason", "silent for 3 s"}});
-  event(proto::topic::master_started, {{"version", "0.1.0"}, {"jobs_resumed", 2}});
-  event(proto::topic::master_heartbeat, {{"jobs_queued", 1}, {"jobs_running", 1}, {"workers", 2}});
+  event(proto::JobQueued{"j1", "/i.h5", "/o.h5", "tomo_fbp", 0, 256});
+  event(proto::JobQueued{"j2", "/i.h5", "/o2.h5", "tomo_fbp", 0, 256, "scan watcher"});
+  event(proto::JobStarted{"j1", "w-h-1"});
+  event(proto::JobProgress{"j1", 96, 256, 12.5, 12.8});
+  event(proto::JobProgress{"j1", 0, 256, 0.0});
+  event(proto::JobProgress{"j1", 0, 256, 0.0, std::nullopt, 3, 8});
+  event(proto::JobRequeued{"j1", "w-h-1", "lost"});
+  event(proto::JobCompleted{"j1", "/o.h5", 31.5});
+  event(proto::JobFailed{"j1", "library failed"});
+  event(proto::JobCancelled{"j1"});
+  event(proto::WorkerJoined{"w-h-1", "h", 4});
+  event(proto::WorkerLost{"w-h-1", "silent for 3 s"});
+  event(proto::MasterStarted{"0.1.0", 2});
+  event(proto::MasterHeartbeat{1, 1, 2});
 }
 
 void worker_samples() {

@@ -2,11 +2,11 @@
 // writes dark_field.h5 and flat_field.h5): how the parameter is read, where
 // a relative FILE is looked for, what the roles then read, and the message
 // for each way it can be wrong.
-#include "common/error.hpp"
-#include "common/mpi_group.hpp"
-#include "common/scan_files.hpp"
-#include "common/scan_inputs.hpp"
-#include "common/scan_layout.hpp"
+#include "common/mpi/mpi_group.hpp"
+#include "common/scan/scan_files.hpp"
+#include "common/scan/scan_inputs.hpp"
+#include "common/scan/scan_layout.hpp"
+#include "common/util/error.hpp"
 
 #include "fixtures.hpp"
 #include "scratch_dir.hpp"

@@ -1,9 +1,9 @@
 // Finding a scan's parts in files laid out as beamlines write them (NXtomo
 // with float image keys and external links, DXchange, parameters), and the
 // messages when they cannot be found or do not fit together.
-#include "common/error.hpp"
-#include "common/hdf5_attributes.hpp"
-#include "common/scan_layout.hpp"
+#include "common/hdf5/hdf5_attributes.hpp"
+#include "common/scan/scan_layout.hpp"
+#include "common/util/error.hpp"
 
 #include "fixtures.hpp"
 #include "scratch_dir.hpp"

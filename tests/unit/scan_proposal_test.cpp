@@ -3,11 +3,11 @@
 // (frames, image key by name and by values, angles by name and by monotonic
 // values, degrees or radians by magnitude, darks and flats in files beside
 // the scan), and named when discover_scan refuses the file.
-#include "common/dataset_info.hpp"
-#include "common/error.hpp"
-#include "common/hdf5_attributes.hpp"
-#include "common/scan_layout.hpp"
-#include "common/scan_proposal.hpp"
+#include "common/hdf5/dataset_info.hpp"
+#include "common/hdf5/hdf5_attributes.hpp"
+#include "common/scan/scan_layout.hpp"
+#include "common/scan/scan_proposal.hpp"
+#include "common/util/error.hpp"
 
 #include "fixtures.hpp"
 #include "scratch_dir.hpp"

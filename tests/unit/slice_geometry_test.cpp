@@ -1,5 +1,5 @@
-#include "common/error.hpp"
-#include "common/slice_geometry.hpp"
+#include "common/hdf5/slice_geometry.hpp"
+#include "common/util/error.hpp"
 
 #include <gtest/gtest.h>
 

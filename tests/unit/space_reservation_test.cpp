@@ -1,8 +1,8 @@
 // Reserving an output's space up front: the space is really allocated, and
 // a refusal (here a file-size limit, as `ulimit -f` sets) says why in words.
 
-#include "common/error.hpp"
-#include "common/space_reservation.hpp"
+#include "common/pipeline/space_reservation.hpp"
+#include "common/util/error.hpp"
 
 #include "scratch_dir.hpp"
 

@@ -1,5 +1,5 @@
-#include "common/error.hpp"
-#include "common/work_plan.hpp"
+#include "common/pipeline/work_plan.hpp"
+#include "common/util/error.hpp"
 
 #include <gtest/gtest.h>
 

@@ -7,7 +7,7 @@
 
 #include "worker/leased_schedule.hpp"
 
-#include "common/error.hpp"
+#include "common/util/error.hpp"
 
 #include <gtest/gtest.h>
 
@@ -82,7 +82,7 @@ protected:
     };
   }
 
-  // Runs the schedule as Pipeline::run does (common/pipeline.cpp): round k
+  // Runs the schedule as Pipeline::run does (common/pipeline/pipeline.cpp): round k
   // is computed while round k-1 is written and round k+1 handed out; a
   // round is written only if may_write() says so, and round_written() is
   // called for it once the round's errors are agreed. The unit

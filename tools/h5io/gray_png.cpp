@@ -1,6 +1,6 @@
 #include "gray_png.hpp"
 
-#include "common/error.hpp"
+#include "common/util/error.hpp"
 
 #include <fmt/format.h>
 #include <png.h>

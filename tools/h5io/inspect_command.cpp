@@ -2,7 +2,7 @@
 
 #include "inspect_report.hpp"
 
-#include "common/hdf5_handle.hpp"
+#include "common/hdf5/hdf5_handle.hpp"
 
 #include <fmt/format.h>
 

@@ -1,16 +1,16 @@
 #include "inspect_report.hpp"
 
-#include "common/shape_text.hpp"
+#include "common/util/shape_text.hpp"
 #include "storage_advice.hpp"
 
-#include "common/dataset_info.hpp"
-#include "common/error.hpp"
-#include "common/hdf5_attributes.hpp"
-#include "common/hdf5_handle.hpp"
-#include "common/input_file.hpp"
-#include "common/mpi_group.hpp"
-#include "common/scan_layout.hpp"
-#include "common/scan_proposal.hpp"
+#include "common/hdf5/dataset_info.hpp"
+#include "common/hdf5/hdf5_attributes.hpp"
+#include "common/hdf5/hdf5_handle.hpp"
+#include "common/hdf5/input_file.hpp"
+#include "common/mpi/mpi_group.hpp"
+#include "common/scan/scan_layout.hpp"
+#include "common/scan/scan_proposal.hpp"
+#include "common/util/error.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>

@@ -11,8 +11,6 @@ namespace h5io::cli {
 
 namespace {
 
-using nlohmann::json;
-
 // Errors can be long (the master's "units ... failed 3 times ...; last
 // error: " and then the library's own text): a job line keeps the start and
 // the end, which is what the library said; `h5io status` shows all of it.
@@ -65,66 +63,65 @@ LiveStatus::LiveStatus(std::string endpoint, size_t finished_shown)
 void LiveStatus::heard(const std::vector<proto::Event>& events, Clock::time_point now) {
   last_heard_ = now;
   for (const proto::Event& event : events)
-    if (event.topic == proto::topic::job_progress)
-      progress_heard_[field<std::string>(event.fields, "job", "")] = now;
+    if (std::holds_alternative<proto::JobProgress>(event.body))
+      progress_heard_[proto::job_of(event.body)] = now;
 }
 
-std::optional<double> LiveStatus::eta_now(const std::string& id, const json& job,
+std::optional<double> LiveStatus::eta_now(const std::string& id, const JobRate* rate,
                                           Clock::time_point now) const {
   // The master's ETA was right when its job.progress came; between events it
   // counts down by itself so the view does not look stuck. A snapshot has no
   // ETA: unknown until the next job.progress.
-  const auto eta = job.find("eta");
   const auto heard = progress_heard_.find(id);
-  if (eta == job.end() || !eta->is_number() || heard == progress_heard_.end()) return std::nullopt;
-  return std::max(0.0, eta->get<double>() - seconds_between(heard->second, now));
+  if (rate == nullptr || !rate->eta || heard == progress_heard_.end()) return std::nullopt;
+  return std::max(0.0, *rate->eta - seconds_between(heard->second, now));
 }
 
-std::string LiveStatus::job_line(const std::string& id, const json& job,
+std::string LiveStatus::job_line(const proto::JobRow& job, const JobRate* rate,
                                  Clock::time_point now) const {
-  const auto state = field<std::string>(job, "state", "?");
-  const auto done = field<int64_t>(job, "done", 0);
-  const auto total = field<int64_t>(job, "total", 0);
+  const std::string& id = job.job;
+  const std::string state = job.state.empty() ? "?" : job.state;
+  const int64_t done = job.done;
+  const int64_t total = job.total;
   const int64_t percent = total > 0 ? 100 * done / total : 0;
   std::string line = fmt::format("{:<8} {:<9} {} {:>3}% {:>6}/{} slices", id, state,
                                  progress_bar(done, total), percent, done, total);
-  const auto resliced = field<int64_t>(job, "reslice_done", 0);
-  const auto reslicing = field<int64_t>(job, "reslice_units", 0);
+  const int64_t resliced = job.reslice_done;
+  const int64_t reslicing = job.reslice_units;
   if (state == proto::state::running && resliced < reslicing) {
     line = fmt::format("{:<8} {:<9} {} {:>3}% {:>6}/{} units resliced  on {}", id, state,
                        progress_bar(resliced, reslicing), 100 * resliced / reslicing, resliced,
-                       reslicing, field<std::string>(job, "group", "?"));
+                       reslicing, job.group.value_or("?"));
   } else if (state == proto::state::running) {
-    const double rate = field<double>(job, "rate", -1.0);
-    line += rate >= 0 ? fmt::format("  {:.1f} slices/s", rate) : "  - slices/s";
-    line += "  ETA " + format_eta(eta_now(id, job, now));
-    line += "  on " + field<std::string>(job, "group", "?");
+    line += rate != nullptr && rate->rate >= 0 ? fmt::format("  {:.1f} slices/s", rate->rate)
+                                               : "  - slices/s";
+    line += "  ETA " + format_eta(eta_now(id, rate, now));
+    line += "  on " + job.group.value_or("?");
   } else if (state == proto::state::failed) {
-    line += "  error: " + shortened(field<std::string>(job, "error", "?"));
-  } else if (state == proto::state::completed && job.contains("wall")) {
-    line += fmt::format("  in {:.1f} s", field<double>(job, "wall", 0.0));
+    line += "  error: " + shortened(job.error.value_or("?"));
+  } else if (state == proto::state::completed && job.wall) {
+    line += fmt::format("  in {:.1f} s", *job.wall);
   }
-  line += "  " + field<std::string>(job, "plugin", "");
+  line += "  " + job.plugin;
   return line;
 }
 
 std::vector<std::string> LiveStatus::frame(const JobTable& table, const std::string& epoch,
                                            Clock::time_point now) const {
-  std::vector<std::pair<std::string, const json*>> active;
-  std::vector<std::pair<std::string, const json*>> done;
+  std::vector<const proto::JobRow*> active;
+  std::vector<const proto::JobRow*> done;
   int queued = 0;
   int running = 0;
   for (const auto& [id, job] : table.jobs()) {
-    const auto state = field<std::string>(job, "state", "");
-    queued += state == proto::state::queued;
-    running += state == proto::state::running;
-    (finished(state) ? done : active).emplace_back(id, &job);
+    queued += job.state == proto::state::queued;
+    running += job.state == proto::state::running;
+    (finished(job.state) ? done : active).push_back(&job);
   }
   // Most recent first: by when they finished, then by id (submission order).
-  std::sort(done.begin(), done.end(), [](const auto& a, const auto& b) {
-    const double fa = field<double>(*a.second, "finished", 0.0);
-    const double fb = field<double>(*b.second, "finished", 0.0);
-    return fa != fb ? fa > fb : a.first > b.first;
+  std::sort(done.begin(), done.end(), [](const proto::JobRow* a, const proto::JobRow* b) {
+    const double fa = a->finished.value_or(0.0);
+    const double fb = b->finished.value_or(0.0);
+    return fa != fb ? fa > fb : a->job > b->job;
   });
 
   std::vector<std::string> lines;
@@ -135,7 +132,8 @@ std::vector<std::string> LiveStatus::frame(const JobTable& table, const std::str
       last_heard_ ? fmt::format(" ({:.1f} s ago)", seconds_between(*last_heard_, now)) : ""));
   lines.emplace_back();
   if (active.empty()) lines.emplace_back("no active jobs");
-  for (const auto& [id, job] : active) lines.push_back(job_line(id, *job, now));
+  for (const proto::JobRow* job : active)
+    lines.push_back(job_line(*job, table.rate_of(job->job), now));
   if (!done.empty()) {
     lines.emplace_back();
     const size_t shown = std::min(done.size(), finished_shown_);
@@ -143,15 +141,14 @@ std::vector<std::string> LiveStatus::frame(const JobTable& table, const std::str
                         ? fmt::format("finished (most recent {} of {}):", shown, done.size())
                         : "finished:");
     for (size_t i = 0; i < shown; ++i)
-      lines.push_back(job_line(done[i].first, *done[i].second, now));
+      lines.push_back(job_line(*done[i], table.rate_of(done[i]->job), now));
   }
   lines.emplace_back();
   if (table.workers().empty()) lines.emplace_back("no worker groups");
   for (const auto& [group, worker] : table.workers()) {
-    const auto job = field<std::string>(worker, "job", "");
-    lines.push_back(
-        fmt::format("group {}  {} ranks on {}  {}", group, field<int64_t>(worker, "ranks", 0),
-                    field<std::string>(worker, "host", "?"), job.empty() ? "idle" : "job " + job));
+    lines.push_back(fmt::format("group {}  {} ranks on {}  {}", group, worker.ranks,
+                                worker.host.empty() ? "?" : worker.host,
+                                worker.job ? "job " + *worker.job : "idle"));
   }
   lines.emplace_back("Ctrl-C to stop");
   return lines;

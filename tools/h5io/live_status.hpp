@@ -33,9 +33,8 @@ public:
                                  Clock::time_point now) const;
 
 private:
-  std::string job_line(const std::string& id, const nlohmann::json& job,
-                       Clock::time_point now) const;
-  std::optional<double> eta_now(const std::string& id, const nlohmann::json& job,
+  std::string job_line(const proto::JobRow& job, const JobRate* rate, Clock::time_point now) const;
+  std::optional<double> eta_now(const std::string& id, const JobRate* rate,
                                 Clock::time_point now) const;
 
   std::string endpoint_;

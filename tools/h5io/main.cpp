@@ -1,7 +1,7 @@
 // h5io: command-line entry point.
 #include "commands.hpp"
 
-#include "common/version.hpp"
+#include "common/util/version.hpp"
 
 #include <cstdio>
 #include <string>

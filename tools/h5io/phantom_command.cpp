@@ -1,8 +1,8 @@
 #include "commands.hpp"
 
-#include "common/error.hpp"
-#include "common/hdf5_handle.hpp"
+#include "common/hdf5/hdf5_handle.hpp"
 #include "common/synthetic/phantom_scan.hpp"
+#include "common/util/error.hpp"
 
 #include <fmt/format.h>
 

@@ -1,12 +1,12 @@
 #include "commands.hpp"
 
-#include "common/shape_text.hpp"
+#include "common/util/shape_text.hpp"
 #include "gray_png.hpp"
 #include "volume_preview.hpp"
 
-#include "common/hdf5_handle.hpp"
-#include "common/input_file.hpp"
-#include "common/mpi_group.hpp"
+#include "common/hdf5/hdf5_handle.hpp"
+#include "common/hdf5/input_file.hpp"
+#include "common/mpi/mpi_group.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>

@@ -1,11 +1,11 @@
 #include "commands.hpp"
 
-#include "common/hdf5_handle.hpp"
-#include "common/memory_budget.hpp"
-#include "common/mpi_group.hpp"
-#include "common/pipeline.hpp"
-#include "common/pipeline_file.hpp"
-#include "common/space_reservation.hpp"
+#include "common/hdf5/hdf5_handle.hpp"
+#include "common/mpi/mpi_group.hpp"
+#include "common/pipeline/memory_budget.hpp"
+#include "common/pipeline/pipeline.hpp"
+#include "common/pipeline/pipeline_file.hpp"
+#include "common/pipeline/space_reservation.hpp"
 #include "terminal_progress.hpp"
 
 #include <fmt/format.h>

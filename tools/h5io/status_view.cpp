@@ -43,16 +43,12 @@ std::string cell(std::string text, size_t max = 100) {
   return text.size() > max ? text.substr(0, max - 3) + "..." : text;
 }
 
-std::string progress_cell(const json& job) {
-  const auto resliced = field<int64_t>(job, "reslice_done", 0);
-  const auto reslicing = field<int64_t>(job, "reslice_units", 0);
-  const auto state = field<std::string>(job, "state", "");
-  if (resliced < reslicing && (state == "queued" || state == "running"))
-    return fmt::format("reslicing {}/{}", resliced, reslicing);
-  const auto done = field<int64_t>(job, "done", 0);
-  const auto total = field<int64_t>(job, "total", 0);
-  if (total <= 0) return fmt::format("{}/?", done);
-  return fmt::format("{}/{} ({}%)", done, total, 100 * done / total);
+std::string progress_cell(const proto::JobRow& job) {
+  if (job.reslice_done < job.reslice_units &&
+      (job.state == proto::state::queued || job.state == proto::state::running))
+    return fmt::format("reslicing {}/{}", job.reslice_done, job.reslice_units);
+  if (job.total <= 0) return fmt::format("{}/?", job.done);
+  return fmt::format("{}/{} ({}%)", job.done, job.total, 100 * job.done / job.total);
 }
 
 std::string clock_time(double seconds) {
@@ -68,11 +64,9 @@ std::string format_tables(const JobTable& table) {
   } else {
     Rows rows{{"JOB", "STATE", "PROGRESS", "PLUGIN", "BY", "OUTPUT", "ERROR"}};
     for (const auto& [id, job] : table.jobs())
-      rows.push_back({id, field<std::string>(job, "state", "?"), progress_cell(job),
-                      field<std::string>(job, "plugin", ""),
-                      cell(field<std::string>(job, "submitted_by", "-"), 24),
-                      cell(field<std::string>(job, "output", "")),
-                      cell(field<std::string>(job, "error", ""))});
+      rows.push_back({id, job.state.empty() ? "?" : job.state, progress_cell(job), job.plugin,
+                      cell(job.submitted_by.value_or("-"), 24), cell(job.output),
+                      cell(job.error.value_or(""))});
     text += format_columns(rows);
   }
   text += "\n";
@@ -81,12 +75,10 @@ std::string format_tables(const JobTable& table) {
   } else {
     Rows rows{{"GROUP", "HOST", "RANKS", "JOB", "UNITS LEASED", "LAST SEEN"}};
     for (const auto& [group, worker] : table.workers()) {
-      const double seen = field<double>(worker, "last_seen", 0.0);
+      const double seen = worker.last_seen;
       rows.push_back(
-          {group, field<std::string>(worker, "host", ""),
-           std::to_string(field<int64_t>(worker, "ranks", 0)),
-           field<std::string>(worker, "job", "-"),
-           std::to_string(field<int64_t>(worker, "units_leased", 0)),
+          {group, worker.host, std::to_string(worker.ranks), worker.job.value_or("-"),
+           std::to_string(worker.units_leased),
            seen > 0 ? fmt::format("{:.1f} s ago", std::max(0.0, table.time() - seen)) : "?"});
     }
     text += format_columns(rows);
@@ -95,16 +87,17 @@ std::string format_tables(const JobTable& table) {
 }
 
 std::string format_event(const proto::Event& event) {
-  std::string line = fmt::format("{} {}", clock_time(event.time), event.topic);
-  for (const auto& [key, value] : event.fields.items())
+  std::string line = fmt::format("{} {}", clock_time(event.time), event.topic());
+  const json fields = proto::event_fields(event.body);
+  for (const auto& [key, value] : fields.items())
     line += fmt::format(" {}={}", key,
                         value.is_string() ? cell(value.get<std::string>(), 200) : value.dump());
   return line;
 }
 
 std::string event_json(const proto::Event& event) {
-  json object = event.fields;
-  object["topic"] = event.topic;
+  json object = proto::event_fields(event.body);
+  object["topic"] = event.topic();
   object["seq"] = event.seq;
   object["time"] = event.time;
   object["epoch"] = event.epoch;

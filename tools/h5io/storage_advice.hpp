@@ -3,7 +3,7 @@
 // h5io's speed: it reads sinograms (a few rows of every frame), so the
 // chunk shape and compression decide how much is read and decompressed.
 
-#include "common/dataset_info.hpp"
+#include "common/hdf5/dataset_info.hpp"
 
 #include <string>
 #include <vector>

@@ -5,9 +5,9 @@
 #include "status_follower.hpp"
 #include "terminal_progress.hpp"
 
-#include "common/error.hpp"
-#include "common/job_params.hpp"
-#include "common/pipeline_file.hpp"
+#include "common/pipeline/pipeline_file.hpp"
+#include "common/plugin_host/job_params.hpp"
+#include "common/util/error.hpp"
 
 #include <fmt/format.h>
 
@@ -55,8 +55,8 @@ proto::SubmitRequest make_request(const SubmitOptions& options) {
   request.job.input = std::filesystem::absolute(options.input).lexically_normal().string();
   request.job.output = std::filesystem::absolute(options.output).lexically_normal().string();
   request.job.plugin = options.plugin;
-  for (const std::string& entry : options.pipeline.empty() ? options.params
-                                                           : std::vector<std::string>{}) {
+  for (const std::string& entry :
+       options.pipeline.empty() ? options.params : std::vector<std::string>{}) {
     const size_t eq = entry.find('=');
     request.job.params[entry.substr(0, eq)] = entry.substr(eq + 1);
   }
@@ -65,21 +65,13 @@ proto::SubmitRequest make_request(const SubmitOptions& options) {
   return request;
 }
 
-// A progress event's "eta": null (or absent) when the master cannot tell.
-std::optional<double> seconds_left(const nlohmann::json& row) {
-  const auto eta = row.find("eta");
-  if (eta == row.end() || !eta->is_number()) return std::nullopt;
-  return eta->get<double>();
-}
-
 // What changed about the job, in words, or "" for progress alone.
 std::string describe(const std::string& job, const proto::Event& event) {
-  const auto text = [&](const char* key) { return field<std::string>(event.fields, key, "?"); };
-  if (event.topic == proto::topic::job_started)
-    return fmt::format("h5io: job {} running on worker group {}", job, text("group"));
-  if (event.topic == proto::topic::job_requeued)
-    return fmt::format("h5io: job {} queued again: worker group {} {}", job, text("group"),
-                       text("reason"));
+  if (const auto* started = std::get_if<proto::JobStarted>(&event.body))
+    return fmt::format("h5io: job {} running on worker group {}", job, started->group);
+  if (const auto* requeued = std::get_if<proto::JobRequeued>(&event.body))
+    return fmt::format("h5io: job {} queued again: worker group {} {}", job, requeued->group,
+                       requeued->reason);
   return "";
 }
 
@@ -89,31 +81,29 @@ int follow_job(StatusFollower& follower, const std::string& job, const MasterOpt
   TerminalProgress bar(true);
   while (!interrupted()) {
     for (const proto::Event& event : follower.poll(std::chrono::milliseconds(250)))
-      if (field<std::string>(event.fields, "job", "") == job)
+      if (proto::job_of(event.body) == job)
         if (const std::string line = describe(job, event); !line.empty()) bar.note(line);
 
-    const nlohmann::json* row = follower.table().find_job(job);
+    const proto::JobRow* row = follower.table().find_job(job);
     if (!row)
       throw Error(fmt::format("the master no longer lists job {} (did it restart without its "
                               "journal?)",
                               job));
-    const std::string state = field<std::string>(*row, "state", "");
+    const std::string& state = row->state;
     if (state == proto::state::completed) {
-      bar.note(
-          fmt::format("h5io: job {} completed in {:.1f} s", job, field<double>(*row, "wall", 0.0)));
-      fmt::print("{}\n", field<std::string>(*row, "output", ""));
+      bar.note(fmt::format("h5io: job {} completed in {:.1f} s", job, row->wall.value_or(0.0)));
+      fmt::print("{}\n", row->output);
       return 0;
     }
     if (state == proto::state::failed)
-      throw Error(fmt::format("job {} failed: {}", job, field<std::string>(*row, "error", "?")));
+      throw Error(fmt::format("job {} failed: {}", job, row->error.value_or("?")));
     if (state == proto::state::cancelled) throw Error(fmt::format("job {} was cancelled", job));
-    const auto resliced = field<int64_t>(*row, "reslice_done", 0);
-    const auto reslicing = field<int64_t>(*row, "reslice_units", 0);
-    if (state == proto::state::running && resliced < reslicing)
-      bar.reslicing(resliced, reslicing, 0.0);
-    else if (state == proto::state::running)
-      bar.job(job, field<int64_t>(*row, "done", 0), field<int64_t>(*row, "total", 0),
-              field<double>(*row, "rate", 0.0), seconds_left(*row));
+    if (state == proto::state::running && row->reslice_done < row->reslice_units) {
+      bar.reslicing(row->reslice_done, row->reslice_units, 0.0);
+    } else if (state == proto::state::running) {
+      const JobRate* rate = follower.table().rate_of(job);
+      bar.job(job, row->done, row->total, rate ? rate->rate : 0.0, rate ? rate->eta : std::nullopt);
+    }
   }
   throw Error(fmt::format("stopped following job {}; it goes on (h5io status --master {})", job,
                           where.master));

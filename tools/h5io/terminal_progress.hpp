@@ -5,7 +5,7 @@
 // followed through the master and, when piped, prints a plain line now and
 // then instead, so logs show that the job moves.
 
-#include "common/pipeline.hpp"
+#include "common/pipeline/pipeline.hpp"
 
 #include <chrono>
 #include <optional>

@@ -1,10 +1,10 @@
 #include "volume_preview.hpp"
 
-#include "common/dataset_info.hpp"
-#include "common/error.hpp"
-#include "common/hdf5_handle.hpp"
-#include "common/nexus_default.hpp"
-#include "common/shape_text.hpp"
+#include "common/hdf5/dataset_info.hpp"
+#include "common/hdf5/hdf5_handle.hpp"
+#include "common/hdf5/nexus_default.hpp"
+#include "common/util/error.hpp"
+#include "common/util/shape_text.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>

@@ -1,9 +1,0 @@
-#include "common/version.hpp"
-
-namespace h5io {
-
-std::string_view version() {
-  return H5IO_VERSION;
-}
-
-} // namespace h5io
