@@ -138,7 +138,6 @@ WatchRule parse_watch_rule(const nlohmann::json& document, const std::string& wh
     rule.params = description.params;
   }
   if (output_dir.empty()) fields.fail("output_dir", "is required");
-  if (!rule.params.is_object()) fields.fail("params", "must be an object of KEY: value");
   if (rule.output_suffix.empty() || rule.output_suffix.find('/') != std::string::npos)
     fields.fail("output_suffix", "must be a file-name suffix such as \"_recon.h5\"");
   rule.dir = fs::absolute(dir).lexically_normal();

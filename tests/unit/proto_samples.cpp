@@ -17,7 +17,9 @@ void print(const char* schema, const char* definition, const std::string& frame)
 }
 
 void client_samples() {
-  const proto::JobRequest job{"/data/scan.nxs", "tomo_fbp", "/data/recon.h5",
+  const proto::JobRequest job{"/data/scan.nxs",
+                              "tomo_fbp",
+                              "/data/recon.h5",
                               json{{"center", "128.5"}, {"ring", true}, {"rows", 8}},
                               {}};
   print("client.schema.json", "submit", proto::encode(proto::SubmitRequest{job, "scan-17", 5}));
@@ -97,11 +99,19 @@ void worker_samples() {
   from_worker("finished", proto::JobFinished{"j1", 3});
   from_worker("disconnect", proto::Disconnect{});
   const std::vector<proto::UnitRange> units{{0, 0, 16}, {1, 16, 16}};
-  from_master("assign",
-              proto::Assign{"j1", 3, {"/i.h5", "tomo_fbp", "/o.h5", {{"a", 1}}, {}}, 16, false, units});
-  from_master("assign",
-              proto::Assign{"j1", 3, {"/i.h5", "", "/o.h5", {}, {{"normalise", {}, true}}}, 16,
-                            false, units});
+  from_master(
+      "assign",
+      proto::Assign{"j1", 3, {"/i.h5", "tomo_fbp", "/o.h5", {{"a", 1}}, {}}, 16, false, units});
+  from_master("assign", proto::Assign{"j1",
+                                      3,
+                                      {"/i.h5",
+                                       "",
+                                       "/o.h5",
+                                       nlohmann::json::object(),
+                                       {{"normalise", nlohmann::json::object(), true}}},
+                                      16,
+                                      false,
+                                      units});
   proto::Assign timed{"j1", 4,    {"/i.h5", "tomo_fbp", "/o.h5", nlohmann::json::object(), {}},
                       16,   true, units};
   timed.group_timeout_ms = 3000;
