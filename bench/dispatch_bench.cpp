@@ -140,7 +140,8 @@ int main(int argc, char** argv) {
       submit.job = {input.string(),
                     "benchmark",
                     (fs::path(o.workdir) / fmt::format("out{}.h5", j)).string(),
-                    {{"axis", 0}}};
+                    {{"axis", 0}},
+                    {}};
       proto::parse_accepted(request(context, client, proto::encode(submit)));
     }
     const double submit_seconds = std::chrono::duration<double>(Clock::now() - submitted).count();

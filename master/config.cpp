@@ -1,6 +1,7 @@
 #include "master/config.hpp"
 
 #include "common/pipeline/memory_budget.hpp"
+#include "common/pipeline/pipeline_file.hpp"
 #include "common/util/error.hpp"
 
 #include <fmt/format.h>
@@ -111,6 +112,8 @@ WatchRule parse_watch_rule(const nlohmann::json& document, const std::string& wh
   fields.read("dir", dir);
   fields.read("pattern", rule.pattern);
   fields.read("plugin", rule.plugin);
+  std::string pipeline;
+  fields.read("pipeline", pipeline);
   fields.read("params", rule.params);
   fields.read("output_dir", output_dir);
   fields.read("output_suffix", rule.output_suffix);
@@ -119,9 +122,22 @@ WatchRule parse_watch_rule(const nlohmann::json& document, const std::string& wh
     rule.finished = parse_finished(*finished, where + ".finished");
   fields.refuse_unknown();
   if (dir.empty()) fields.fail("dir", "is required");
-  if (rule.plugin.empty()) fields.fail("plugin", "is required");
-  if (output_dir.empty()) fields.fail("output_dir", "is required");
+  if (rule.plugin.empty() == pipeline.empty())
+    fields.fail("plugin", "or 'pipeline' (a pipeline file), one of the two, is required");
   if (!rule.params.is_object()) fields.fail("params", "must be an object of KEY: value");
+  if (!pipeline.empty()) {
+    rule.pipeline = fs::absolute(pipeline).lexically_normal();
+    proto::PipelineDescription description;
+    try {
+      description = read_pipeline_file(rule.pipeline);
+    } catch (const Error& e) {
+      fields.fail("pipeline", e.what());
+    }
+    rule.steps = description.steps;
+    for (const auto& [key, value] : rule.params.items()) description.params[key] = value;
+    rule.params = description.params;
+  }
+  if (output_dir.empty()) fields.fail("output_dir", "is required");
   if (rule.output_suffix.empty() || rule.output_suffix.find('/') != std::string::npos)
     fields.fail("output_suffix", "must be a file-name suffix such as \"_recon.h5\"");
   rule.dir = fs::absolute(dir).lexically_normal();

@@ -5,6 +5,7 @@
 // falls back to a default.
 
 #include "master/scheduler_settings.hpp"
+#include "proto/messages.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -28,6 +29,10 @@ struct WatchRule {
   std::filesystem::path dir;
   std::string pattern = "*.nxs"; // fnmatch(3) on the file name
   std::string plugin;
+  // Or a pipeline file (read when the configuration is): its steps, with
+  // `params` the job's own (scan.*), added to the file's.
+  std::filesystem::path pipeline;
+  std::vector<proto::PipelineStep> steps;
   nlohmann::json params = nlohmann::json::object();
   std::filesystem::path output_dir;
   std::string output_suffix = "_recon.h5"; // <output_dir>/<stem><suffix>

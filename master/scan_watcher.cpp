@@ -50,7 +50,8 @@ ScanWatcher::ScanWatcher(const std::vector<WatchRule>& rules, std::chrono::milli
                  : rule.finished.kind == FinishedRule::Kind::marker
                      ? "'<scan>" + rule.finished.marker + "' appears"
                      : fmt::format("unchanged for {} ms", rule.finished.quiet.count()),
-                 rule.plugin, rule.output_dir.string());
+                 rule.steps.empty() ? rule.plugin : "pipeline " + rule.pipeline.string(),
+                 rule.output_dir.string());
   }
 }
 

@@ -253,12 +253,13 @@ std::string Scheduler::accept(const proto::SubmitRequest& request, int64_t unit_
     if (!job.is_reslice_unit(index)) job.total_slices += count;
   }
   out.journal.push_back(accepted_record(job));
-  out.event(proto::JobQueued{job.id, job.request.input, job.request.output, job.request.plugin,
-                             job.priority, job.total_slices, unless_empty(job.submitted_by)});
+  out.event(proto::JobQueued{job.id, job.request.input, job.request.output,
+                             proto::job_title(job.request), job.priority, job.total_slices,
+                             unless_empty(job.submitted_by)});
   spdlog::info("[{}] accepted{}: {} over {} -> {} ({} slices in {} units{}, priority {})", job.id,
-               job.submitted_by.empty() ? "" : " from " + job.submitted_by, job.request.plugin,
-               job.request.input, job.request.output, job.total_slices,
-               job.units.size() - static_cast<size_t>(job.reslice_units),
+               job.submitted_by.empty() ? "" : " from " + job.submitted_by,
+               proto::job_title(job.request), job.request.input, job.request.output,
+               job.total_slices, job.units.size() - static_cast<size_t>(job.reslice_units),
                job.reslice_units == 0 ? std::string()
                                       : fmt::format(", after {} units resliced", job.reslice_units),
                job.priority);
@@ -505,12 +506,12 @@ void Scheduler::end_job(Job& job, JobState state, double wall, Outbox& out) {
   job.pending.clear();
   out.journal.push_back(ended_record(job));
   if (job.state == JobState::completed) {
-    ++counters_.jobs_completed[job.request.plugin];
+    ++counters_.jobs_completed[proto::job_title(job.request)];
     out.event(proto::JobCompleted{job.id, job.request.output, wall - job.submitted});
     spdlog::info("[{}] completed in {:.2f} s: {}", job.id, wall - job.submitted,
                  job.request.output);
   } else if (job.state == JobState::failed) {
-    ++counters_.jobs_failed[job.request.plugin];
+    ++counters_.jobs_failed[proto::job_title(job.request)];
     out.event(proto::JobFailed{job.id, job.error});
     out.discard.push_back(job.request.output);
     spdlog::error("[{}] failed: {}", job.id, job.error);
@@ -675,7 +676,7 @@ std::vector<proto::JobRow> Scheduler::job_rows() const {
     row.state = state_name(job.state);
     row.input = job.request.input;
     row.output = job.request.output;
-    row.plugin = job.request.plugin;
+    row.plugin = proto::job_title(job.request);
     row.priority = job.priority;
     row.done = job.slices_done;
     row.total = job.total_slices;

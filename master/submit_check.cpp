@@ -1,6 +1,7 @@
 #include "master/submit_check.hpp"
 
 #include "common/pipeline/job_preflight.hpp"
+#include "common/pipeline/pipeline_file.hpp"
 #include "common/plugin_host/plugin_host.hpp"
 #include "common/scan/scan_files.hpp"
 #include "common/util/error.hpp"
@@ -93,7 +94,14 @@ bool within_roots(const fs::path& path, const std::vector<fs::path>& roots) {
 }
 
 CheckedJob check_paths(const proto::SubmitRequest& request, const MasterConfig& config) {
-  check_plugin_name(request.job.plugin);
+  if (request.job.steps.empty()) check_plugin_name(request.job.plugin);
+  for (size_t s = 0; s < request.job.steps.size(); ++s) {
+    try {
+      check_plugin_name(request.job.steps[s].plugin);
+    } catch (const Error& e) {
+      throw Error(fmt::format("pipeline step {}: {}", s + 1, e.what()));
+    }
+  }
   CheckedJob checked;
   checked.request = request;
   const fs::path input = canonical_input(request.job.input);
@@ -118,6 +126,7 @@ CheckedJob check_paths(const proto::SubmitRequest& request, const MasterConfig& 
 std::function<std::string()> plan_check(const CheckedJob& checked, const MasterConfig& config) {
   JobSpec spec;
   spec.plugin = checked.request.job.plugin;
+  spec.steps = step_specs(checked.request.job.steps);
   spec.plugin_dirs = plugin_search_path(config.plugin_dirs);
   spec.input = checked.request.job.input;
   spec.output = checked.request.job.output;

@@ -54,6 +54,8 @@ public:
   // refuses 1e999.)
   nlohmann::json params(std::string_view key) const;
 
+  bool has(std::string_view key) const { return find(key) != nullptr; }
+
   [[noreturn]] void fail(std::string_view problem) const;
   const std::string& context() const { return context_; }
 

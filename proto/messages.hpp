@@ -43,12 +43,42 @@ public:
 // ---------------------------------------------------------------- shared
 
 // What a job is: the same fields in a submit and in an assignment.
+// One step of a pipeline: a library, its parameters, and whether its
+// result is also written into the job's output (the last step's always is).
+struct PipelineStep {
+  std::string plugin;
+  nlohmann::json params = nlohmann::json::object(); // KEY: string|number|bool
+  bool save = false;
+  bool operator==(const PipelineStep&) const = default;
+};
+
+// What a job is. Either one library (`plugin`, with its `params`), or a
+// pipeline (`steps`, with `plugin` empty and `params` holding the job's own
+// scan.* parameters).
 struct JobRequest {
   std::string input;
   std::string plugin;
   std::string output;
   nlohmann::json params = nlohmann::json::object(); // KEY: string|number|bool
+  std::vector<PipelineStep> steps;
 };
+
+// The most steps a pipeline may have.
+inline constexpr size_t kMaxPipelineSteps = 32;
+
+// A pipeline as its file says it: {"steps": [{"plugin", "params"?, "save"?},
+// ...], "params"?: {scan.*}}. `context` names it in errors (a file's path).
+// Throws ProtocolError for an unknown or misspelt key (with a "did you
+// mean"), an empty or overlong list, a bad name or value.
+struct PipelineDescription {
+  std::vector<PipelineStep> steps;
+  nlohmann::json params = nlohmann::json::object();
+};
+PipelineDescription parse_pipeline(const nlohmann::json& object, const std::string& context);
+// What people see for a job: its library, or its steps' ("normalise →
+// paganin → tomo_fbp").
+std::string job_title(const JobRequest& job);
+nlohmann::json pipeline_steps_json(const std::vector<PipelineStep>& steps);
 
 // Both ways. A worker's heartbeat may carry a `probe` number, which the
 // master sends straight back in a heartbeat of its own: the group then knows

@@ -103,7 +103,7 @@ constexpr detail::MessageParser<WorkerMessage> kWorkerMessages[] = {
 
 MasterMessage read_assign(const json& object) {
   const FieldReader fields(object, "assign",
-                           {"job", "lease", "input", "output", "plugin", "params", "unit_slices",
+                           {"job", "lease", "input", "output", "plugin", "steps", "params", "unit_slices",
                             "reslice_frames", "resume", "units", "group_timeout_ms"});
   auto [job, lease] = read_lease(fields);
   Assign assign;

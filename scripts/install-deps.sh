@@ -10,6 +10,7 @@ packages=(
   libcli11-dev libspdlog-dev libfmt-dev libsystemd-dev
   libfftw3-dev libtiff-dev libpng-dev
   prometheus-cpp-dev   # the master's /metrics endpoint
+  libyaml-cpp-dev      # pipeline files (h5io run/submit --pipeline)
   libgtest-dev libgmock-dev   # GTest's CMake config names the gmock libraries too
   python3 python3-h5py python3-numpy python3-skimage   # independent checkers in the tests
   python3-tifffile libtiff-tools   # TIFF checkers (tests), and the iradon example program

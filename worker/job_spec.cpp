@@ -1,11 +1,14 @@
 #include "worker/job_spec.hpp"
 
+#include "common/pipeline/pipeline_file.hpp"
+
 namespace h5io::worker {
 
 JobSpec job_spec_for(const proto::Assign& assign,
                      const std::vector<std::filesystem::path>& plugin_dirs) {
   JobSpec spec;
   spec.plugin = assign.request.plugin;
+  spec.steps = step_specs(assign.request.steps);
   spec.plugin_dirs = plugin_dirs;
   spec.input = assign.request.input;
   spec.output = assign.request.output;

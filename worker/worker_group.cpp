@@ -69,7 +69,7 @@ void WorkerGroup::run_job(const proto::Assign& assign) {
   const bool root = group_.is_root();
   if (root)
     spdlog::info("lease {}: '{}' on '{}' -> '{}', {} units leased{}", assign.lease,
-                 assign.request.plugin, assign.request.input, assign.request.output,
+                 proto::job_title(assign.request), assign.request.input, assign.request.output,
                  assign.units.size(), assign.resume ? ", resuming its partial output" : "");
   std::optional<Pipeline> pipeline;
   std::optional<LeasedSchedule> schedule;

@@ -17,6 +17,7 @@
 #include "common/pipeline/output_target.hpp"
 #include "common/pipeline/provenance.hpp"
 #include "common/pipeline/reslice_scratch.hpp"
+#include "common/pipeline/step_spec.hpp"
 #include "common/pipeline/unit_buffer.hpp"
 #include "common/pipeline/work_plan.hpp"
 #include "common/plugin_host/job_params.hpp"
@@ -28,6 +29,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include <chrono>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -42,7 +44,12 @@ struct JobSpec {
   std::vector<std::filesystem::path> plugin_dirs; // where that name is looked up
   std::filesystem::path input;
   std::filesystem::path output;
+  // With `steps` empty: the library's parameters and the host's scan.* ones.
+  // With `steps`: the job's own parameters (scan.* only).
   JobParams params;
+  // A pipeline: several libraries, each step fed the previous step's output
+  // in memory (step_spec.hpp). Empty: one step, `plugin` with `params`.
+  std::vector<StepSpec> steps;
   bool overwrite = false;
   // Take up an interrupted job: reopen its partial output (whose units
   // already written stay) instead of creating it, and never delete it.
@@ -201,11 +208,32 @@ public:
   void delete_partial() const noexcept;
 
 private:
+  // One library of the job, with its instance (created and called on
+  // thread_ only) and the inputs and outputs it asked for.
+  struct Step {
+    StepSpec spec; // its parameters less the host's scan.*
+    std::optional<PluginLibrary> library;
+    std::vector<h5io_param_t> param_view;
+    h5io_global_params_t global{};
+    std::optional<PluginInstance> instance;
+    std::vector<size_t> inputs;  // into inputs_
+    std::vector<size_t> outputs; // into outputs_
+    std::string label;           // "library 'x'", or "step N 'x'" in a pipeline
+    const std::string& what() const { return label; }
+  };
   struct Input {
     std::string location;
-    std::unique_ptr<InputSource> source;
+    std::unique_ptr<InputSource> source; // none for a chained input
     SliceGeometry geometry;
+    h5io_dtype_t dtype = H5IO_DTYPE_INVALID;
     std::vector<std::byte> whole; // unsliced inputs, read once
+    size_t step = 0;
+    // The previous step's output this input is, in memory (into outputs_);
+    // -1: read from the input file (or, at a change of pattern, from the
+    // scratch copy of that output).
+    int feed = -1;
+    int from_output = -1; // the previous step's output it is, in memory or resliced
+    bool read() const { return geometry.sliced() && feed < 0; }
   };
   // The stage set up for units: none yet, copying frames, or processing.
   enum class Phase { none, reslice, process };
@@ -213,6 +241,10 @@ private:
     OutputRequest request;
     SliceGeometry geometry;
     OutputDescription description; // the library's, from rank 0
+    size_t step = 0;
+    // Into the output file: the last step's outputs and those of steps
+    // marked save; the others live only in memory, a unit at a time.
+    bool written = true;
   };
   // Buffers of one unit in flight: the pipeline keeps two.
   struct Slot {
@@ -222,14 +254,22 @@ private:
     std::vector<UnitBuffer> outputs;
   };
 
-  void load_library();
-  void open_inputs();
+  void load_libraries();
+  // Step by step: each input opened (or fed from the previous step's
+  // output) and given its slicing, then the step's outputs requested.
+  void connect_steps();
+  void connect_input(size_t s, size_t index, const Input*& reference);
+  // The previous step's output that `location` names in step `s`, or -1.
+  int feed_for(size_t s, const std::string& location) const;
+  void read_whole_inputs();
   std::unique_ptr<InputSource> open_input(const std::string& location);
-  void request_outputs();
+  void request_outputs(size_t s);
   // Sizes the units (and decides on reslicing) once inputs and outputs are known.
   void plan_work();
   // The datasets reslicing may copy, for plan_work.
   std::vector<ResliceScratch::Source> reslice_sources(PlanRequest& request);
+  // With a change of pattern: the steps before it as the one source.
+  std::vector<ResliceScratch::Source> staged_sources(PlanRequest& request);
   // Collective: the round's stage as every rank agrees it (none: empty).
   std::optional<UnitStage> agreed_stage(const Slot& slot) const;
   UnitStage phase_stage() const; // the stage set up (process before any)
@@ -238,8 +278,18 @@ private:
   // scratch for writing, or for reading and runs the scan-wide step).
   void enter_phase(UnitStage stage, const Slot& computing);
   void allocate_slots(UnitStage stage);
+  // Buffers for `slices` slices of every input read and every output of
+  // steps [begin, end); none for the others.
+  void size_slot(Slot& slot, size_t slices, size_t begin, size_t end) const;
+  // The steps a stage runs: with a change of pattern, the reslice stage runs
+  // those before it and the process stage those from it on.
+  std::pair<size_t, size_t> stage_steps(UnitStage stage) const;
   void run_job_setup();
-  std::string compute_job_setup();
+  std::string compute_job_setup(Step& step);
+  // The step names, for messages: "tomo_fbp", "normalise → tomo_fbp".
+  std::string job_name() const;
+  // How a step slices its data: "projections", "sinograms", or a dimension.
+  std::string pattern_of(const Step& step) const;
   // Asks the library to describe every output (again, after its scan-wide
   // step) and checks that the NeXus tree can be laid out as it says.
   void describe_outputs();
@@ -248,7 +298,11 @@ private:
   // What the output file will hold: its datasets plus room for metadata.
   int64_t output_bytes() const;
   void read_unit(Slot& slot);
-  void compute(Slot& slot);
+  // Steps [begin, end) on the slot's unit, each fed the one before.
+  void compute(Slot& slot, size_t begin, size_t end);
+  void compute_step(Step& step, Slot& slot, const Unit& unit);
+  // Input `i`'s view of one unit for its library.
+  h5io_buffer_t input_buffer(size_t i, Slot& slot, int64_t count);
   // Starts writing `slot`'s outputs: runs go to the RunWriter and finish in
   // finish_writes(), which every round calls before agreeing on errors.
   void write_unit(const Slot& slot);
@@ -265,14 +319,17 @@ private:
   std::chrono::steady_clock::time_point started_;
   std::string started_utc_;
 
-  WorkerThread thread_; // every library call runs here; outlives the instance
+  WorkerThread thread_; // every library call runs here; outlives the instances
   std::optional<OutputTarget> target_;
-  std::optional<PluginLibrary> library_;
-  JobParams library_params_; // the job's, less those the host consumes
-  std::vector<h5io_param_t> param_view_;
   std::string input_text_;
-  h5io_global_params_t global_{};
-  std::optional<PluginInstance> instance_;
+  std::deque<Step> steps_;           // a deque: instances refer to their library
+  std::optional<size_t> setup_step_; // the step with a scan-wide step
+  // A change of slicing pattern (projections to sinograms): the first step
+  // that reads the other way; the output before it goes through the
+  // reslicing scratch; how many slices (frames) the steps before it have.
+  std::optional<size_t> boundary_;
+  int staged_output_ = -1;
+  int64_t frame_slices_ = 0;
 
   hdf5::File input_file_;
   // Darks and flats in files of their own, open as long as inputs_ read them.
@@ -288,8 +345,9 @@ private:
   std::optional<JobSetupResults> job_setup_;
 
   std::optional<OutputFile> output_file_;
-  std::vector<OutputDataset> output_datasets_;
-  std::optional<RunWriter> run_writer_; // when an output writes raw runs
+  std::vector<OutputDataset> output_datasets_; // of the written outputs, in order
+  std::vector<size_t> written_;                // those outputs, into outputs_
+  std::optional<RunWriter> run_writer_;        // when an output writes raw runs
   int64_t bytes_read_ = 0;
   int64_t bytes_written_ = 0;
   double read_seconds_ = 0;

@@ -12,6 +12,18 @@
 
 namespace h5io {
 
+const std::vector<int64_t>& ResliceScratch::Source::shape() const {
+  return dataset ? dataset->shape() : computed.shape;
+}
+
+h5io_dtype_t ResliceScratch::Source::dtype() const {
+  return dataset ? dataset->dtype() : computed.dtype;
+}
+
+size_t ResliceScratch::Source::element_size() const {
+  return dataset ? dataset->element_size() : h5io_dtype_size(computed.dtype);
+}
+
 ResliceScratch::ResliceScratch(const Group& group, std::vector<Source> sources,
                                const UnitPlan& plan)
     : group_(group), sources_(std::move(sources)), plan_(plan) {
@@ -20,7 +32,9 @@ ResliceScratch::ResliceScratch(const Group& group, std::vector<Source> sources,
   if (offsets_.size() != sources_.size())
     throw Error(fmt::format("internal error: the plan reslices {} datasets, but {} were given",
                             offsets_.size(), sources_.size()));
-  for (const Source& source : sources_) keys_.push_back(source.dataset->storage_key());
+  // A computed source has no stored dataset for an input to be a view of.
+  for (const Source& source : sources_)
+    keys_.push_back(source.dataset ? source.dataset->storage_key() : std::string());
 }
 
 ResliceScratch::~ResliceScratch() {
@@ -30,7 +44,7 @@ ResliceScratch::~ResliceScratch() {
 int64_t ResliceScratch::unit_buffer_bytes() const {
   int64_t bytes = 0;
   for (const Source& source : sources_) {
-    const SliceGeometry frames{source.dataset->shape(), 0, source.dataset->element_size()};
+    const SliceGeometry frames{source.shape(), 0, source.element_size()};
     bytes = std::max(bytes, plan_.reslice_frames * static_cast<int64_t>(frames.slice_bytes()));
   }
   return bytes;
@@ -40,7 +54,7 @@ int64_t ResliceScratch::file_bytes() const {
   int64_t bytes = 0;
   int64_t chunks = 0;
   for (size_t s = 0; s < sources_.size(); ++s) {
-    const std::vector<int64_t>& shape = sources_[s].dataset->shape();
+    const std::vector<int64_t>& shape = sources_[s].shape();
     const std::vector<int64_t> chunk = chunk_of(s);
     int64_t elements = 1;
     int64_t count = 1;
@@ -48,7 +62,7 @@ int64_t ResliceScratch::file_bytes() const {
       elements *= shape[d];
       count *= (shape[d] + chunk[d] - 1) / chunk[d];
     }
-    bytes += elements * static_cast<int64_t>(sources_[s].dataset->element_size());
+    bytes += elements * static_cast<int64_t>(sources_[s].element_size());
     chunks += count;
   }
   // HDF5's chunk index: a B-tree entry of a few dozen bytes per chunk.
@@ -64,7 +78,7 @@ std::vector<int64_t> ResliceScratch::chunk_of(size_t source) const {
   // a sinogram unit then reads whole chunks, and each reslice unit writes
   // one contiguous run of every chunk it meets.
   const Source& s = sources_[source];
-  std::vector<int64_t> chunk = s.dataset->shape();
+  std::vector<int64_t> chunk = s.shape();
   chunk[0] = std::min(plan_.scratch_chunk_frames, chunk[0]);
   const auto axis = static_cast<size_t>(s.axis);
   chunk[axis] = std::min(plan_.slices_per_unit, chunk[axis]);
@@ -85,8 +99,8 @@ void ResliceScratch::open_for_writing(OutputTarget& target, bool resume) {
     writer_.emplace(group_, path_, OutputMode::reopen);
     for (size_t s = 0; s < sources_.size(); ++s) {
       const Source& source = sources_[s];
-      const SliceGeometry geometry{source.dataset->shape(), 0, source.dataset->element_size()};
-      copies_.push_back(writer_->open_dataset(dataset_name(s), geometry, source.dataset->dtype()));
+      const SliceGeometry geometry{source.shape(), 0, source.element_size()};
+      copies_.push_back(writer_->open_dataset(dataset_name(s), geometry, source.dtype()));
       collectively(group_, [&] {
         if (writer_->chunk_of(dataset_name(s)) != chunk_of(s))
           throw Error(fmt::format("cannot resume: the reslicing scratch file '{}' was cut for "
@@ -108,15 +122,15 @@ void ResliceScratch::open_for_writing(OutputTarget& target, bool resume) {
   });
   for (size_t s = 0; s < sources_.size(); ++s) {
     const Source& source = sources_[s];
-    const SliceGeometry geometry{source.dataset->shape(), 0, source.dataset->element_size()};
-    copies_.push_back(writer_->create_chunked_dataset(dataset_name(s), geometry,
-                                                      source.dataset->dtype(), chunk_of(s)));
+    const SliceGeometry geometry{source.shape(), 0, source.element_size()};
+    copies_.push_back(
+        writer_->create_chunked_dataset(dataset_name(s), geometry, source.dtype(), chunk_of(s)));
   }
 }
 
 ResliceScratch::Located ResliceScratch::locate(const Unit& unit) const {
   for (size_t s = 0; s < sources_.size(); ++s) {
-    const int64_t frames = sources_[s].dataset->shape()[0];
+    const int64_t frames = sources_[s].shape()[0];
     if (unit.first >= offsets_[s] && unit.first + unit.count <= offsets_[s] + frames)
       return {s, unit.first - offsets_[s]};
   }
@@ -126,6 +140,8 @@ ResliceScratch::Located ResliceScratch::locate(const Unit& unit) const {
 
 void ResliceScratch::read_unit(const Unit& unit, std::byte* buffer) {
   const Located at = locate(unit);
+  if (!sources_[at.source].dataset)
+    throw Error("internal error: frames a pipeline computes are not read from a dataset");
   InputDataset& source = *sources_[at.source].dataset;
   const SliceGeometry frames{source.shape(), 0, source.element_size()};
   source.read_slices(frames, at.first, unit.count, buffer);
@@ -170,13 +186,24 @@ std::unique_ptr<InputDataset> ResliceScratch::serve(const InputDataset& input) c
   return input.same_view_of(reader_.get(), dataset_name(s), path_.string());
 }
 
+std::unique_ptr<InputDataset> ResliceScratch::open_copy(size_t source) const {
+  return std::make_unique<InputDataset>(reader_.get(), dataset_name(source), path_.string());
+}
+
 nlohmann::json ResliceScratch::summary() const {
   nlohmann::json copies = nlohmann::json::array();
-  for (size_t s = 0; s < sources_.size(); ++s)
-    copies.push_back({{"dataset", sources_[s].dataset->location()},
-                      {"file", sources_[s].dataset->storage_file()},
-                      {"shape", sources_[s].dataset->shape()},
-                      {"scratch_chunk", chunk_of(s)}});
+  for (size_t s = 0; s < sources_.size(); ++s) {
+    const Source& source = sources_[s];
+    if (source.dataset)
+      copies.push_back({{"dataset", source.dataset->location()},
+                        {"file", source.dataset->storage_file()},
+                        {"shape", source.shape()},
+                        {"scratch_chunk", chunk_of(s)}});
+    else
+      copies.push_back({{"computed", source.computed.what},
+                        {"shape", source.shape()},
+                        {"scratch_chunk", chunk_of(s)}});
+  }
   return {{"reason", plan_.reason},
           {"frames_per_unit", plan_.reslice_frames},
           {"units", plan_.reslice_units},

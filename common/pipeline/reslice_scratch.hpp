@@ -29,10 +29,21 @@ namespace h5io {
 class ResliceScratch {
 public:
   // One stored dataset to copy: every frame of it, and the dimension the
-  // job's inputs slice it along.
+  // job's inputs slice it along. Or, with no dataset, frames a pipeline's
+  // projection steps compute (Computed): the scratch then holds their
+  // result, and the pipeline hands it each unit's frames to write.
+  struct Computed {
+    std::vector<int64_t> shape; // [frames, ...]
+    h5io_dtype_t dtype = H5IO_DTYPE_INVALID;
+    std::string what; // for provenance, e.g. "output '/x' of pipeline step 2 'paganin'"
+  };
   struct Source {
     std::unique_ptr<InputDataset> dataset;
     int axis = 1;
+    Computed computed; // when dataset is null
+    const std::vector<int64_t>& shape() const;
+    h5io_dtype_t dtype() const;
+    size_t element_size() const;
   };
 
   // `sources` in the plan's order, only those it reslices (its
@@ -68,6 +79,8 @@ public:
   // The copy of `input` (same frames and name), or nullptr when its stored
   // dataset is not one this scratch holds.
   std::unique_ptr<InputDataset> serve(const InputDataset& input) const;
+  // The whole copy of source `source` (a computed one's only way in).
+  std::unique_ptr<InputDataset> open_copy(size_t source) const;
 
   // What was copied how, for provenance.
   nlohmann::json summary() const;

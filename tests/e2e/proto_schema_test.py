@@ -53,7 +53,7 @@ for line in lines:
 
 # ---- every message the schemas define has a sample
 helpers = {"name", "text", "count", "time", "params", "unit_range", "job_row", "worker_row",
-           "request", "reply", "worker_to_master", "master_to_worker"}
+           "request", "reply", "worker_to_master", "master_to_worker", "steps"}
 for file, schema in schemas.items():
     for definition in schema["$defs"]:
         if definition not in helpers:

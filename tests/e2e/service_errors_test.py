@@ -132,7 +132,7 @@ def main():
             ("unknown key", {"journal_dir": "/tmp/j", "hearbeat_ms": 5}, "unknown key 'hearbeat_ms'"),
             ("missing journal", {}, "'journal_dir' is required"),
             ("bad watch rule", {"journal_dir": "/tmp/j", "watch": [{"dir": "/tmp"}]},
-             "'plugin' is required"),
+             "'plugin' or 'pipeline'"),
             ("watched directory missing",
              {"journal_dir": os.path.join(args.workdir, "j3"), "client_endpoint": "tcp://127.0.0.1:0",
               "status_endpoint": "tcp://127.0.0.1:0", "worker_endpoint": "tcp://127.0.0.1:0",

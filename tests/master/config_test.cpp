@@ -130,7 +130,9 @@ TEST(MasterConfig, WatchRuleMistakes) {
     return refusal({{"journal_dir", "/j"}, {"watch", {changed(rule, key, std::move(value))}}});
   };
   EXPECT_EQ(with("pattern", "*.h5"), "");
-  EXPECT_NE(with("plugin", nullptr).find("watch[0]: 'plugin' is required"), std::string::npos);
+  EXPECT_NE(with("plugin", nullptr).find("watch[0]: 'plugin' or 'pipeline'"), std::string::npos);
+  EXPECT_NE(with("pipeline", "/in/p.yaml").find("one of the two"), std::string::npos);
+  EXPECT_NE(with("pipeline", 3).find("'pipeline' has the wrong type"), std::string::npos);
   EXPECT_NE(with("dir", nullptr).find("'dir' is required"), std::string::npos);
   EXPECT_NE(with("output_dir", nullptr).find("'output_dir' is required"), std::string::npos);
   EXPECT_NE(with("params", json::array()).find("'params'"), std::string::npos);
@@ -141,6 +143,45 @@ TEST(MasterConfig, WatchRuleMistakes) {
             std::string::npos);
   EXPECT_NE(with("output_suffix", "a/b").find("output_suffix"), std::string::npos);
   EXPECT_NE(with("patern", "*.h5").find("unknown key 'patern'"), std::string::npos);
+}
+
+// A watch rule may name a pipeline file: read, checked and turned into steps
+// when the configuration is, with the rule's own params (scan.*) added.
+TEST(MasterConfig, WatchRuleWithAPipelineFile) {
+  const test::ScratchDir dir;
+  const auto rule_with = [&](const std::string& text) {
+    std::ofstream(dir / "p.yaml") << text;
+    return json{{"journal_dir", "/j"},
+                {"watch",
+                 {{{"dir", "/in"},
+                   {"pipeline", (dir / "p.yaml").string()},
+                   {"params", {{"scan.angles", "/a"}}},
+                   {"output_dir", "/out"}}}}};
+  };
+  const MasterConfig config =
+      parse_config(rule_with("steps:\n  - plugin: normalise\n    save: true\n"
+                             "  - plugin: tomo_fbp\n    params: {normalise: false}\n"
+                             "params: {scan.data: /d}\n"),
+                   "t");
+  const WatchRule& rule = config.watch.at(0);
+  ASSERT_EQ(rule.steps.size(), 2U);
+  EXPECT_EQ(rule.steps[0].plugin, "normalise");
+  EXPECT_TRUE(rule.steps[0].save);
+  EXPECT_EQ(rule.steps[1].params, (json{{"normalise", false}}));
+  EXPECT_EQ(rule.params, (json{{"scan.angles", "/a"}, {"scan.data", "/d"}}));
+  EXPECT_TRUE(rule.plugin.empty());
+
+  const std::string misspelt = refusal(rule_with("steps:\n  - plugn: normalise\n"));
+  EXPECT_NE(misspelt.find("watch[0]: 'pipeline'"), std::string::npos) << misspelt;
+  EXPECT_NE(misspelt.find("did you mean 'plugin'"), std::string::npos) << misspelt;
+  std::filesystem::remove(dir / "p.yaml");
+  EXPECT_NE(refusal(json{{"journal_dir", "/j"},
+                         {"watch",
+                          {{{"dir", "/in"},
+                            {"pipeline", (dir / "none.yaml").string()},
+                            {"output_dir", "/out"}}}}})
+                .find("cannot read pipeline file"),
+            std::string::npos);
 }
 
 TEST(MasterConfig, UnreadableOrInvalidFile) {

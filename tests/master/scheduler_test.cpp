@@ -33,7 +33,7 @@ protected:
   std::string submit(const std::string& output, int units, int priority = 0,
                      std::optional<std::string> ref = std::nullopt) {
     proto::SubmitRequest request;
-    request.job = {"/data/in.h5", "benchmark", output, nlohmann::json::object()};
+    request.job = {"/data/in.h5", "benchmark", output, nlohmann::json::object(), {}};
     request.priority = priority;
     request.client_ref = std::move(ref);
     std::vector<std::pair<int64_t, int64_t>> plan;
@@ -508,7 +508,7 @@ TEST_F(SchedulerTest, ProbesAreAnsweredAndAssignmentsSayWhenAGroupIsForgotten) {
 
 TEST_F(SchedulerTest, WhoSubmittedIsRecordedListedAndReplayed) {
   proto::SubmitRequest request;
-  request.job = {"/data/in.h5", "benchmark", "/o/a.h5", nlohmann::json::object()};
+  request.job = {"/data/in.h5", "benchmark", "/o/a.h5", nlohmann::json::object(), {}};
   const std::string job = scheduler.accept(request, 4, {{0, 4}}, wall, out, "alice");
   const std::string anonymous = submit("/o/b.h5", 1);
   ASSERT_EQ(out.events.size(), 2u);
@@ -562,8 +562,8 @@ TEST_F(SchedulerTest, ReplayResumesUnfinishedJobsWithoutRedoingDurableUnits) {
   EXPECT_TRUE(assign.resume);
   EXPECT_EQ(indices(assign.units), (std::vector<int64_t>{0, 2}));
   EXPECT_GT(assign.lease, lease_b) << "lease numbers never repeat across restarts";
-  const std::string next = restarted.accept(proto::SubmitRequest{{"/i", "p", "/o/x.h5", {}}, {}, 0},
-                                            4, {{0, 4}}, wall, fresh);
+  const std::string next = restarted.accept(
+      proto::SubmitRequest{{"/i", "p", "/o/x.h5", {}, {}}, {}, 0}, 4, {{0, 4}}, wall, fresh);
   EXPECT_GT(next, open_job) << "job ids never repeat";
 }
 
@@ -619,7 +619,7 @@ TEST_F(SchedulerTest, CompactedJournalRebuildsTheSameState) {
   EXPECT_EQ(again->journal_records(), compacted);
   // Ids and leases go on where they would have.
   Outbox a, b;
-  const proto::SubmitRequest next{{"/i", "p", "/o/next.h5", {}}, {}, 0};
+  const proto::SubmitRequest next{{"/i", "p", "/o/next.h5", {}, {}}, {}, 0};
   EXPECT_EQ(again->accept(next, 4, {{0, 4}}, wall, b),
             original->accept(next, 4, {{0, 4}}, wall, a));
   for (Scheduler* s : {original.get(), again.get()}) {

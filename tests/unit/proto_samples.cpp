@@ -17,9 +17,21 @@ void print(const char* schema, const char* definition, const std::string& frame)
 }
 
 void client_samples() {
-  const proto::JobRequest job{"/data/scan.nxs", "tomo_fbp", "/data/recon.h5",
-                              json{{"center", "128.5"}, {"ring", true}, {"rows", 8}}};
+  const proto::JobRequest job{"/data/scan.nxs",
+                              "tomo_fbp",
+                              "/data/recon.h5",
+                              json{{"center", "128.5"}, {"ring", true}, {"rows", 8}},
+                              {}};
   print("client.schema.json", "submit", proto::encode(proto::SubmitRequest{job, "scan-17", 5}));
+  const proto::JobRequest pipeline{
+      "/data/scan.nxs",
+      "",
+      "/data/recon.h5",
+      json{{"scan.angles", "/entry/rotation"}},
+      {{"normalise", json::object(), false},
+       {"paganin", json{{"energy_kev", 25}, {"delta_over_beta", 250}}, true},
+       {"tomo_fbp", json{{"normalise", false}}, false}}};
+  print("client.schema.json", "submit", proto::encode(proto::SubmitRequest{pipeline, {}, 0}));
   print("client.schema.json", "submit", proto::encode(proto::SubmitRequest{job, {}, 0}));
   print("client.schema.json", "status", proto::encode(proto::StatusRequest{}));
   print("client.schema.json", "cancel", proto::encode(proto::CancelRequest{"j000042"}));
@@ -87,9 +99,20 @@ void worker_samples() {
   from_worker("finished", proto::JobFinished{"j1", 3});
   from_worker("disconnect", proto::Disconnect{});
   const std::vector<proto::UnitRange> units{{0, 0, 16}, {1, 16, 16}};
-  from_master("assign",
-              proto::Assign{"j1", 3, {"/i.h5", "tomo_fbp", "/o.h5", {{"a", 1}}}, 16, false, units});
-  proto::Assign timed{"j1", 4,    {"/i.h5", "tomo_fbp", "/o.h5", nlohmann::json::object()},
+  from_master(
+      "assign",
+      proto::Assign{"j1", 3, {"/i.h5", "tomo_fbp", "/o.h5", {{"a", 1}}, {}}, 16, false, units});
+  from_master("assign", proto::Assign{"j1",
+                                      3,
+                                      {"/i.h5",
+                                       "",
+                                       "/o.h5",
+                                       nlohmann::json::object(),
+                                       {{"normalise", nlohmann::json::object(), true}}},
+                                      16,
+                                      false,
+                                      units});
+  proto::Assign timed{"j1", 4,    {"/i.h5", "tomo_fbp", "/o.h5", nlohmann::json::object(), {}},
                       16,   true, units};
   timed.group_timeout_ms = 3000;
   from_master("assign", timed);

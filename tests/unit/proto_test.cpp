@@ -13,8 +13,11 @@ using nlohmann::json;
 namespace {
 
 proto::JobRequest sample_job() {
-  return {"/data/scan.nxs", "tomo_fbp", "/data/recon.h5",
-          json{{"center", 128.5}, {"ring", true}, {"filter", "hann"}, {"rows", 8}}};
+  return {"/data/scan.nxs",
+          "tomo_fbp",
+          "/data/recon.h5",
+          json{{"center", 128.5}, {"ring", true}, {"filter", "hann"}, {"rows", 8}},
+          {}};
 }
 
 // By value: the parsed variant is a temporary.

@@ -4,6 +4,7 @@
 #include "common/mpi/mpi_group.hpp"
 #include "common/pipeline/memory_budget.hpp"
 #include "common/pipeline/pipeline.hpp"
+#include "common/pipeline/pipeline_file.hpp"
 #include "common/pipeline/space_reservation.hpp"
 #include "terminal_progress.hpp"
 
@@ -26,6 +27,7 @@ namespace {
 
 struct RunOptions {
   std::string plugin;
+  std::string pipeline; // a pipeline file, instead of plugin
   std::string input;
   std::string output;
   std::vector<std::string> params;
@@ -60,11 +62,18 @@ int run(const RunOptions& options, int& argc, char**& argv) {
   try {
     JobSpec spec;
     spec.plugin = options.plugin;
+    if (!options.pipeline.empty()) {
+      proto::PipelineDescription pipeline = read_pipeline_file(options.pipeline);
+      apply_step_params(pipeline, options.params);
+      spec.steps = step_specs(pipeline.steps);
+      spec.params = JobParams::from_json(pipeline.params);
+    } else {
+      spec.params = JobParams::parse(options.params);
+    }
     std::vector<std::filesystem::path> dirs(options.plugin_dirs.begin(), options.plugin_dirs.end());
     spec.plugin_dirs = plugin_search_path(dirs);
     spec.input = options.input;
     spec.output = options.output;
-    spec.params = JobParams::parse(options.params);
     spec.overwrite = options.overwrite;
     spec.plan.unit_slices = options.unit_slices;
     spec.plan.target_unit_bytes = options.unit_mb << 20;
@@ -129,11 +138,19 @@ Command add_run_command(CLI::App& app, int& argc, char**& argv) {
   CLI::App* cmd = app.add_subcommand(
       "run", "Run a processing library over a dataset, slice by slice, on all MPI ranks "
              "(start with mpirun -np N for N ranks)");
-  cmd->add_option("--plugin,-p", options->plugin, "Processing library name, e.g. benchmark")
-      ->required();
+  CLI::Option* plugin =
+      cmd->add_option("--plugin,-p", options->plugin, "Processing library name, e.g. benchmark");
+  CLI::Option* pipeline = cmd->add_option(
+      "--pipeline", options->pipeline,
+      "Pipeline file (YAML or JSON): several libraries in one job, each step fed the previous "
+      "step's output in memory");
+  plugin->excludes(pipeline);
+  pipeline->excludes(plugin);
   cmd->add_option("--input,-i", options->input, "Input HDF5 file")->required();
   cmd->add_option("--output,-o", options->output, "Output HDF5 file")->required();
-  cmd->add_option("--param", options->params, "Library parameter KEY=VALUE (repeatable)");
+  cmd->add_option("--param", options->params,
+                  "Library parameter KEY=VALUE (repeatable); with --pipeline STEP.KEY=VALUE, STEP "
+                  "a step's number or library, or scan.KEY=VALUE for the job");
   cmd->add_option("--plugin-dir", options->plugin_dirs,
                   "Directory searched for libh5io_NAME.so before $H5IO_PLUGIN_PATH and the "
                   "installed plugins (repeatable)");
@@ -157,7 +174,14 @@ Command add_run_command(CLI::App& app, int& argc, char**& argv) {
       ->capture_default_str();
   cmd->add_flag("--quiet,-q", options->quiet, "Print nothing but errors");
   cmd->add_flag("--verbose,-v", options->verbose, "Print debugging detail");
-  return [options, &argc, &argv] { return run(*options, argc, argv); };
+  return [options, &argc, &argv] {
+    if (options->plugin.empty() && options->pipeline.empty()) {
+      if (primary_process())
+        fmt::print(stderr, "h5io run: say what to run: --plugin NAME, or --pipeline FILE\n");
+      return 2;
+    }
+    return run(*options, argc, argv);
+  };
 }
 
 } // namespace h5io::cli

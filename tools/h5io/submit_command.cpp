@@ -5,6 +5,7 @@
 #include "status_follower.hpp"
 #include "terminal_progress.hpp"
 
+#include "common/pipeline/pipeline_file.hpp"
 #include "common/plugin_host/job_params.hpp"
 #include "common/util/error.hpp"
 
@@ -22,6 +23,7 @@ struct SubmitOptions {
   MasterOptions where;
   std::string input;
   std::string plugin;
+  std::string pipeline; // a pipeline file, instead of plugin
   std::string output;
   std::vector<std::string> params;
   std::string client_ref;
@@ -34,15 +36,27 @@ struct SubmitOptions {
 };
 
 proto::SubmitRequest make_request(const SubmitOptions& options) {
+  proto::SubmitRequest request;
+  if (!options.pipeline.empty()) {
+    // Read here, so its mistakes show before anything is sent; the master
+    // gets the steps, never the file.
+    proto::PipelineDescription pipeline = read_pipeline_file(options.pipeline);
+    apply_step_params(pipeline, options.params);
+    step_specs(pipeline.steps); // the parameters' checks, as h5io run makes them
+    request.job.steps = pipeline.steps;
+    request.job.params = pipeline.params;
+  }
+  if (options.pipeline.empty() == options.plugin.empty())
+    throw Error("say what to run: --plugin NAME, or --pipeline FILE");
   // The same checks, and messages, as `h5io run --param`; the values travel
   // as the text typed, and the master types them as `h5io run` would.
-  JobParams::parse(options.params);
-  proto::SubmitRequest request;
+  if (options.pipeline.empty()) JobParams::parse(options.params);
   // The master may run in another directory: send absolute paths.
   request.job.input = std::filesystem::absolute(options.input).lexically_normal().string();
   request.job.output = std::filesystem::absolute(options.output).lexically_normal().string();
   request.job.plugin = options.plugin;
-  for (const std::string& entry : options.params) {
+  for (const std::string& entry :
+       options.pipeline.empty() ? options.params : std::vector<std::string>{}) {
     const size_t eq = entry.find('=');
     request.job.params[entry.substr(0, eq)] = entry.substr(eq + 1);
   }
@@ -128,10 +142,18 @@ Command add_submit_command(CLI::App& app) {
   add_master_options(*cmd, options->where);
   cmd->add_option("--input,-i", options->input, "Input HDF5 file (as the master sees it)")
       ->required();
-  cmd->add_option("--plugin,-p", options->plugin, "Processing library name, e.g. tomo_fbp")
-      ->required();
+  CLI::Option* plugin =
+      cmd->add_option("--plugin,-p", options->plugin, "Processing library name, e.g. tomo_fbp");
+  CLI::Option* pipeline =
+      cmd->add_option("--pipeline", options->pipeline,
+                      "Pipeline file (YAML or JSON): several libraries in one job, read here and "
+                      "sent to the master as the job's steps");
+  plugin->excludes(pipeline);
+  pipeline->excludes(plugin);
   cmd->add_option("--output,-o", options->output, "Output HDF5 file (must not exist)")->required();
-  cmd->add_option("--param", options->params, "Library parameter KEY=VALUE (repeatable)");
+  cmd->add_option("--param", options->params,
+                  "Library parameter KEY=VALUE (repeatable); with --pipeline STEP.KEY=VALUE, STEP "
+                  "a step's number or library, or scan.KEY=VALUE for the job");
   cmd->add_option("--check-timeout", options->check_timeout,
                   "Seconds to wait for the submit's reply, which comes once the master has "
                   "checked the job (it runs the library's h5io_init: up to the master's "
