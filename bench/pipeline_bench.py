@@ -15,7 +15,9 @@ mpirun at N ranks:
 Interleaved, best of N rounds. Wall time is the whole of each way (all its
 mpiruns). Peak disk is the largest total size of the work directory's
 outputs, intermediates and scratch files, sampled every 10 ms while each
-way runs (the input scan excluded). The volumes are compared bitwise.
+way runs (the input scan's files excluded; the other way's output is
+kept, and excluded too, so that the two volumes can be compared). The
+volumes are compared bitwise.
 
 Target (issue 15): the pipeline at least 1.5 x faster, with lower peak disk.
 
@@ -46,7 +48,7 @@ class DiskSampler:
     def total(self):
         size = 0
         for entry in os.scandir(self.directory):
-            if entry.path in self.exclude:
+            if entry.name in self.exclude:
                 continue
             try:
                 size += entry.stat().st_blocks * 512  # allocated, as df counts it
@@ -132,7 +134,8 @@ def main():
             "job 3 (tomo_fbp)")
 
     ways = {"pipeline": run_pipeline, "jobs": run_jobs}
-    scan_gb = os.path.getsize(scan) / 1e9
+    scan_gb = sum(os.path.getsize(os.path.join(args.workdir, n))
+                  for n in os.listdir(args.workdir) if n.startswith("scan_detector")) / 1e9
     print(f"scan: {args.angles} projections of {args.rows} x {args.size} uint16, one frame per "
           f"chunk, Poisson noise ({scan_gb:.3f} GB); normalise -> paganin -> tomo_fbp at "
           f"{args.ranks} ranks; best of {args.rounds} interleaved rounds")
@@ -140,11 +143,14 @@ def main():
     for round_ in range(args.rounds):
         order = ("pipeline", "jobs") if round_ % 2 == 0 else ("jobs", "pipeline")
         for way in order:
-            for stale in (norm, phase, *outputs.values()):
+            for stale in ((norm, phase, outputs["jobs"]) if way == "jobs" else
+                          (outputs["pipeline"],)):
                 if os.path.exists(stale):
                     os.remove(stale)
             subprocess.run(["sync"])
-            with DiskSampler(args.workdir, {scan, pipeline}) as disk:
+            inputs = {n for n in os.listdir(args.workdir) if n.startswith("scan")}
+            other = os.path.basename(outputs["pipeline" if way == "jobs" else "jobs"])
+            with DiskSampler(args.workdir, inputs | {"pipeline.yaml", other}) as disk:
                 start = time.monotonic()
                 ways[way]()
                 wall = time.monotonic() - start
