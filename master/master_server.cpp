@@ -158,11 +158,10 @@ std::optional<std::string> MasterServer::submit(const proto::SubmitRequest& requ
                             state_name(writer->state)));
   // The library's own code runs in a child, so that a crash, a hang or a
   // slow h5io_init costs this submission only, and the loop goes on.
-  const uint64_t id = checks_.start(plan_check(pending.checked, config_), config_.check_timeout,
-                                    request.job.steps.empty()
-                                        ? fmt::format("library '{}'", request.job.plugin)
-                                        : fmt::format("pipeline '{}'",
-                                                      proto::job_title(request.job)));
+  const uint64_t id = checks_.start(
+      plan_check(pending.checked, config_), config_.check_timeout,
+      request.job.steps.empty() ? fmt::format("library '{}'", request.job.plugin)
+                                : fmt::format("pipeline '{}'", proto::job_title(request.job)));
   pending.submitter = submitter;
   if (waiting != nullptr) pending.waiting.push_back(std::move(*waiting));
   if (request.client_ref) checking_refs_[*request.client_ref] = id;

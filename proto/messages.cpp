@@ -15,8 +15,8 @@ using detail::FieldReader;
 using nlohmann::json;
 
 ClientRequest read_submit(const json& object) {
-  const FieldReader fields(object, "submit",
-                           {"input", "plugin", "steps", "output", "params", "client_ref", "priority"});
+  const FieldReader fields(
+      object, "submit", {"input", "plugin", "steps", "output", "params", "client_ref", "priority"});
   SubmitRequest request;
   request.job = detail::read_job_request(fields);
   request.client_ref = fields.optional_name("client_ref");

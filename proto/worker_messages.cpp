@@ -103,8 +103,9 @@ constexpr detail::MessageParser<WorkerMessage> kWorkerMessages[] = {
 
 MasterMessage read_assign(const json& object) {
   const FieldReader fields(object, "assign",
-                           {"job", "lease", "input", "output", "plugin", "steps", "params", "unit_slices",
-                            "reslice_frames", "resume", "units", "group_timeout_ms"});
+                           {"job", "lease", "input", "output", "plugin", "steps", "params",
+                            "unit_slices", "reslice_frames", "resume", "units",
+                            "group_timeout_ms"});
   auto [job, lease] = read_lease(fields);
   Assign assign;
   assign.job = std::move(job);
