@@ -187,12 +187,19 @@ void MasterServer::finish_checks(Outbox& out, std::vector<Reply>& replies) {
       if (const Job* writer = scheduler_.writer_of(request.job.output))
         throw Error(fmt::format("output '{}' is already being written by job {} ({})",
                                 request.job.output, writer->id, state_name(writer->state)));
-      const std::string job =
-          scheduler_.accept(request, pending.checked.unit_slices, pending.checked.units, unix_now(),
-                            out, pending.submitter, pending.checked.reslice);
-      if (watcher)
-        spdlog::info("[{}] watcher: scan {} finished; submitted", job, request.job.input);
-      body = proto::encode_accepted(job);
+      if (request.dry_run) { // checked and planned; nothing is accepted or journalled
+        spdlog::info("dry run of {} on {}: {}", proto::job_title(request.job), request.job.input,
+                     pending.checked.plan.summary.empty() ? ""
+                                                          : pending.checked.plan.summary.back());
+        body = proto::encode_planned(pending.checked.plan);
+      } else {
+        const std::string job =
+            scheduler_.accept(request, pending.checked.unit_slices, pending.checked.units,
+                              unix_now(), out, pending.submitter, pending.checked.reslice);
+        if (watcher)
+          spdlog::info("[{}] watcher: scan {} finished; submitted", job, request.job.input);
+        body = proto::encode_accepted(job);
+      }
     } catch (const std::exception& e) {
       if (watcher)
         spdlog::error("watcher: scan {} not submitted: {}", request.job.input, e.what());

@@ -79,6 +79,22 @@ void confine_scan_files(nlohmann::json& params, const fs::path& input,
   }
 }
 
+// The plan as the protocol carries it, with its prose.
+proto::JobPlan job_plan(const PlanDescription& description) {
+  proto::JobPlan plan;
+  for (const StepPlan& step : description.steps)
+    plan.steps.push_back({step.plugin, step.pattern, step.fed, step.saved});
+  plan.reslice_step = description.reslice_step;
+  plan.reslice_units = description.reslice_units;
+  plan.reslice_frames = description.reslice_frames;
+  plan.units = description.units;
+  plan.slices_per_unit = description.slices_per_unit;
+  plan.total_slices = description.total_slices;
+  plan.memory_per_rank_bytes = description.memory_per_rank_bytes;
+  plan.summary = plan_lines(description);
+  return plan;
+}
+
 } // namespace
 
 bool within_roots(const fs::path& path, const std::vector<fs::path>& roots) {
@@ -135,11 +151,13 @@ std::function<std::string()> plan_check(const CheckedJob& checked, const MasterC
   spec.plan.ranks = config.min_units;
   spec.plan.memory_bytes = config.memory_mb << 20;
   return [spec] {
-    const UnitPlan units = preflight_job(spec);
+    const PreflightPlan preflight = preflight_job(spec);
+    const UnitPlan& units = preflight.units;
     nlohmann::json plan = {{"unit_slices", units.slices_per_unit},
                            {"reslice_frames", units.reslice_frames},
                            {"reslice_units", units.reslice_units},
-                           {"units", nlohmann::json::array()}};
+                           {"units", nlohmann::json::array()},
+                           {"planned", proto::encode_planned(job_plan(preflight.description))}};
     for (const Unit& unit : units.units) plan["units"].push_back({unit.first, unit.count});
     return plan.dump();
   };
@@ -150,6 +168,7 @@ void apply_plan(CheckedJob& checked, const std::string& plan_text) {
   checked.unit_slices = plan.at("unit_slices").get<int64_t>();
   checked.reslice.frames = plan.at("reslice_frames").get<int64_t>();
   checked.reslice.units = plan.at("reslice_units").get<int64_t>();
+  checked.plan = proto::parse_planned(plan.at("planned").get<std::string>());
   checked.units.clear();
   for (const nlohmann::json& unit : plan.at("units"))
     checked.units.emplace_back(unit.at(0).get<int64_t>(), unit.at(1).get<int64_t>());

@@ -23,6 +23,7 @@ struct CheckedJob {
   int64_t unit_slices = 0;
   std::vector<std::pair<int64_t, int64_t>> units; // first, count
   ReslicePlan reslice;                            // when the plan reslices first
+  proto::JobPlan plan;                            // the plan for people (a dry run's answer)
 };
 
 // A check has two parts. The first, in the event loop, is quick: the paths

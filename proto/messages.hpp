@@ -95,6 +95,9 @@ struct SubmitRequest {
   JobRequest job;
   std::optional<std::string> client_ref;
   int priority = 0;
+  // Check the job and answer with its plan (`planned`), but run nothing:
+  // no job id, no journal record. A dry run takes no client_ref.
+  bool dry_run = false;
 };
 struct StatusRequest {};
 struct CancelRequest {
@@ -115,6 +118,31 @@ std::string encode_rejected(const std::string& error);
 // A reply to a submit or cancel: the job id, or ProtocolError carrying the
 // master's `rejected` text.
 std::string parse_accepted(std::string_view frame);
+
+// The answer to a dry run: what the job would be, as the master's checks
+// planned it (`h5io run -v` prints the same plan).
+struct PlannedStep {
+  std::string plugin;
+  std::string pattern; // "projections", "sinograms", or a dimension
+  std::string fed;     // "file", "memory" or "reslicing scratch"
+  bool save = false;
+  bool operator==(const PlannedStep&) const = default;
+};
+struct JobPlan {
+  std::vector<PlannedStep> steps;
+  int64_t reslice_step = 0; // first step read through the reslicing scratch (from 1); 0: none
+  int64_t reslice_units = 0;
+  int64_t reslice_frames = 0;
+  int64_t units = 0; // processing units
+  int64_t slices_per_unit = 0;
+  int64_t total_slices = 0;
+  int64_t memory_per_rank_bytes = 0;
+  std::vector<std::string> summary; // the plan in prose, a line each
+  bool operator==(const JobPlan&) const = default;
+};
+std::string encode_planned(const JobPlan& plan);
+// The plan, or ProtocolError carrying the master's `rejected` text.
+JobPlan parse_planned(std::string_view frame);
 
 // ---------------------------------------------------------------- status endpoint
 

@@ -4,7 +4,7 @@
 
 namespace h5io {
 
-UnitPlan preflight_job(const JobSpec& spec) {
+PreflightPlan preflight_job(const JobSpec& spec) {
   // The pipeline's own setup on a group of one that never calls MPI: the
   // same checks in the same order, hence the same messages, without a
   // second copy of them to drift apart. A solo group cuts the plan for one
@@ -12,7 +12,7 @@ UnitPlan preflight_job(const JobSpec& spec) {
   // same slices_per_unit cuts the identical list.
   const Group solo{Group::Solo{}};
   const Pipeline pipeline(solo, spec, PipelinePurpose::check);
-  return pipeline.plan();
+  return {pipeline.plan(), pipeline.describe_plan()};
 }
 
 } // namespace h5io

@@ -177,6 +177,10 @@ std::string Pipeline::pattern_of(const Step& step) const {
   for (const size_t i : step.inputs) {
     const SliceGeometry& geometry = inputs_[i].geometry;
     if (!geometry.sliced()) continue;
+    // Fed in memory, unit by unit: it runs on the units of the step that
+    // feeds it, whatever its own shape's dimensions are called.
+    if (inputs_[i].feed >= 0)
+      return pattern_of(steps_[outputs_[static_cast<size_t>(inputs_[i].feed)].step]);
     // A stack of frames [frames, rows, columns] is read by projections or by
     // sinograms; anything else by its dimension.
     if (geometry.shape.size() == 3 && geometry.axis == 0) return "projections";
@@ -299,8 +303,22 @@ void Pipeline::connect_input(size_t s, size_t index, const Input*& reference) {
     space = input.source->dataspace();
   }
   input.dtype = space.dtype;
-  const std::vector<int> map =
-      thread_.call([&] { return step.instance->set_input_slice(static_cast<int>(index), space); });
+  std::vector<int> map;
+  try {
+    map = thread_.call(
+        [&] { return step.instance->set_input_slice(static_cast<int>(index), space); });
+  } catch (const Error& e) {
+    // The library refused a shape: where the step is fed the one before's
+    // output, say whose output it was, since that is what to change.
+    const int feed = input.feed >= 0 ? input.feed : fed_output_of(s, index);
+    if (feed < 0) throw;
+    const Output& fed = outputs_[static_cast<size_t>(feed)];
+    throw Error(fmt::format(
+        "pipeline step {} '{}' does not accept what step {} '{}' hands it (its output '{}' {}): "
+        "{}",
+        s + 1, step.spec.plugin, fed.step + 1, steps_[fed.step].spec.plugin, fed.request.location,
+        shape_text(fed.geometry.shape), e.what()));
+  }
   const std::vector<int64_t> shape(space.shape, space.shape + space.rank);
   const std::string what =
       fmt::format("{}, input {} '{}' {}", step.what(), index, input.location, shape_text(shape));
@@ -347,6 +365,12 @@ void Pipeline::connect_input(size_t s, size_t index, const Input*& reference) {
         input.location, shape_text(input.geometry.shape), input.geometry.axis,
         input.geometry.slices()));
   }
+}
+
+int Pipeline::fed_output_of(size_t s, size_t before) const {
+  for (size_t index = 0; index < before; ++index)
+    if (const int output = inputs_[steps_[s].inputs[index]].from_output; output >= 0) return output;
+  return -1;
 }
 
 void Pipeline::connect_steps() {
@@ -528,50 +552,48 @@ void Pipeline::plan_work() {
                                 : " (the budget is --memory-mb for h5io run, memory_mb in the "
                                   "master's configuration)"));
   }
-  if (steps_.size() > 1 && group_.is_root() && purpose_ == PipelinePurpose::process) {
-    std::vector<std::string> described;
-    int64_t between = 0; // bytes per slice handed from step to step in memory
-    for (size_t s = 0; s < steps_.size(); ++s) {
-      described.push_back(fmt::format("{} {} ({}{})", s + 1, steps_[s].spec.plugin,
-                                      pattern_of(steps_[s]), steps_[s].spec.save ? ", saved" : ""));
-      // The step before a change of pattern hands its result over through
-      // the reslicing scratch, not in memory.
-      const bool via_scratch = boundary_ && s + 1 == *boundary_;
-      if (s + 1 < steps_.size() && !via_scratch)
-        for (const size_t j : steps_[s].outputs)
-          if (!outputs_[j].written)
-            between += static_cast<int64_t>(outputs_[j].geometry.slice_bytes());
-    }
-    const std::string chained = between > 0
-                                    ? fmt::format("chained in memory, {} per unit between steps",
-                                                  byte_size_text(between * plan_.slices_per_unit))
-                                    : std::string("no two steps of one pattern follow each other");
-    spdlog::info("pipeline: {}; {}; {} unit{} of {} slices, about {} per rank",
-                 fmt::join(described, " → "), chained, plan_.process_units(),
-                 plan_.process_units() == 1 ? "" : "s", plan_.slices_per_unit,
-                 byte_size_text(plan_.memory_bytes));
-  }
-  if (boundary_ && group_.is_root() && purpose_ == PipelinePurpose::process)
-    spdlog::info("pipeline: steps 1 to {} run on {} unit{} of {} frames, their result written "
-                 "into '{}' chunked for the other pattern; then steps {} to {} read it in {} "
-                 "unit{} of {} slices",
-                 *boundary_, plan_.reslice_units, plan_.reslice_units == 1 ? "" : "s",
-                 plan_.reslice_frames, target_->scratch_path().string(), *boundary_ + 1,
-                 steps_.size(), plan_.process_units(), plan_.process_units() == 1 ? "" : "s",
-                 plan_.slices_per_unit);
-  else if (plan_.reslice && group_.is_root() && purpose_ == PipelinePurpose::process)
-    spdlog::info("reslicing first: {}; {} unit{} of {} frames {} copied into '{}', then {} "
-                 "unit{} of {} slices {} read from it (about {} per rank)",
-                 plan_.reason, plan_.reslice_units, plan_.reslice_units == 1 ? "" : "s",
-                 plan_.reslice_frames, plan_.reslice_units == 1 ? "is" : "are",
-                 target_->scratch_path().string(), plan_.process_units(),
-                 plan_.process_units() == 1 ? "" : "s", plan_.slices_per_unit,
-                 plan_.process_units() == 1 ? "is" : "are", byte_size_text(plan_.memory_bytes));
+  if (group_.is_root() && purpose_ == PipelinePurpose::process)
+    for (const std::string& line : plan_lines(describe_plan())) spdlog::info("{}", line);
   if (!plan_.reslice || purpose_ != PipelinePurpose::process) return;
   std::vector<ResliceScratch::Source> copied;
   for (size_t s = 0; s < sources.size(); ++s)
     if (plan_.source_offsets[s] >= 0) copied.push_back(std::move(sources[s]));
   reslice_.emplace(group_, std::move(copied), plan_);
+}
+
+PlanDescription Pipeline::describe_plan() const {
+  PlanDescription plan;
+  for (size_t s = 0; s < steps_.size(); ++s) {
+    const Step& step = steps_[s];
+    StepPlan described{step.spec.plugin, pattern_of(step), "file",
+                       s + 1 == steps_.size() || step.spec.save};
+    for (const size_t i : step.inputs) {
+      const Input& input = inputs_[i];
+      if (input.from_output < 0) continue;
+      described.fed = input.feed >= 0 ? "memory" : "reslicing scratch";
+      // What one slice hands this step in memory (through the scratch at a
+      // change of pattern).
+      // Steps before a change of pattern run on the reslice units' frames.
+      const int64_t slices =
+          boundary_ && s < *boundary_ ? plan_.reslice_frames : plan_.slices_per_unit;
+      if (input.feed >= 0)
+        plan.between_steps_bytes +=
+            slices *
+            static_cast<int64_t>(outputs_[static_cast<size_t>(input.feed)].geometry.slice_bytes());
+    }
+    plan.steps.push_back(std::move(described));
+  }
+  if (plan_.reslice) {
+    plan.reslice_step = boundary_ ? static_cast<int64_t>(*boundary_) + 1 : 1;
+    plan.reslice_reason = plan_.reason;
+    plan.reslice_units = plan_.reslice_units;
+    plan.reslice_frames = plan_.reslice_frames;
+  }
+  plan.units = plan_.process_units();
+  plan.slices_per_unit = plan_.slices_per_unit;
+  plan.total_slices = plan_.total_slices;
+  plan.memory_per_rank_bytes = plan_.memory_bytes;
+  return plan;
 }
 
 void Pipeline::request_outputs(size_t s) {

@@ -15,6 +15,7 @@
 #include "common/pipeline/nexus_layout.hpp"
 #include "common/pipeline/output_description.hpp"
 #include "common/pipeline/output_target.hpp"
+#include "common/pipeline/plan_description.hpp"
 #include "common/pipeline/provenance.hpp"
 #include "common/pipeline/reslice_scratch.hpp"
 #include "common/pipeline/step_spec.hpp"
@@ -178,6 +179,9 @@ public:
   Pipeline& operator=(const Pipeline&) = delete;
 
   const UnitPlan& plan() const { return plan_; }
+  // The plan as people read it (plan_lines): steps, patterns, reslicing,
+  // units, memory per rank.
+  PlanDescription describe_plan() const;
   // The library's own version string, as the provenance records it.
 
   // Processes every unit the schedule hands out. Reading the next unit and
@@ -259,6 +263,9 @@ private:
   // output) and given its slicing, then the step's outputs requested.
   void connect_steps();
   void connect_input(size_t s, size_t index, const Input*& reference);
+  // The previous step's output that feeds one of step `s`'s first `before`
+  // inputs, or -1.
+  int fed_output_of(size_t s, size_t before) const;
   // The previous step's output that `location` names in step `s`, or -1.
   int feed_for(size_t s, const std::string& location) const;
   void read_whole_inputs();

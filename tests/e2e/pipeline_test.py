@@ -12,15 +12,20 @@ file, on scans with noise and truncation:
 * normalise -> paganin, one pattern, is chained in memory: no scratch file;
 * /entry/process/steps records every step: library, version, parameters,
   pattern, and how it was fed;
+* normalise -> tomo_fbp (saved) -> tiff_extract ends in a TIFF stack, one
+  file per slice, bitwise the saved volume, with the volume chained to the
+  TIFF writer in memory;
 * --param STEP.KEY=VALUE sets a step's parameter by number or by name;
 * bad pipelines are refused before anything is written, each with a
   message that names the problem."""
+import glob
 import json
 import os
 import shutil
 
 import h5py
 import numpy as np
+import tifffile
 
 import phase_phantom
 from h5io_e2e import arguments, check, run_ok, run_plain
@@ -95,7 +100,7 @@ steps:
         volumes[ranks] = read(out)
         if ranks == 2:
             log = result.stdout + result.stderr
-            check("pipeline: steps 1 to 1 run on" in log and "chunked for the other pattern" in log
+            check("pipeline: step 1 runs on" in log and "chunked for the other pattern" in log
                   and "1 normalise (projections) → 2 tomo_fbp (sinograms)" in log
                   and "chained in memory" not in log,
                   f"-v prints the plan: steps, patterns, the reslice point\n{log[-1500:]}")
@@ -188,6 +193,31 @@ def phase_chain(args):
     return scan
 
 
+def tiff_ending(args, scan, size):
+    """A pipeline that ends in TIFF files, as the seed's users' scripts did."""
+    tiffs = os.path.join(args.workdir, "tiffs")
+    pipeline = write(args, "to_tiff.yaml", f"""steps:
+  - plugin: normalise
+    params: {{minus_log: true}}
+  - plugin: tomo_fbp
+    params: {{normalise: false, center: {size // 2}}}
+    save: true
+  - plugin: tiff_extract
+    params: {{directory: {tiffs}, prefix: recon_}}
+""")
+    out = os.path.join(args.workdir, "to_tiff.h5")
+    result = run_pipeline(args, pipeline, scan, out, ranks=2, verbose=True)
+    volume = read(out)
+    files = sorted(glob.glob(os.path.join(tiffs, "recon_*.tif")))
+    check(len(files) == volume.shape[0]
+          and all(np.array_equal(tifffile.imread(f), volume[i]) for i, f in enumerate(files)),
+          f"normalise -> tomo_fbp -> tiff_extract writes one TIFF per slice, bitwise the saved "
+          f"volume ({len(files)} files for {volume.shape[0]} slices)")
+    log = result.stdout + result.stderr
+    check("2 tomo_fbp (sinograms, saved) → 3 tiff_extract (sinograms); chained in memory" in log,
+          f"tiff_extract is fed the saved volume unit by unit, on the sinogram units\n{log[-1500:]}")
+
+
 def refusals(args, scan, good):
     bad = {
         "empty.yaml": ("steps: []\n", [], ["needs at least one step"], "an empty list of steps"),
@@ -210,6 +240,13 @@ def refusals(args, scan, good):
         "syntax.yaml": ("steps:\n  - plugin: normalise\n   params: [\n", [], ["not valid YAML",
                                                                            "line"],
                         "a file that is not YAML"),
+        "shape.yaml": ("steps:\n  - plugin: paganin\n    params: {input: /entry/data/data, "
+                       "energy_kev: 25, distance_m: 0.5, pixel_um: 6.5, delta_over_beta: 250}\n"
+                       "  - plugin: tomo_fbp\n    params: {normalise: false, center: 48}\n", [],
+                       ["pipeline step 2 'tomo_fbp' does not accept what step 1 'paganin' hands "
+                        "it", "[150, 12, 96]", "150 projections but 120 rotation angles"],
+                       "a step whose input shape does not match the previous step's output "
+                       "(paganin on the raw frames, darks and flats included)"),
         "scan_param.yaml": ("steps:\n  - plugin: normalise\n    params: {scan.data: /x}\n", [],
                             ["step 1", "scan.data", "the whole job's"],
                             "a scan.* parameter inside a step"),
@@ -240,6 +277,7 @@ def main():
     shutil.rmtree(args.workdir, ignore_errors=True)
     os.makedirs(args.workdir)
     scan, good = amplitude_chain(args)
+    tiff_ending(args, scan, 96)
     phase_chain(args)
     refusals(args, scan, good)
 

@@ -13,7 +13,9 @@ tomo_fbp normalising by itself. Then the faults, as for reslicing:
              sinogram step runs; the spare group reads the scratch
 
 Bad pipelines are rejected at submission with a message naming the step,
-and the master goes on. Every trial ends with the job completed, bitwise
+and the master goes on. `h5io submit --dry-run` (protocol: submit with
+dry_run) prints the plan the master's checks made (steps, patterns, the
+reslice point, units, memory per rank) and queues nothing. Every trial ends with the job completed, bitwise
 equal, nothing left behind."""
 import json
 import os
@@ -25,8 +27,7 @@ import numpy as np
 
 from service_harness import (Master, WorkerGroup, arguments, check, cleanup, fresh_dirs,
                              wait_for_groups)
-from service_reslice_test import (LEASE_MS, SIZE, frozen_while, h5io, leftovers,
-                                  signal_group)
+from service_reslice_test import LEASE_MS, SIZE, h5io, inflict, leftovers
 
 RECON = "/entry/reconstruction/data"
 CENTER = "/entry/reconstruction/center"
@@ -74,22 +75,8 @@ def trial(args, pipeline, scan, reference, outdir, fault):
         check(row.get("reslice_units", 0) > 1 and row["units_total"] > row["reslice_units"],
               f"{fault}: the master planned the projection step's units first "
               f"({row.get('reslice_units')} of {row['units_total']})")
-        if fault == "none":
-            final = master.wait_for([job], timeout=180)
-        else:
-            phase = "processing" if fault == "processing" else "reslicing"
-            frozen_while(master, job, victim, phase)
-            check(os.path.exists(output + ".reslice.partial"),
-                  f"{fault}: the scratch file between the steps exists")
-            if fault == "master":
-                master.kill_and_restart()
-                signal_group(victim, signal.SIGCONT)
-                wait_for_groups(master, 1, timeout=60)
-            else:
-                os.kill(victim.rank_pids()[0], signal.SIGKILL)
-                signal_group(victim, signal.SIGCONT)
-                spare = WorkerGroup(args, master, 2, name=f"spare_{fault}")
-            final = master.wait_for([job], timeout=240)
+        spare = inflict(args, master, job, victim, output, fault)
+        final = master.wait_for([job], timeout=180 if fault == "none" else 240)
         state = final[job]["state"]
         check(state == "completed", f"{fault}: the job completed ({state}: "
               f"{final[job].get('error', '')})\n{master.log()[-3000:]}")
@@ -111,9 +98,44 @@ def trial(args, pipeline, scan, reference, outdir, fault):
             os.killpg(victim.process.pid, signal.SIGKILL)
 
 
-def rejections(args, scan, outdir):
+def dry_runs(args, master, pipeline, scan, outdir):
+    """The plan without the job, from the CLI and from the protocol."""
+    output = os.path.join(outdir, "dry.h5")
+    command = [os.path.join(args.bin, "h5io"), "submit", "--master", master.client_endpoint,
+               "--pipeline", pipeline, "--input", scan, "--output", output, "--dry-run"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    text = result.stdout
+    check(result.returncode == 0
+          and "pipeline: 1 normalise (projections, saved) → 2 tomo_fbp (sinograms)" in text
+          and "step 1 runs on" in text and "chunked for the other pattern" in text
+          and "step 1: normalise, by projections, fed from the input file, written to the "
+              "output" in text
+          and "step 2: tomo_fbp, by sinograms, fed from reslicing scratch (reslice point)" in text
+          and "plan: " in text and " per rank" in text and "nothing was queued" in text,
+          f"h5io submit --dry-run prints the plan\n{text}{result.stderr}")
+    reply = master.submit(input=scan, steps=STEPS, output=output, dry_run=True)
+    check(reply["type"] == "planned" and reply["reslice_step"] == 2
+          and [s["fed"] for s in reply["steps"]] == ["file", "reslicing scratch"]
+          and [s["pattern"] for s in reply["steps"]] == ["projections", "sinograms"]
+          and reply["reslice_units"] > 0 and reply["units"] > 0
+          and reply["memory_per_rank_bytes"] > 0,
+          f"a submit with dry_run is answered with the plan: {reply}")
+    bad = subprocess.run(command[:4] + ["--plugin", "tomo_fbp", "--input", scan, "--output",
+                                        output, "--dry-run", "--param", "filter=hamm"],
+                         capture_output=True, text=True, timeout=120)
+    check(bad.returncode != 0 and "filter" in bad.stderr,
+          f"a dry run of a bad job fails with the check's message: {bad.stderr}")
+    reply = master.submit(input=scan, steps=STEPS, output=output, dry_run=True, client_ref="x")
+    check(reply["type"] == "rejected" and "client_ref" in reply["error"],
+          f"a dry run with a client_ref is rejected: {reply}")
+    check(master.snapshot()["jobs"] == [] and not os.path.exists(output),
+          "dry runs queue no job and write nothing")
+
+
+def rejections(args, pipeline, scan, outdir):
     master = Master(args, name="master_rejections", output_roots=[outdir])
     try:
+        dry_runs(args, master, pipeline, scan, outdir)
         bad = [
             ([{"plugin": "normalise"}, {"plugin": "no_such_library"}],
              ["pipeline step 2", "no_such_library"], "an unknown library"),
@@ -162,7 +184,7 @@ def main():
          "--param", "center=64.0", "--overwrite")
     check(identical(reference, direct, (RECON, CENTER)),
           "h5io run --pipeline normalise -> tomo_fbp is bitwise tomo_fbp alone")
-    rejections(args, scan, outdir)
+    rejections(args, pipeline, scan, outdir)
     for fault in ("none", "rank0", "master", "processing"):
         trial(args, pipeline, scan, reference, outdir, fault)
     print("all service pipeline checks passed")

@@ -85,6 +85,27 @@ def frozen_while(master, job, group, phase):
     return row
 
 
+def inflict(args, master, job, victim, output, fault):
+    """The fault of a trial on a resliced job: none; 'rank0' or 'processing',
+    kill -9 of the victim's rank 0 while it reslices or after, a spare group
+    taking over (returned); 'master', kill -9 of the master while the group
+    reslices, and a restart on its journal."""
+    if fault == "none":
+        return None
+    phase = "processing" if fault == "processing" else "reslicing"
+    frozen_while(master, job, victim, phase)
+    check(os.path.exists(output + ".reslice.partial"),
+          f"{fault}: the scratch file (frames, or a projection step's result) exists")
+    if fault == "master":
+        master.kill_and_restart()
+        signal_group(victim, signal.SIGCONT)  # it finds a new master and joins again
+        wait_for_groups(master, 1, timeout=60)
+        return None
+    os.kill(victim.rank_pids()[0], signal.SIGKILL)
+    signal_group(victim, signal.SIGCONT)
+    return WorkerGroup(args, master, 2, name=f"spare_{fault}")
+
+
 def trial(args, scan, reference, outdir, fault):
     master = Master(args, name=f"master_{fault}", output_roots=[outdir], min_units=32,
                     lease_ms=LEASE_MS)
@@ -101,22 +122,8 @@ def trial(args, scan, reference, outdir, fault):
         check(row.get("reslice_units", 0) > 1 and row["units_total"] > row["reslice_units"],
               f"{fault}: the master planned reslice units first ({row.get('reslice_units')} of "
               f"{row['units_total']})")
-        if fault == "none":
-            final = master.wait_for([job], timeout=180)
-        else:
-            phase = "processing" if fault == "processing" else "reslicing"
-            frozen_while(master, job, victim, phase)
-            check(os.path.exists(output + ".reslice.partial"), f"{fault}: the scratch file exists")
-            if fault == "master":
-                master.kill_and_restart()
-                signal_group(victim, signal.SIGCONT)  # it finds a new master and joins again
-                wait_for_groups(master, 1, timeout=60)
-            else:
-                pids = victim.rank_pids()
-                os.kill(pids[0], signal.SIGKILL)
-                signal_group(victim, signal.SIGCONT)
-                spare = WorkerGroup(args, master, 2, name=f"spare_{fault}")
-            final = master.wait_for([job], timeout=240)
+        spare = inflict(args, master, job, victim, output, fault)
+        final = master.wait_for([job], timeout=180 if fault == "none" else 240)
         state = final[job]["state"]
         check(state == "completed", f"{fault}: the job completed ({state}: "
               f"{final[job].get('error', '')})\n{master.log()[-3000:]}")

@@ -60,7 +60,7 @@ TEST_F(Preflight, PlanIsTheWorkerGroupsPlanForEveryGroupSize) {
     for (const int64_t target : {int64_t{1}, int64_t{48 * 1536}, int64_t{64} << 20}) {
       JobSpec spec = job(dir, inputs);
       spec.plan.target_unit_bytes = target;
-      const UnitPlan checked = preflight_job(spec);
+      const UnitPlan checked = preflight_job(spec).units;
       ASSERT_FALSE(checked.units.empty());
       for (int size = 1; size <= group.size(); ++size) {
         const SubCommunicator sub(group, size);

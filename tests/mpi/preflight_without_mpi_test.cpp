@@ -36,13 +36,33 @@ TEST(PreflightWithoutMpi, PlansAJobWithoutInitialisingMpi) {
   test::ScratchDir dir;
   write_example_scan(dir / "scan.h5", ExampleScanShape{24, 96, 32, 8, 16});
   ASSERT_FALSE(mpi_initialised());
-  const UnitPlan plan = preflight_job(job(dir));
+  const UnitPlan plan = preflight_job(job(dir)).units;
   EXPECT_FALSE(mpi_initialised());
   EXPECT_EQ(plan.total_slices, 96);
   EXPECT_EQ(plan.alignment, 16);
   EXPECT_EQ(plan.slices_per_unit, 32);
   EXPECT_EQ(plan.units, (std::vector<Unit>{{0, 32}, {32, 32}, {64, 32}}));
   EXPECT_FALSE(std::filesystem::exists(dir / "out.h5.partial"));
+}
+
+TEST(PreflightWithoutMpi, DescribesThePlanForPeople) {
+  hdf5::silence_error_printing();
+  test::ScratchDir dir;
+  write_example_scan(dir / "scan.h5", ExampleScanShape{24, 96, 32, 8, 16});
+  const PlanDescription plan = preflight_job(job(dir)).description;
+  ASSERT_EQ(plan.steps.size(), 1U);
+  EXPECT_EQ(plan.steps[0].plugin, "configurable");
+  EXPECT_EQ(plan.steps[0].fed, "file");
+  EXPECT_TRUE(plan.steps[0].saved);
+  EXPECT_EQ(plan.steps[0].pattern, "sinograms");
+  EXPECT_EQ(plan.reslice_step, 0);
+  EXPECT_EQ(plan.units, 3);
+  EXPECT_EQ(plan.slices_per_unit, 32);
+  EXPECT_EQ(plan.total_slices, 96);
+  EXPECT_GT(plan.memory_per_rank_bytes, 0);
+  const std::vector<std::string> lines = plan_lines(plan);
+  ASSERT_EQ(lines.size(), 1U);
+  EXPECT_EQ(lines[0].rfind("plan: 3 units of 32 slices (96 in all), about ", 0), 0U) << lines[0];
 }
 
 TEST(PreflightWithoutMpi, RefusesWithThePipelinesMessages) {

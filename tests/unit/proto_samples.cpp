@@ -37,6 +37,18 @@ void client_samples() {
   print("client.schema.json", "cancel", proto::encode(proto::CancelRequest{"j000042"}));
   print("client.schema.json", "accepted", proto::encode_accepted("j000042"));
   print("client.schema.json", "rejected", proto::encode_rejected("output exists"));
+  print("client.schema.json", "submit", proto::encode(proto::SubmitRequest{pipeline, {}, 0, true}));
+  print("client.schema.json", "planned",
+        proto::encode_planned({{{"normalise", "projections", "file", false},
+                                {"tomo_fbp", "sinograms", "reslicing scratch", false}},
+                               2,
+                               3,
+                               30,
+                               4,
+                               8,
+                               32,
+                               int64_t{1} << 28,
+                               {"pipeline: 1 normalise (projections) → 2 tomo_fbp (sinograms)"}}));
   proto::Snapshot snapshot{118, 1795755600.25, "m-1795755590-4242"};
   print("client.schema.json", "snapshot", proto::encode(snapshot));
   proto::JobRow running{

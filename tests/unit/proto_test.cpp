@@ -72,6 +72,38 @@ TEST(ProtoRoundTrip, Replies) {
   }
 }
 
+TEST(ProtoRoundTrip, DryRunAndItsPlan) {
+  proto::SubmitRequest submit{sample_job(), std::nullopt, 0, true};
+  EXPECT_TRUE(
+      holds<proto::SubmitRequest>(proto::parse_client_request(proto::encode(submit))).dry_run);
+  submit.dry_run = false;
+  EXPECT_EQ(proto::encode(submit).find("dry_run"), std::string::npos)
+      << "a plain submit is sent as before the field existed";
+
+  const proto::JobPlan plan{{{"normalise", "projections", "file", false},
+                             {"paganin", "projections", "memory", true},
+                             {"tomo_fbp", "sinograms", "reslicing scratch", false}},
+                            3,
+                            4,
+                            90,
+                            6,
+                            2,
+                            12,
+                            int64_t{5} << 30,
+                            {"pipeline: 1 normalise (projections) → …", "plan: 6 units"}};
+  EXPECT_EQ(proto::parse_planned(proto::encode_planned(plan)), plan);
+  try {
+    proto::parse_planned(proto::encode_rejected("pipeline step 2: no library 'pagnin'"));
+    FAIL() << "a rejection must throw";
+  } catch (const proto::ProtocolError& e) {
+    EXPECT_STREQ(e.what(), "pipeline step 2: no library 'pagnin'");
+  }
+  // Fields a later master adds are ignored.
+  json later = json::parse(proto::encode_planned(plan));
+  later["gpu_memory_bytes"] = 7;
+  EXPECT_EQ(proto::parse_planned(later.dump()), plan);
+}
+
 TEST(ProtoRoundTrip, RejectionTextIsClippedToWhatPeersAccept) {
   const std::string long_error(10000, 'e');
   try {
@@ -483,6 +515,16 @@ std::vector<BadFrame> bad_frames() {
       // whatever followed it was accepted unread.
       {"raw NUL after the object", client, std::string(R"({"type":"status"})") + '\0' + "junk",
        "NUL byte at byte 17 (JSON text has none; inside strings it is written \\u0000)"},
+      {"dry run with a client_ref", client,
+       submit_with(R"("output":"/o.h5","dry_run":true,"client_ref":"r1")"),
+       "submit: has both 'dry_run' and 'client_ref'; a dry run starts no job, so there is "
+       "nothing for a client_ref to name: leave it out"},
+      {"dry run not a boolean", client, submit_with(R"("output":"/o.h5","dry_run":"yes")"),
+       "submit: field 'dry_run' must be true or false, got string"},
+      {"a plan without steps", [](std::string_view f) { proto::parse_planned(f); },
+       R"({"type":"planned","steps":[],"reslice_step":0,"reslice_units":0,"reslice_frames":0,)"
+       R"("units":1,"slices_per_unit":1,"total_slices":1,"memory_per_rank_bytes":1,"summary":[]})",
+       "planned: field 'steps' must have at least 1 element"},
       {"NUL in a group name", worker,
        R"({"type":"ready","protocol":1,"group":"g\u0000","host":"h","ranks":1,"credit":1})",
        "ready: field 'group' contains a NUL character (\\u0000)"},

@@ -29,6 +29,7 @@ struct SubmitOptions {
   std::string client_ref;
   int priority = 0;
   bool wait = false;
+  bool dry_run = false;
   // The submit's reply comes once the master has checked the job, which
   // runs the library's h5io_init (up to its check_timeout_ms, 60 s by
   // default): longer than --timeout, which is for the quick replies.
@@ -62,6 +63,7 @@ proto::SubmitRequest make_request(const SubmitOptions& options) {
   }
   if (!options.client_ref.empty()) request.client_ref = options.client_ref;
   request.priority = options.priority;
+  request.dry_run = options.dry_run;
   return request;
 }
 
@@ -109,11 +111,30 @@ int follow_job(StatusFollower& follower, const std::string& job, const MasterOpt
                           where.master));
 }
 
+// The master's plan for a job it was asked to check only: the prose first,
+// then the steps one per line.
+int print_plan(const proto::JobPlan& plan) {
+  for (const std::string& line : plan.summary) fmt::print("{}\n", line);
+  for (size_t s = 0; s < plan.steps.size(); ++s) {
+    const proto::PlannedStep& step = plan.steps[s];
+    fmt::print("step {}: {}, by {}, fed from {}{}{}\n", s + 1, step.plugin, step.pattern,
+               step.fed == "file" ? "the input file" : step.fed,
+               static_cast<int64_t>(s) + 1 == plan.reslice_step ? " (reslice point)" : "",
+               step.save ? ", written to the output" : "");
+  }
+  fmt::print("dry run: nothing was queued or written\n");
+  return 0;
+}
+
 int submit(const SubmitOptions& options) {
   const proto::SubmitRequest request = make_request(options);
   zmq::context_t context;
   const MasterConnection master(context, options.where.master, options.where.timeout_ms(),
                                 options.where.curve());
+  const std::chrono::milliseconds check_timeout(
+      static_cast<int64_t>(options.check_timeout * 1000.0));
+  if (request.dry_run)
+    return print_plan(proto::parse_planned(master.request(proto::encode(request), check_timeout)));
   std::unique_ptr<StatusFollower> follower;
   if (options.wait) {
     // Subscribed before the submit, so the job's events are buffered from
@@ -123,9 +144,8 @@ int submit(const SubmitOptions& options) {
         options.where.timeout_ms(), master.curve());
     catch_interrupts();
   }
-  const std::string job = proto::parse_accepted(master.request(
-      proto::encode(request),
-      std::chrono::milliseconds(static_cast<int64_t>(options.check_timeout * 1000.0))));
+  const std::string job =
+      proto::parse_accepted(master.request(proto::encode(request), check_timeout));
   fmt::print("{}\n", job);
   std::fflush(stdout);
   if (!follower) return 0;
@@ -169,6 +189,12 @@ Command add_submit_command(CLI::App& app) {
   cmd->add_flag("--wait,-w", options->wait,
                 "Follow the job with a progress bar; exit 0 only if it completed, and print "
                 "its output path");
+  CLI::Option* dry_run =
+      cmd->add_flag("--dry-run", options->dry_run,
+                    "Have the master check the job and print its plan (steps, slicing patterns, "
+                    "reslice point, units, memory per rank) without running anything");
+  dry_run->excludes(cmd->get_option("--wait"));
+  dry_run->excludes(cmd->get_option("--client-ref"));
   return [options] { return run_client([&] { return submit(*options); }); };
 }
 
