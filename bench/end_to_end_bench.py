@@ -22,7 +22,7 @@ before); --cold also drops the page cache (needs root):
 
   /usr/bin/python3 bench/end_to_end_bench.py --bin build/bin \\
       --plugin-dir build/tests/plugins [--frames 1024 --rows 512 --cols 1024]
-      [--ranks 1,2] [--rounds 3] [--cold] [--jobs sum,write]
+      [--ranks 1,2] [--rounds 3] [--cold] [--jobs sum,write] [--service]
       [--baseline-bin OTHER/bin --baseline-plugin-dir OTHER/tests/plugins]
 
 "whole" is the wall time of the whole command (mpirun and process start
@@ -30,8 +30,16 @@ included); "x naive" the naive loop's whole-process time over it. Stage
 times are the slowest rank's; "wait" is the main thread waiting for the
 library, "wwait" waiting for overlapped writes to finish, "setup" and "finish" the job's time before and after the rounds.
 
-Needs h5py and numpy (Debian's, under /usr/bin/python3)."""
+--service also runs each job through a real h5io-master and a worker group
+of N ranks (started once per rank count, as a service's groups are),
+interleaved with `mpirun -n N h5io run` of the same job, and prints the
+master's submit-to-completed time beside h5io run's own job time and the
+whole command's.
+
+Needs h5py and numpy (Debian's, under /usr/bin/python3), and pyzmq for
+--service."""
 import argparse
+import json
 import os
 import re
 import shutil
@@ -110,12 +118,10 @@ def h5io_run(args, build, job, ranks, src, dst):
                "--input", src, "--output", dst, "--overwrite"]
     if plugin_dir:
         command += ["--plugin-dir", plugin_dir]
-    if job == "sum":
-        command += ["--plugin", "benchmark"]
-    else:
-        command += ["--plugin", "configurable", "--param", "inputs=/entry/data/data:1",
-                    "--param", f"output_shape=-1,{args.frames},{args.cols}",
-                    "--param", "output_dtype=9"]
+    plugin, params = job_params(args, job)
+    command += ["--plugin", plugin]
+    for key, value in params.items():
+        command += ["--param", f"{key}={value}"]
     remove(dst)  # a fresh file each time, as the naive loop and dd get
     drop_caches(args.cold)
     wall, text = run(command, f"h5io run ({job}, {ranks} ranks)")
@@ -152,6 +158,85 @@ def dd_run(args, src, dst, out_bytes):
                          f"count={count}"], "dd write")
     remove(dst)
     return {"read": read_wall, "write": write_wall}
+
+
+def job_params(args, job):
+    """The library and parameters of a job, as `h5io run` and a submit take them."""
+    if job == "sum":
+        return "benchmark", {}
+    return "configurable", {"inputs": "/entry/data/data:1",
+                            "output_shape": f"-1,{args.frames},{args.cols}", "output_dtype": "9"}
+
+
+def service_rounds(args, jobs, ranks_list, src):
+    """Each job through a real h5io-master and a worker group of N ranks,
+    interleaved with `mpirun -n N h5io run` of the same job; one master and
+    group per rank count (a job is leased to one group at a time)."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                                    "e2e"))
+    from service_harness import Master, WorkerGroup, cleanup, wait_for_groups
+    import zmq
+    harness = argparse.Namespace(bin=os.path.abspath(args.bin), workdir=args.workdir,
+                                 mpiexec=args.mpiexec,
+                                 plugin_dir=[args.plugin_dir] if args.plugin_dir else [])
+    results = {}
+    for ranks in ranks_list:
+        master = Master(harness, name=f"master_{ranks}", output_roots=[args.workdir],
+                        progress_interval_ms=0)
+        group = WorkerGroup(harness, master, ranks, name=f"group_{ranks}")
+        events = master.context.socket(zmq.SUB)
+        events.setsockopt(zmq.SUBSCRIBE, b"job.")
+        events.connect(master.status_endpoint)
+        try:
+            wait_for_groups(master, 1)
+            for round_ in range(args.rounds):
+                for job in jobs:
+                    out = os.path.join(args.workdir, f"{job}.h5")
+                    standalone = h5io_run(args, (args.bin, args.plugin_dir), job, ranks, src, out)
+                    remove(out)
+                    drop_caches(args.cold)
+                    plugin, params = job_params(args, job)
+                    started = time.perf_counter()
+                    reply = master.submit(input=src, output=out, plugin=plugin, params=params)
+                    if reply.get("type") != "accepted":
+                        sys.exit(f"the service refused the {job} job: {reply}")
+                    while True:
+                        topic, body = events.recv_multipart()
+                        event = json.loads(body)
+                        if event.get("job") != reply["job"]:
+                            continue
+                        if topic == b"job.completed":
+                            break
+                        if topic in (b"job.failed", b"job.cancelled"):
+                            sys.exit(f"service {job} job {topic.decode()}: {event}")
+                    seen = time.perf_counter() - started
+                    remove(out)
+                    results.setdefault((job, ranks), []).append(
+                        {"service": event["wall"], "seen": seen, "job": standalone["job"],
+                         "whole": standalone["wall"], "rounds": standalone["rounds"]})
+            print(f"service rounds at {ranks} rank(s) done", flush=True)
+        finally:
+            events.close()
+            cleanup(group, master)
+    return results
+
+
+def report_service(args, jobs, ranks_list, results, out_bytes):
+    print(f"\n== through the service: h5io-master + a worker group of N ranks, against "
+          f"`mpirun -n N h5io run` ({'cold' if args.cold else 'warm'} page cache, best of "
+          f"{args.rounds}, interleaved)")
+    header = ("job", "ranks", "service", "seen", "h5io job", "whole", "svc/job", "svc/whole")
+    print("  " + " ".join(f"{h:>9}" for h in header))
+    for job in jobs:
+        for ranks in ranks_list:
+            s = results[(job, ranks)]
+            svc, job_s, whole = best(s, "service"), best(s, "job"), best(s, "whole")
+            row = [job, ranks, svc, best(s, "seen"), job_s, whole, svc / job_s, svc / whole]
+            print("  " + " ".join(f"{v:>9}" if isinstance(v, (int, str)) else f"{v:9.2f}"
+                                  for v in row))
+    print("  service: submit to job.completed as the master measures it; seen: the same from "
+          "the client; h5io job: `h5io run`'s own job time (setup, rounds, finish); whole: the "
+          "whole mpirun command")
 
 
 def best(samples, key):
@@ -204,6 +289,8 @@ def main():
     parser.add_argument("--jobs", default="sum,write")
     parser.add_argument("--cold", action="store_true",
                         help="drop the page cache before every timed run (root)")
+    parser.add_argument("--service", action="store_true",
+                        help="also run each job through h5io-master and a worker group")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args()
     # As scripts/mpi-env.sh: mpirun as root (containers, CI), more ranks than cores.
@@ -241,8 +328,11 @@ def main():
         results["dd"].append(dd_run(args, src, os.path.join(args.workdir, "dd.bin"),
                                     out_bytes["write"]))
         print(f"round {round_ + 1} of {args.rounds} done", flush=True)
+    service = service_rounds(args, jobs, ranks_list, src) if args.service else None
     for job in jobs:
         report(args, job, ranks_list, list(builds), results, in_bytes, out_bytes[job])
+    if service:
+        report_service(args, jobs, ranks_list, service, out_bytes)
     if not args.keep:
         shutil.rmtree(args.workdir, ignore_errors=True)
 

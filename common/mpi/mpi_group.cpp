@@ -2,6 +2,8 @@
 
 #include "common/util/error.hpp"
 
+#include <fmt/format.h>
+
 #include <hdf5.h>
 
 #include <algorithm>
@@ -13,11 +15,34 @@
 
 namespace h5io {
 
+namespace {
+
+// Every rank of this job on this node: mpirun's own count says so, or no
+// launcher started it (a singleton). Other launchers (srun) leave it unknown.
+bool all_ranks_on_this_node() {
+  const char* world = std::getenv("OMPI_COMM_WORLD_SIZE");
+  const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+  if (world != nullptr && local != nullptr) return std::strcmp(world, local) == 0;
+  return world == nullptr && std::getenv("PMIX_RANK") == nullptr &&
+         std::getenv("PMI_RANK") == nullptr && std::getenv("SLURM_PROCID") == nullptr;
+}
+
+std::string env_or(const char* name, const char* fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr ? value : fallback;
+}
+
+} // namespace
+
 MpiSession::MpiSession(int& argc, char**& argv) {
   // Must happen before MPI_Init: Open MPI reads OMPI_MCA_* once, at init.
   if (std::getenv("OMPI_MCA_io") == nullptr && std::getenv("OMPI_MCA_fcoll") == nullptr) {
     setenv("OMPI_MCA_fcoll", kPinnedFcoll, 0);
-    pinned_ = true;
+    pinned_fcoll_ = true;
+  }
+  if (std::getenv("OMPI_MCA_pml") == nullptr && all_ranks_on_this_node()) {
+    setenv("OMPI_MCA_pml", kOneNodePml, 0);
+    pinned_pml_ = true;
   }
   int provided = 0;
   // All HDF5 (and so all MPI) calls stay on the main thread; the library
@@ -37,7 +62,18 @@ MpiSession::~MpiSession() {
   MPI_Finalize();
 }
 
-std::string MpiSession::fcoll_in_effect() {
+std::string MpiSession::settings_text() const {
+  // From the environment Open MPI read at init, not MPI_T (see the header).
+  const std::string io = env_or("OMPI_MCA_io", "");
+  return fmt::format("MPI-IO collective component '{}' ({}), point-to-point layer '{}' ({})",
+                     io.empty() ? env_or("OMPI_MCA_fcoll", "default") : "io=" + io,
+                     pinned_fcoll_ ? "pinned by h5io" : "chosen by the environment",
+                     env_or("OMPI_MCA_pml", "default"),
+                     pinned_pml_ ? "pinned by h5io: all ranks on one node"
+                                 : "chosen by the environment");
+}
+
+std::string MpiSession::setting_in_effect(const char* wanted) {
   int provided = 0;
   if (MPI_T_init_thread(MPI_THREAD_SINGLE, &provided) != MPI_SUCCESS) return "";
   std::string value;
@@ -54,7 +90,7 @@ std::string MpiSession::fcoll_in_effect() {
     if (MPI_T_cvar_get_info(i, name, &name_len, &verbosity, &type, &enumtype, desc, &desc_len,
                             &bind, &scope) != MPI_SUCCESS)
       continue;
-    if (std::strcmp(name, "fcoll") != 0 || type != MPI_CHAR) continue;
+    if (std::strcmp(name, wanted) != 0 || type != MPI_CHAR) continue;
     MPI_T_cvar_handle handle = MPI_T_CVAR_HANDLE_NULL;
     int elements = 0;
     if (MPI_T_cvar_handle_alloc(i, nullptr, &handle, &elements) == MPI_SUCCESS) {

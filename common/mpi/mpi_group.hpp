@@ -17,6 +17,15 @@ namespace h5io {
 // tests/mpi/collective_write_test proves by read-back checksums.
 inline constexpr const char* kPinnedFcoll = "dynamic_gen2";
 
+// Open MPI picks its point-to-point layer at MPI_Init by probing every
+// network it was built for (UCX, PSM, PSM2, OFI): 0.2 s of the 0.26 s
+// MPI_Init took on the 2-core VM, for networks a job on one node never uses.
+// When every rank is on this node (mpirun says so, or a singleton), and the
+// user chose no layer (OMPI_MCA_pml), h5io pins ob1, Open MPI's shared-memory
+// path (btl vader), which is what the probe ends up with on one node anyway.
+// Jobs spanning nodes keep Open MPI's choice (UCX on InfiniBand).
+inline constexpr const char* kOneNodePml = "ob1";
+
 class MpiSession {
 public:
   MpiSession(int& argc, char**& argv);
@@ -24,13 +33,18 @@ public:
   MpiSession(const MpiSession&) = delete;
   MpiSession& operator=(const MpiSession&) = delete;
 
-  // The collective-I/O component Open MPI will use, read back through MPI_T
-  // ("" means Open MPI picks its default), and whether h5io pinned it.
-  static std::string fcoll_in_effect();
-  bool pinned_fcoll() const { return pinned_; }
+  // An Open MPI control variable's value ("fcoll", "pml"), read back through
+  // MPI_T ("" means Open MPI picks its default). MPI_T registers every
+  // component's variables first: about 0.2 s, so tests only, not every job.
+  static std::string setting_in_effect(const char* name);
+  // Whether h5io pinned each setting, and a line saying what is in effect.
+  bool pinned_fcoll() const { return pinned_fcoll_; }
+  bool pinned_pml() const { return pinned_pml_; }
+  std::string settings_text() const;
 
 private:
-  bool pinned_ = false;
+  bool pinned_fcoll_ = false;
+  bool pinned_pml_ = false;
 };
 
 // A group of ranks working on one job (MPI_COMM_WORLD for `h5io run`).

@@ -72,7 +72,14 @@ int64_t count_mismatches(const std::filesystem::path& path, const SliceGeometry&
 
 TEST(CollectiveWrite, PinnedComponentIsInEffect) {
   if (!test::g_fcoll_pinned) GTEST_SKIP() << "the environment chose the MPI-IO component";
-  EXPECT_EQ(MpiSession::fcoll_in_effect(), kPinnedFcoll);
+  EXPECT_EQ(MpiSession::setting_in_effect("fcoll"), kPinnedFcoll);
+}
+
+// mpirun starts these tests on one node: the point-to-point layer is pinned
+// too, and the collective writes below run over it.
+TEST(CollectiveWrite, OneNodePointToPointLayerIsInEffect) {
+  if (!test::g_pml_pinned) GTEST_SKIP() << "the environment chose the point-to-point layer";
+  EXPECT_EQ(MpiSession::setting_in_effect("pml"), kOneNodePml);
 }
 
 TEST(CollectiveWrite, EveryValueReadsBackWhereItWasWritten) {

@@ -10,11 +10,13 @@
 
 namespace h5io::test {
 bool g_fcoll_pinned = false;
+bool g_pml_pinned = false;
 }
 
 int main(int argc, char** argv) {
   h5io::MpiSession session(argc, argv);
   h5io::test::g_fcoll_pinned = session.pinned_fcoll();
+  h5io::test::g_pml_pinned = session.pinned_pml();
   h5io::hdf5::silence_error_printing();
   ::testing::InitGoogleTest(&argc, argv);
   int rank = 0;

@@ -10,6 +10,7 @@ namespace h5io::test {
 // Whether h5io pinned the collective-I/O component in this run (it does not
 // when the environment already chose one).
 extern bool g_fcoll_pinned;
+extern bool g_pml_pinned;
 
 // A scratch directory made by rank 0 and shared with every rank.
 class SharedScratchDir {

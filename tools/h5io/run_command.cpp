@@ -83,8 +83,7 @@ int run(const RunOptions& options, int& argc, char**& argv) {
                         : options.reslice == "off" ? ReslicePolicy::never
                                                    : ReslicePolicy::automatic;
     spec.command_line = command_line;
-    spdlog::debug("MPI-IO collective component: '{}'{}", MpiSession::fcoll_in_effect(),
-                  mpi.pinned_fcoll() ? " (pinned by h5io)" : " (chosen by the environment)");
+    spdlog::debug("{}", mpi.settings_text());
 
     Pipeline pipeline(group, std::move(spec));
     StaticSchedule schedule(pipeline.plan(), group);
