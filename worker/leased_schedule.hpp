@@ -62,6 +62,7 @@ public:
 
   bool next_round(std::optional<Unit>& mine) override;
   void round_written(const std::function<void()>& flush_output, bool last) override;
+  bool flushes_output() const override { return true; } // `done` promises the data are on disk
   // Yes while the lease holds: not released, the link not lost, and a probe
   // the master answered less than 3/4 of the group timeout ago. Otherwise it
   // waits for an answer (or news that the lease is gone) rather than write.

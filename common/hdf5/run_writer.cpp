@@ -39,6 +39,10 @@ void RunWriter::write(int64_t offset, const std::byte* data, size_t bytes) {
       at += n;
       left -= static_cast<size_t>(n);
     }
+    // Advice, like the flush that follows it: an error would show there.
+    if (early_writeback_)
+      static_cast<void>(::sync_file_range(file_.get(), static_cast<off_t>(offset),
+                                          static_cast<off_t>(bytes), SYNC_FILE_RANGE_WRITE));
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }));
 }

@@ -27,6 +27,13 @@ public:
   // buffer must stay as it is until wait() returns.
   void write(int64_t offset, const std::byte* data, size_t bytes);
 
+  // From now on, start each write's write-back to disk as soon as it is in
+  // the page cache (sync_file_range, which does not wait for the disk), for
+  // writers that will flush the file anyway: the disk then works while the
+  // next units are read and computed. Without it the kernel holds the pages
+  // back until memory pressure or age, which suits a run that never syncs.
+  void start_writeback_early() { early_writeback_ = true; }
+
   // Waits for every queued write and returns the seconds they spent in
   // pwrite; throws Error for the first that failed (after waiting for all).
   double wait();
@@ -35,6 +42,7 @@ private:
   std::filesystem::path path_;
   FileDescriptor file_;
   std::vector<std::future<double>> pending_;
+  bool early_writeback_ = false;
   WorkerThread thread_; // last: joined before the descriptor closes
 };
 

@@ -934,6 +934,7 @@ void Pipeline::finish_writes() {
 
 void Pipeline::run(UnitSchedule& schedule, ProgressListener* progress) {
   const auto run_started = std::chrono::steady_clock::now();
+  if (run_writer_ && schedule.flushes_output()) run_writer_->start_writeback_early();
   // Waiting for the library is what the rounds do not overlap.
   const auto wait_for = [this](std::future<void>& computed) {
     const auto start = std::chrono::steady_clock::now();

@@ -132,6 +132,12 @@ public:
     static_cast<void>(last);
   }
 
+  // Whether round_written will make writes durable (call flush_output): the
+  // pipeline then starts each unit's write-back to disk as soon as it is
+  // written, so the flush finds it done or under way instead of writing
+  // everything back then, with the rounds stopped. The default: no flushes.
+  virtual bool flushes_output() const { return false; }
+
   // Collective; the same answer on every rank. Asked before each round is
   // written: may this group still write into the job's output? A schedule
   // whose right to the job can lapse (a lease that expired while the group
