@@ -39,7 +39,6 @@ whole command's.
 Needs h5py and numpy (Debian's, under /usr/bin/python3), and pyzmq for
 --service."""
 import argparse
-import json
 import os
 import re
 import shutil
@@ -174,7 +173,7 @@ def service_rounds(args, jobs, ranks_list, src):
     group per rank count (a job is leased to one group at a time)."""
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
                                     "e2e"))
-    from service_harness import Master, WorkerGroup, cleanup, wait_for_groups
+    from service_harness import Master, WorkerGroup, cleanup, completed_job, wait_for_groups
     import zmq
     harness = argparse.Namespace(bin=os.path.abspath(args.bin), workdir=args.workdir,
                                  mpiexec=args.mpiexec,
@@ -199,20 +198,8 @@ def service_rounds(args, jobs, ranks_list, src):
                     remove(out)
                     drop_caches(args.cold)
                     plugin, params = job_params(args, job)
-                    started = time.perf_counter()
-                    reply = master.submit(input=src, output=out, plugin=plugin, params=params)
-                    if reply.get("type") != "accepted":
-                        sys.exit(f"the service refused the {job} job: {reply}")
-                    while True:
-                        topic, body = events.recv_multipart()
-                        event = json.loads(body)
-                        if event.get("job") != reply["job"]:
-                            continue
-                        if topic == b"job.completed":
-                            break
-                        if topic in (b"job.failed", b"job.cancelled"):
-                            sys.exit(f"service {job} job {topic.decode()}: {event}")
-                    seen = time.perf_counter() - started
+                    event, seen = completed_job(master, events, input=src, output=out,
+                                                plugin=plugin, params=params)
                     remove(out)
                     results.setdefault((job, ranks), []).append(
                         {"service": event["wall"], "seen": seen, "job": standalone["job"],

@@ -10,7 +10,6 @@ prints it) and against the whole `mpirun h5io run` command (which also
 starts MPI, as a standalone run must every time). Uses the test harness in
 tests/e2e/service_harness.py to run the real master and group."""
 import argparse
-import json
 import os
 import re
 import statistics
@@ -20,7 +19,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
-from service_harness import Master, WorkerGroup, cleanup, wait_for_groups  # noqa: E402
+from service_harness import (Master, WorkerGroup, cleanup, completed_job,  # noqa: E402
+                             wait_for_groups)
 import zmq  # noqa: E402
 
 
@@ -71,18 +71,9 @@ def main():
             output = os.path.join(args.workdir, f"service_{repeat}.h5")
             if os.path.exists(output):
                 os.remove(output)
-            reply = master.submit(input=scan, plugin="tomo_fbp", output=output)
-            assert reply["type"] == "accepted", reply
-            while True:
-                topic, body = subscriber.recv_multipart()
-                event = json.loads(body)
-                if event.get("job") != reply["job"]:
-                    continue
-                if topic == b"job.completed":
-                    service.append(event["wall"])
-                    break
-                if topic in (b"job.failed", b"job.cancelled"):
-                    sys.exit(f"service job {topic.decode()}: {event}")
+            event, _ = completed_job(master, subscriber, input=scan, plugin="tomo_fbp",
+                                     output=output)
+            service.append(event["wall"])
             print(f"  repeat {repeat + 1}: h5io run {standalone_job[-1]:.3f} s "
                   f"(command {standalone_command[-1]:.3f} s); service {service[-1]:.3f} s")
     finally:

@@ -236,6 +236,26 @@ def wait_for_groups(master, count, timeout=60):
     sys.exit(f"FAILED: {count} worker groups did not join within {timeout} s\n{master.log()}")
 
 
+def completed_job(master, events, **fields):
+    """Submits a job and waits on `events` (a SUB socket on the master's
+    status endpoint, subscribed to "job.") for its job.completed event.
+    Returns the event and the seconds from submit to seeing it; exits on a
+    refusal, a failure or a cancel (benchmarks time real jobs only)."""
+    started = time.perf_counter()
+    reply = master.submit(**fields)
+    if reply.get("type") != "accepted":
+        sys.exit(f"FAILED: the service refused {fields}: {reply}")
+    while True:
+        topic, body = events.recv_multipart()
+        event = json.loads(body)
+        if event.get("job") != reply["job"]:
+            continue
+        if topic == b"job.completed":
+            return event, time.perf_counter() - started
+        if topic in (b"job.failed", b"job.cancelled"):
+            sys.exit(f"FAILED: job {topic.decode()}: {event}")
+
+
 class StatusWatcher(threading.Thread):
     """Subscribes to every topic and records (topic, event) in order. `keys`
     (see curve_client): the master's client keys unless given (None: plain)."""
