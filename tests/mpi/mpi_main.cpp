@@ -11,7 +11,7 @@
 namespace h5io::test {
 bool g_fcoll_pinned = false;
 bool g_pml_pinned = false;
-}
+} // namespace h5io::test
 
 int main(int argc, char** argv) {
   h5io::MpiSession session(argc, argv);
