@@ -28,7 +28,9 @@ before); --cold also drops the page cache (needs root):
 "whole" is the wall time of the whole command (mpirun and process start
 included); "x naive" the naive loop's whole-process time over it. Stage
 times are the slowest rank's; "wait" is the main thread waiting for the
-library, "wwait" waiting for overlapped writes to finish, "setup" and "finish" the job's time before and after the rounds.
+library, "wwait" waiting for overlapped writes to finish, "setup" and "finish" the job's time before and after the rounds;
+"overlap" is the rounds' time over the slowest of reading, library and
+writing (1.0: perfectly overlapped).
 
 --service also runs each job through a real h5io-master and a worker group
 of N ranks (started once per rank count, as a service's groups are),
@@ -237,7 +239,7 @@ def best(samples, key):
     return min(s[key] for s in samples)
 
 
-def report(args, job, ranks_list, names, results, in_bytes, out_bytes):
+def report(args, job, ranks_list, names, results, in_bytes, out_bytes, targets):
     mb = 1e6
     naive = results[(job, "naive")]
     dd = results["dd"]
@@ -251,16 +253,23 @@ def report(args, job, ranks_list, names, results, in_bytes, out_bytes):
     print(f"  naive h5py loop: {best(naive, 'wall'):6.2f} s whole process "
           f"({best(naive, 'loop'):.2f} s in the loop)")
     header = ("build", "ranks", "whole", "x naive", "setup", "rounds", "read", "MB/s", "library", "write",
-              "MB/s", "wait", "wwait", "finish", "MPI_Init")
+              "MB/s", "wait", "wwait", "finish", "MPI_Init", "overlap")
     print("  " + " ".join(f"{h:>8}" for h in header))
     for name, ranks in ((n, r) for r in ranks_list for n in names):
         s = results[(job, name, ranks)]
         row = [name, ranks, best(s, "wall"), best(naive, "wall") / best(s, "wall"), best(s, "setup"),
                best(s, "rounds"), best(s, "read"), max(x["read_rate"] for x in s),
                best(s, "library"), best(s, "write"), max(x["write_rate"] for x in s),
-               best(s, "wait"), best(s, "wwait"), best(s, "finish"), best(s, "init")]
+               best(s, "wait"), best(s, "wwait"), best(s, "finish"), best(s, "init"),
+               best(s, "rounds") / max(best(s, "read"), best(s, "library"), best(s, "write"))]
         print("  " + " ".join(f"{v:>8}" if isinstance(v, (int, str)) else f"{v:8.2f}"
                               for v in row))
+        if ranks == 1 and name == "h5io":
+            speedup = best(naive, "wall") / best(s, "wall")
+            targets.append(f"{job} {'cold' if args.cold else 'warm'} at 1 rank: {speedup:.2f}x "
+                           f"the naive loop ({'met' if speedup >= 2 else 'NOT met'}: >= 2x); "
+                           f"rounds {row[-1]:.2f}x the slowest stage "
+                           f"({'met' if row[-1] <= 1.2 else 'NOT met'}: <= 1.2x)")
 
 
 def main():
@@ -323,8 +332,10 @@ def main():
                                     out_bytes["write"]))
         print(f"round {round_ + 1} of {args.rounds} done", flush=True)
     service = service_rounds(args, jobs, ranks_list, src) if args.service else None
+    targets = []
     for job in jobs:
-        report(args, job, ranks_list, list(builds), results, in_bytes, out_bytes[job])
+        report(args, job, ranks_list, list(builds), results, in_bytes, out_bytes[job], targets)
+    print("\ntargets (issue 16):\n" + "\n".join(f"  {t}" for t in targets))
     if service:
         report_service(args, jobs, ranks_list, service, out_bytes)
     if not args.keep:
