@@ -17,22 +17,20 @@ namespace h5io {
 
 namespace {
 
-// Every rank of this job on this node: mpirun's own count says so, or no
-// launcher started it (a singleton). Other launchers (srun) leave it unknown.
-bool all_ranks_on_this_node() {
-  const char* world = std::getenv("OMPI_COMM_WORLD_SIZE");
-  const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
-  if (world != nullptr && local != nullptr) return std::strcmp(world, local) == 0;
-  return world == nullptr && std::getenv("PMIX_RANK") == nullptr &&
-         std::getenv("PMI_RANK") == nullptr && std::getenv("SLURM_PROCID") == nullptr;
-}
-
 std::string env_or(const char* name, const char* fallback) {
   const char* value = std::getenv(name);
   return value != nullptr ? value : fallback;
 }
 
 } // namespace
+
+bool MpiSession::all_ranks_on_this_node() {
+  const char* world = std::getenv("OMPI_COMM_WORLD_SIZE");
+  const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+  if (world != nullptr && local != nullptr) return std::strcmp(world, local) == 0;
+  return world == nullptr && std::getenv("PMIX_RANK") == nullptr &&
+         std::getenv("PMI_RANK") == nullptr && std::getenv("SLURM_PROCID") == nullptr;
+}
 
 MpiSession::MpiSession(int& argc, char**& argv) {
   // Must happen before MPI_Init: Open MPI reads OMPI_MCA_* once, at init.

@@ -37,6 +37,11 @@ public:
   // MPI_T ("" means Open MPI picks its default). MPI_T registers every
   // component's variables first: about 0.2 s, so tests only, not every job.
   static std::string setting_in_effect(const char* name);
+  // Whether every rank of this job runs on this node, from the environment
+  // a launcher gives each process before MPI_Init: mpirun's
+  // OMPI_COMM_WORLD_SIZE equals OMPI_COMM_WORLD_LOCAL_SIZE, or no launcher
+  // at all (a singleton). Others (srun, PMI) leave it unknown: false.
+  static bool all_ranks_on_this_node();
   // Whether h5io pinned each setting, and a line saying what is in effect.
   bool pinned_fcoll() const { return pinned_fcoll_; }
   bool pinned_pml() const { return pinned_pml_; }
