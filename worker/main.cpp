@@ -77,6 +77,8 @@ int serve(const Options& options, int& argc, char**& argv) {
                         ? spdlog::level::debug
                         : (group.is_root() ? spdlog::level::info : spdlog::level::warn));
   install_stop_handlers();
+  // What admins check first when a group is slow or a write hangs.
+  spdlog::info("{}", mpi.settings_text());
 
   h5io::worker::GroupSettings settings;
   const std::vector<std::filesystem::path> dirs(options.plugin_dirs.begin(),

@@ -131,6 +131,10 @@ def main():
         check(any(t == "master.heartbeat" for t, _ in events), "master.heartbeat events")
         groups_used = {e["group"] for t, e in events if t == "job.started"}
         check(len(groups_used) == 2, f"both groups worked ({groups_used})")
+        # Groups started by mpirun on this one node run over shared memory.
+        check(all("point-to-point layer 'ob1' (pinned by h5io: all ranks on one node)" in g.log()
+                  for g in groups),
+              "each group logs its MPI settings: ob1, pinned on one node")
 
         # Bitwise equal to the standalone path.
         for scan, output, job in zip(scans, outputs, jobs):
