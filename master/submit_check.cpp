@@ -153,10 +153,8 @@ std::function<std::string()> plan_check(const CheckedJob& checked, const MasterC
   return [spec] {
     const PreflightPlan preflight = preflight_job(spec);
     const UnitPlan& units = preflight.units;
-    nlohmann::json plan = {{"unit_slices", units.slices_per_unit},
-                           {"reslice_frames", units.reslice_frames},
-                           {"reslice_units", units.reslice_units},
-                           {"units", nlohmann::json::array()},
+    // The unit sizes travel in the plan for people; the unit list beside it.
+    nlohmann::json plan = {{"units", nlohmann::json::array()},
                            {"planned", proto::encode_planned(job_plan(preflight.description))}};
     for (const Unit& unit : units.units) plan["units"].push_back({unit.first, unit.count});
     return plan.dump();
@@ -165,10 +163,10 @@ std::function<std::string()> plan_check(const CheckedJob& checked, const MasterC
 
 void apply_plan(CheckedJob& checked, const std::string& plan_text) {
   const nlohmann::json plan = nlohmann::json::parse(plan_text);
-  checked.unit_slices = plan.at("unit_slices").get<int64_t>();
-  checked.reslice.frames = plan.at("reslice_frames").get<int64_t>();
-  checked.reslice.units = plan.at("reslice_units").get<int64_t>();
   checked.plan = proto::parse_planned(plan.at("planned").get<std::string>());
+  checked.unit_slices = checked.plan.slices_per_unit;
+  checked.reslice.frames = checked.plan.reslice_frames;
+  checked.reslice.units = checked.plan.reslice_units;
   checked.units.clear();
   for (const nlohmann::json& unit : plan.at("units"))
     checked.units.emplace_back(unit.at(0).get<int64_t>(), unit.at(1).get<int64_t>());

@@ -571,9 +571,8 @@ PlanDescription Pipeline::describe_plan() const {
       const Input& input = inputs_[i];
       if (input.from_output < 0) continue;
       described.fed = input.feed >= 0 ? "memory" : "reslicing scratch";
-      // What one slice hands this step in memory (through the scratch at a
-      // change of pattern).
-      // Steps before a change of pattern run on the reslice units' frames.
+      // What a unit hands this step in memory; steps before a change of
+      // pattern run on the reslice units' frames.
       const int64_t slices =
           boundary_ && s < *boundary_ ? plan_.reslice_frames : plan_.slices_per_unit;
       if (input.feed >= 0)
