@@ -6,7 +6,9 @@ read by sinogram (dimension 1):
 
   sum    the `benchmark` library: every sinogram summed (a few bytes out);
   write  the `configurable` test library writing a [rows, frames, cols]
-         float32 output (twice the input's bytes: 2 GB at the full size).
+         float32 output (twice the input's bytes: 2 GB at the full size):
+         each sinogram as float32 (fill=convert), as the naive loop's astype;
+         before timing, the bench checks that the two outputs are equal.
 
 For each job and each rank count it runs, interleaved, best of --rounds:
 
@@ -29,8 +31,8 @@ before); --cold also drops the page cache (needs root):
 included); "x naive" the naive loop's whole-process time over it. Stage
 times are the slowest rank's; "wait" is the main thread waiting for the
 library, "wwait" waiting for overlapped writes to finish, "setup" and "finish" the job's time before and after the rounds;
-"overlap" is the rounds' time over the slowest of reading, library and
-writing (1.0: perfectly overlapped).
+"overlap" is one run's rounds over its own slowest of reading, library and
+writing (1.0: perfectly overlapped), the best run's.
 
 --service also runs each job through a real h5io-master and a worker group
 of N ranks (started once per rank count, as a service's groups are),
@@ -165,8 +167,35 @@ def job_params(args, job):
     """The library and parameters of a job, as `h5io run` and a submit take them."""
     if job == "sum":
         return "benchmark", {}
+    # fill=convert: each output slice is the sinogram as float32, what the
+    # naive loop's astype writes (check_same_output compares the two).
     return "configurable", {"inputs": "/entry/data/data:1",
-                            "output_shape": f"-1,{args.frames},{args.cols}", "output_dtype": "9"}
+                            "output_shape": f"-1,{args.frames},{args.cols}", "output_dtype": "9",
+                            "fill": "convert"}
+
+
+# Compares h5io's output of the write job with the naive loop's, slab by slab.
+COMPARE = """
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "r") as a, h5py.File(sys.argv[2], "r") as b:
+    x, y = a["/result/out0"], b["out"]
+    if x.shape != y.shape:
+        sys.exit(f"shapes differ: h5io {x.shape}, naive {y.shape}")
+    for r in range(0, x.shape[0], 16):
+        if not np.array_equal(x[r:r + 16], y[r:r + 16]):
+            sys.exit(f"values differ in rows {r} to {r + 15}")
+"""
+
+
+def check_same_output(args, src):
+    """The write job's h5io output equals the naive loop's, or the bench stops."""
+    mine, naive = (os.path.join(args.workdir, name) for name in ("check_h5io.h5", "check_naive.h5"))
+    h5io_run(args, (args.bin, args.plugin_dir), "write", 1, src, mine)
+    naive_run(args, "write", src, naive)
+    run([args.python, "-c", COMPARE, mine, naive], "comparing h5io's output with the naive loop's")
+    remove(mine)
+    remove(naive)
+    print("write job: h5io's output equals the naive loop's", flush=True)
 
 
 def service_rounds(args, jobs, ranks_list, src):
@@ -239,6 +268,11 @@ def best(samples, key):
     return min(s[key] for s in samples)
 
 
+def overlap(run_):
+    """One run's rounds over its own slowest stage (1.0: perfectly overlapped)."""
+    return run_["rounds"] / max(run_["read"], run_["library"], run_["write"])
+
+
 def report(args, job, ranks_list, names, results, in_bytes, out_bytes, targets):
     mb = 1e6
     naive = results[(job, "naive")]
@@ -261,7 +295,7 @@ def report(args, job, ranks_list, names, results, in_bytes, out_bytes, targets):
                best(s, "rounds"), best(s, "read"), max(x["read_rate"] for x in s),
                best(s, "library"), best(s, "write"), max(x["write_rate"] for x in s),
                best(s, "wait"), best(s, "wwait"), best(s, "finish"), best(s, "init"),
-               best(s, "rounds") / max(best(s, "read"), best(s, "library"), best(s, "write"))]
+               min(overlap(x) for x in s)]
         print("  " + " ".join(f"{v:>8}" if isinstance(v, (int, str)) else f"{v:8.2f}"
                               for v in row))
         if ranks == 1 and name == "h5io":
@@ -314,6 +348,8 @@ def main():
           f"{min(16, args.rows)}, {args.cols}], {in_bytes / 1e6:.1f} MB; ranks {args.ranks}; "
           f"{args.rounds} interleaved rounds")
 
+    if "write" in jobs:
+        check_same_output(args, src)
     builds = {"h5io": (args.bin, args.plugin_dir)}
     if args.baseline_bin:
         builds["baseline"] = (args.baseline_bin, args.baseline_plugin_dir)

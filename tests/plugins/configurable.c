@@ -15,6 +15,10 @@
  *   crash_in=ENTRY, hang_in=ENTRY  die of SIGSEGV in, or never return from,
  *                                  that entry point (as fail_in names them)
  *   sleep_ms=N                     take N ms over each slice (a slow library)
+ *   fill=convert                   each output slice is input 0's slice
+ *                                  converted to the output's type (float32 or
+ *                                  float64; as many values): the naive h5py
+ *                                  loop's `astype`, for bench/end_to_end_bench.py
  *   init_sleep_ms=N                take N ms in h5io_init (a library slow to
  *                                  start, e.g. loading a model)
  *   poison_file=PATH               from the moment PATH exists, every slice's
@@ -85,6 +89,7 @@ typedef struct {
   int64_t fail_at;
   int64_t crash_at;
   int64_t sleep_ms;
+  int fill_convert;
   char poison_file[256];
   int fails_here;
   char message[256];
@@ -137,6 +142,10 @@ int h5io_init(void** context, const h5io_global_params_t* g, int* num_inputs, in
   ctx->fail_at = atoll(text_param(g, "fail_at", "0"));
   ctx->crash_at = atoll(text_param(g, "crash_at", "-1"));
   ctx->sleep_ms = atoll(text_param(g, "sleep_ms", "0"));
+  const char* fill = text_param(g, "fill", "sum");
+  if (strcmp(fill, "convert") != 0 && strcmp(fill, "sum") != 0)
+    return failure(ctx, "fill is 'sum' (the default) or 'convert'");
+  ctx->fill_convert = strcmp(fill, "convert") == 0;
   sleep_for_ms(atoll(text_param(g, "init_sleep_ms", "0")));
   snprintf(ctx->poison_file, sizeof(ctx->poison_file), "%s", text_param(g, "poison_file", ""));
   snprintf(ctx->describe, sizeof(ctx->describe), "%s", text_param(g, "describe", ""));
@@ -223,6 +232,45 @@ static double sum_of(const h5io_buffer_t* b) {
   return s;
 }
 
+static int64_t values_of(const h5io_buffer_t* b) {
+  int64_t n = 1;
+  for (int d = 0; d < b->space.rank; ++d) n *= b->space.shape[d];
+  return n;
+}
+
+/* One loop per pair of types, so that the compiler can vectorise each. */
+#define CONVERT_LOOP(FROM, TO)                                                                     \
+  for (int64_t k = 0; k < n; ++k) ((TO*)to->data)[k] = (TO)((const FROM*)from->data)[k];
+
+#define CONVERT_FROM(FROM)                                                                         \
+  if (to->space.dtype == H5IO_FLOAT32) {                                                           \
+    CONVERT_LOOP(FROM, float)                                                                      \
+  } else {                                                                                         \
+    CONVERT_LOOP(FROM, double)                                                                     \
+  }                                                                                                \
+  return 0;
+
+static int convert(context_t* ctx, const h5io_buffer_t* from, h5io_buffer_t* to) {
+  const int64_t n = values_of(from);
+  if (values_of(to) != n)
+    return failure(ctx, "fill=convert needs output slices of as many values as input 0's");
+  if (to->space.dtype != H5IO_FLOAT32 && to->space.dtype != H5IO_FLOAT64)
+    return failure(ctx, "fill=convert writes float32 or float64 outputs (output_dtype 9 or 10)");
+  switch (from->space.dtype) {
+  case H5IO_UINT8: CONVERT_FROM(uint8_t)
+  case H5IO_INT8: CONVERT_FROM(int8_t)
+  case H5IO_UINT16: CONVERT_FROM(uint16_t)
+  case H5IO_INT16: CONVERT_FROM(int16_t)
+  case H5IO_UINT32: CONVERT_FROM(uint32_t)
+  case H5IO_INT32: CONVERT_FROM(int32_t)
+  case H5IO_UINT64: CONVERT_FROM(uint64_t)
+  case H5IO_INT64: CONVERT_FROM(int64_t)
+  case H5IO_FLOAT32: CONVERT_FROM(float)
+  case H5IO_FLOAT64: CONVERT_FROM(double)
+  default: return failure(ctx, "fill=convert: input 0 has a type this library does not know");
+  }
+}
+
 int process(void* context, int64_t slice, int num_inputs, const h5io_buffer_t* inputs,
             int num_outputs, h5io_buffer_t* outputs) {
   context_t* ctx = context;
@@ -233,6 +281,13 @@ int process(void* context, int64_t slice, int num_inputs, const h5io_buffer_t* i
   if (ctx->fails_here && strcmp(ctx->fail_in, "process") == 0 && slice == ctx->fail_at)
     return failure(ctx, ctx->message);
   sleep_for_ms(ctx->sleep_ms);
+  if (ctx->fill_convert) {
+    for (int j = 0; j < num_outputs; ++j) {
+      const int rc = convert(ctx, &inputs[0], &outputs[j]);
+      if (rc != 0) return rc;
+    }
+    return 0;
+  }
   /* Looked at after the sleep: a group stopped mid-slice sees it on waking. */
   const int poisoned = ctx->poison_file[0] != '\0' && access(ctx->poison_file, F_OK) == 0;
   double s = poisoned ? -1.0 : sum_of(&inputs[0]);
