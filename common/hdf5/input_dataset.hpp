@@ -45,6 +45,14 @@ public:
   const std::vector<int64_t>& chunk() const { return chunk_; }
   int64_t chunk_extent(int axis) const override { return chunk_.empty() ? 1 : chunk_[axis]; }
 
+  // Beyond this many chunks, finding their addresses for read-ahead advice
+  // costs more than the advice saves (worth_advising).
+  static constexpr int64_t most_chunks_advised = 4096;
+  // Whether sliced reads first advise the kernel of the chunks they need:
+  // a chunked dataset of at most most_chunks_advised chunks, in a file not
+  // already in the page cache when it was opened.
+  bool advises_reads() const { return advice_fd_.valid(); }
+
   void read_whole(std::byte* destination) override;
 
   // The frames of the stored dataset this input shows (empty: every frame).
@@ -81,9 +89,10 @@ private:
 
   // Asks the kernel to start reading the chunks a unit will need, so that
   // the disk works on many of them at once instead of one pread at a time.
-  // Only chunked datasets have a descriptor for these hints.
+  // Only datasets that advises_reads() have a descriptor for these hints.
   void prefetch(std::span<const int64_t> start, std::span<const int64_t> extent,
                 std::span<const int64_t> tile);
+  bool worth_advising() const;
   void read_region(std::span<const int64_t> start, std::span<const int64_t> count,
                    std::byte* destination);
 

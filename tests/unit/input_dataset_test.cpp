@@ -1,14 +1,20 @@
 // Slab reads against real HDF5 files: every rank and sliced axis, chunked and
-// contiguous, compared with the values written.
+// contiguous, compared with the values written; when reads are preceded by
+// read-ahead advice; and what the page cache holds of a file.
 #include "common/hdf5/dtype.hpp"
 #include "common/hdf5/input_dataset.hpp"
 #include "common/util/error.hpp"
+#include "common/util/file_descriptor.hpp"
+#include "common/util/page_cache.hpp"
 
 #include "fixtures.hpp"
 #include "scratch_dir.hpp"
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+
+#include <fstream>
 #include <numeric>
 
 using namespace h5io;
@@ -224,4 +230,101 @@ TEST(InputDataset, NarrowedToSomeFramesReadsOnlyThoseInOrder) {
       }
     }
   }
+}
+
+namespace {
+
+// A [frames, 8, 8] uint16 dataset in chunks of [1, rows_per_chunk, 8].
+void write_chunked_frames(const std::filesystem::path& path, int64_t frames,
+                          int64_t rows_per_chunk) {
+  const auto values = test::iota_values<uint16_t>(static_cast<size_t>(frames * 64));
+  auto file = test::create_file(path);
+  test::write_dataset(file.get(), "/d", H5T_NATIVE_UINT16, {frames, 8, 8}, values,
+                      {1, rows_per_chunk, 8});
+}
+
+// The file's pages dropped from the page cache (written back first, so the
+// kernel may drop them), as after a reboot or a long time unread.
+void drop_from_page_cache(const std::filesystem::path& path) {
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  ASSERT_TRUE(fd.valid());
+  ASSERT_EQ(::fdatasync(fd.get()), 0);
+  ASSERT_EQ(::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_DONTNEED), 0);
+}
+
+bool advises_reads(const std::filesystem::path& path) {
+  hdf5::File file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  return InputDataset(file.get(), "/d", path.string()).advises_reads();
+}
+
+} // namespace
+
+TEST(InputDataset, AdvisesReadsOfFewChunksNotInMemory) {
+  test::ScratchDir dir;
+  const auto path = dir / "uncached.h5";
+  write_chunked_frames(path, 64, 4); // 128 chunks
+  drop_from_page_cache(path);
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!cached_fraction(fd.get())) GTEST_SKIP() << "this kernel has no cachestat (Linux 6.5)";
+  EXPECT_LT(*cached_fraction(fd.get()), 0.99);
+  EXPECT_TRUE(advises_reads(path));
+}
+
+TEST(InputDataset, GivesNoAdviceForAFileAlreadyInMemory) {
+  test::ScratchDir dir;
+  const auto path = dir / "cached.h5";
+  write_chunked_frames(path, 64, 4);
+  drop_from_page_cache(path);
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!cached_fraction(fd.get())) GTEST_SKIP() << "this kernel has no cachestat (Linux 6.5)";
+  std::vector<char> buffer(1 << 16);
+  while (::read(fd.get(), buffer.data(), buffer.size()) > 0) {
+  }
+  EXPECT_GE(cached_fraction(fd.get()).value_or(0.0), 0.99);
+  EXPECT_FALSE(advises_reads(path));
+}
+
+TEST(InputDataset, GivesNoAdviceWhenFindingTheChunksWouldCostMore) {
+  test::ScratchDir dir;
+  const auto path = dir / "many_chunks.h5";
+  // One chunk more than the limit: two chunks a frame.
+  write_chunked_frames(path, InputDataset::most_chunks_advised / 2 + 1, 4);
+  drop_from_page_cache(path);
+  EXPECT_FALSE(advises_reads(path));
+  // The values are still all there.
+  hdf5::File file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  InputDataset dataset(file.get(), "/d", path.string());
+  const int64_t frames = InputDataset::most_chunks_advised / 2 + 1;
+  const SliceGeometry g{{frames, 8, 8}, 1, 2};
+  std::vector<uint16_t> sinograms(static_cast<size_t>(frames * 8 * 8));
+  dataset.read_slices(g, 0, 8, reinterpret_cast<std::byte*>(sinograms.data()));
+  const size_t last_frame = static_cast<size_t>(frames - 1);
+  const auto values = test::iota_values<uint16_t>(static_cast<size_t>(frames * 64));
+  for (size_t row = 0; row < 8; ++row)
+    for (size_t frame = 0; frame <= last_frame; ++frame)
+      for (size_t column = 0; column < 8; ++column)
+        ASSERT_EQ(sinograms[(row * (last_frame + 1) + frame) * 8 + column],
+                  values[frame * 64 + row * 8 + column])
+            << "row " << row << ", frame " << frame << ", column " << column;
+}
+
+TEST(PageCache, FileReadIsCachedDroppedFileIsNot) {
+  test::ScratchDir dir;
+  const auto path = dir / "bytes.bin";
+  {
+    std::ofstream out(path, std::ios::binary);
+    const std::string block(1 << 20, 'x');
+    for (int k = 0; k < 8; ++k) out << block;
+  }
+  drop_from_page_cache(path);
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  const std::optional<double> dropped = cached_fraction(fd.get());
+  if (!dropped) GTEST_SKIP() << "this kernel has no cachestat (Linux 6.5)";
+  EXPECT_LT(*dropped, 0.5);
+  std::vector<char> buffer(1 << 20);
+  while (::read(fd.get(), buffer.data(), buffer.size()) > 0) {
+  }
+  EXPECT_GE(cached_fraction(fd.get()).value_or(0.0), 0.99);
+  FileDescriptor directory(::open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  EXPECT_FALSE(cached_fraction(directory.get()).has_value()) << "not a regular file";
 }
