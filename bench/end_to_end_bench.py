@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """h5io end to end against a naive h5py loop and dd, side by side (issue 16).
 
-Two jobs over one [frames, rows, cols] uint16 input chunked [8, 16, cols],
-read by sinogram (dimension 1):
+Two jobs over one [frames, rows, cols] uint16 input chunked [8, 16, cols]
+(--chunk sets the first two), read by sinogram (dimension 1):
 
   sum    the `benchmark` library: every sinogram summed (a few bytes out);
   write  the `configurable` test library writing a [rows, frames, cols]
@@ -58,9 +58,10 @@ PARTS = re.compile(r"job ([\d.]+) s: setup ([\d.]+) s .*?rounds ([\d.]+) s \(of 
 
 MAKE_INPUT = """
 import sys, h5py, numpy as np
-path, frames, rows, cols = sys.argv[1], *map(int, sys.argv[2:5])
+path, frames, rows, cols, chunk_frames, chunk_rows = sys.argv[1], *map(int, sys.argv[2:7])
 with h5py.File(path, "w") as f:
-    d = f.create_dataset("/entry/data/data", (frames, rows, cols), "u2", chunks=(8, min(16, rows), cols))
+    d = f.create_dataset("/entry/data/data", (frames, rows, cols), "u2",
+                         chunks=(chunk_frames, chunk_rows, cols))
     rng = np.random.default_rng(16)
     for i in range(0, frames, 8):
         n = min(8, frames - i)
@@ -321,6 +322,9 @@ def main():
     parser.add_argument("--frames", type=int, default=1024)
     parser.add_argument("--rows", type=int, default=512)
     parser.add_argument("--cols", type=int, default=1024)
+    parser.add_argument("--chunk", default="8,16",
+                        help="frames and rows per chunk (a chunk spans every column): 1,16 "
+                             "makes one a frame's strip, as finely chunked beamline files")
     parser.add_argument("--ranks", default="1,2")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--jobs", default="sum,write")
@@ -340,12 +344,14 @@ def main():
     shutil.rmtree(args.workdir, ignore_errors=True)
     os.makedirs(args.workdir)
     src = os.path.join(args.workdir, "input.h5")
-    run([args.python, "-c", MAKE_INPUT, src, str(args.frames), str(args.rows), str(args.cols)],
-        "making the input")
+    chunk_frames, chunk_rows = (int(c) for c in args.chunk.split(","))
+    chunk_rows = min(chunk_rows, args.rows)
+    run([args.python, "-c", MAKE_INPUT, src, str(args.frames), str(args.rows), str(args.cols),
+         str(chunk_frames), str(chunk_rows)], "making the input")
     in_bytes = args.frames * args.rows * args.cols * 2
     out_bytes = {"sum": args.rows * 16, "write": args.rows * args.frames * args.cols * 4}
-    print(f"input [{args.frames}, {args.rows}, {args.cols}] uint16 chunked [8, "
-          f"{min(16, args.rows)}, {args.cols}], {in_bytes / 1e6:.1f} MB; ranks {args.ranks}; "
+    print(f"input [{args.frames}, {args.rows}, {args.cols}] uint16 chunked [{chunk_frames}, "
+          f"{chunk_rows}, {args.cols}], {in_bytes / 1e6:.1f} MB; ranks {args.ranks}; "
           f"{args.rounds} interleaved rounds")
 
     if "write" in jobs:
