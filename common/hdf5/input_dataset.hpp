@@ -4,6 +4,7 @@
 // to some of its frames (first dimension), e.g. a scan's projections without
 // the dark and flat frames stored in the same dataset.
 
+#include "common/hdf5/chunk_map.hpp"
 #include "common/hdf5/hdf5_handle.hpp"
 #include "common/hdf5/input_source.hpp"
 #include "common/util/file_descriptor.hpp"
@@ -45,12 +46,12 @@ public:
   const std::vector<int64_t>& chunk() const { return chunk_; }
   int64_t chunk_extent(int axis) const override { return chunk_.empty() ? 1 : chunk_[axis]; }
 
-  // Beyond this many chunks, finding their addresses for read-ahead advice
-  // costs more than the advice saves (worth_advising).
-  static constexpr int64_t most_chunks_advised = 4096;
+  // Beyond this many chunks, looking each up for read-ahead advice costs
+  // more than the advice saves (looks_chunks_up); a ChunkMap places them.
+  static constexpr int64_t most_chunks_looked_up = 4096;
   // Whether sliced reads first advise the kernel of the chunks they need:
-  // a chunked dataset of at most most_chunks_advised chunks, in a file not
-  // already in the page cache when it was opened.
+  // a chunked dataset in a file not already in the page cache when it was
+  // opened.
   bool advises_reads() const { return advice_fd_.valid(); }
 
   void read_whole(std::byte* destination) override;
@@ -92,7 +93,7 @@ private:
   // Only datasets that advises_reads() have a descriptor for these hints.
   void prefetch(std::span<const int64_t> start, std::span<const int64_t> extent,
                 std::span<const int64_t> tile);
-  bool worth_advising() const;
+  bool looks_chunks_up() const;
   void read_region(std::span<const int64_t> start, std::span<const int64_t> count,
                    std::byte* destination);
 
@@ -108,6 +109,7 @@ private:
   std::vector<std::byte> staging_[2];
   std::unique_ptr<WorkerThread> reorder_; // started at the first sliced read
   FileDescriptor advice_fd_;              // the dataset's file, for read-ahead hints
+  std::unique_ptr<ChunkMap> chunk_map_;   // made at the first hint, past most_chunks_looked_up
 };
 
 } // namespace h5io

@@ -1,6 +1,7 @@
 // Slab reads against real HDF5 files: every rank and sliced axis, chunked and
 // contiguous, compared with the values written; when reads are preceded by
 // read-ahead advice; and what the page cache holds of a file.
+#include "common/hdf5/chunk_map.hpp"
 #include "common/hdf5/dtype.hpp"
 #include "common/hdf5/input_dataset.hpp"
 #include "common/util/error.hpp"
@@ -243,6 +244,66 @@ void write_chunked_frames(const std::filesystem::path& path, int64_t frames,
                       {1, rows_per_chunk, 8});
 }
 
+// A [frames, 32, 256] uint16 dataset in chunks of [1, 16, 256] (8 KiB),
+// written one frame at a time in `order`, deflated when asked.
+void write_frames_in_order(const std::filesystem::path& path, const std::vector<int64_t>& order,
+                           bool deflate) {
+  auto file = test::create_file(path);
+  const std::vector<hsize_t> dims{order.size(), 32, 256};
+  const std::vector<hsize_t> chunk{1, 16, 256};
+  const std::vector<hsize_t> one{1, 32, 256};
+  hdf5::Dataspace space(H5Screate_simple(3, dims.data(), nullptr));
+  hdf5::Dataspace memory(H5Screate_simple(3, one.data(), nullptr));
+  hdf5::PropertyList creation(H5Pcreate(H5P_DATASET_CREATE));
+  H5Pset_chunk(creation.get(), 3, chunk.data());
+  if (deflate) H5Pset_deflate(creation.get(), 1);
+  hdf5::Dataset dataset(H5Dcreate2(file.get(), "/d", H5T_NATIVE_UINT16, space.get(), H5P_DEFAULT,
+                                   creation.get(), H5P_DEFAULT));
+  std::vector<uint16_t> frame(32 * 256);
+  for (const int64_t f : order) {
+    std::fill(frame.begin(), frame.end(), static_cast<uint16_t>(f));
+    const std::vector<hsize_t> start{static_cast<hsize_t>(f), 0, 0};
+    H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start.data(), nullptr, one.data(), nullptr);
+    ASSERT_GE(H5Dwrite(dataset.get(), H5T_NATIVE_UINT16, memory.get(), space.get(), H5P_DEFAULT,
+                       frame.data()),
+              0);
+  }
+}
+
+std::vector<int64_t> frame_order(int64_t frames, bool reversed) {
+  std::vector<int64_t> order(static_cast<size_t>(frames));
+  std::iota(order.begin(), order.end(), 0);
+  if (reversed) std::reverse(order.begin(), order.end());
+  return order;
+}
+
+// How many of the dataset's chunks the map places; fails unless every range
+// it gives holds its chunk (as HDF5 looks it up) and is at most two chunks.
+int64_t chunks_placed(const std::filesystem::path& path, int64_t frames) {
+  hdf5::File file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  hdf5::Dataset dataset(H5Dopen2(file.get(), "/d", H5P_DEFAULT));
+  const ChunkMap map(dataset.get(), {frames, 32, 256}, {1, 16, 256}, 2);
+  int64_t placed = 0;
+  for (int64_t f = 0; f < frames; ++f)
+    for (int64_t r = 0; r < 32; r += 16) {
+      const std::optional<ChunkMap::Range> range = map.range_of(std::vector<int64_t>{f, r, 0});
+      if (!range) continue;
+      ++placed;
+      const std::vector<hsize_t> offset{static_cast<hsize_t>(f), static_cast<hsize_t>(r), 0};
+      unsigned filters = 0;
+      haddr_t address = HADDR_UNDEF;
+      hsize_t size = 0;
+      EXPECT_GE(H5Dget_chunk_info_by_coord(dataset.get(), offset.data(), &filters, &address, &size),
+                0);
+      const auto begin = static_cast<int64_t>(address);
+      EXPECT_LE(range->offset, begin) << "chunk at frame " << f << ", row " << r;
+      EXPECT_GE(range->offset + range->bytes, begin + static_cast<int64_t>(size))
+          << "chunk at frame " << f << ", row " << r;
+      EXPECT_LE(range->bytes, 2 * 8192) << "chunk at frame " << f << ", row " << r;
+    }
+  return placed;
+}
+
 // The file's pages dropped from the page cache (written back first, so the
 // kernel may drop them), as after a reboot or a long time unread.
 void drop_from_page_cache(const std::filesystem::path& path) {
@@ -284,28 +345,49 @@ TEST(InputDataset, GivesNoAdviceForAFileAlreadyInMemory) {
   EXPECT_FALSE(advises_reads(path));
 }
 
-TEST(InputDataset, GivesNoAdviceWhenFindingTheChunksWouldCostMore) {
+// Past most_chunks_looked_up the chunks are placed by a ChunkMap.
+const int64_t many_frames = InputDataset::most_chunks_looked_up / 2 + 100;
+
+TEST(ChunkMap, PlacesTheChunksOfAFileWrittenInOrder) {
   test::ScratchDir dir;
-  const auto path = dir / "many_chunks.h5";
-  // One chunk more than the limit: two chunks a frame.
-  write_chunked_frames(path, InputDataset::most_chunks_advised / 2 + 1, 4);
+  const auto path = dir / "in_order.h5";
+  write_frames_in_order(path, frame_order(many_frames, false), false);
+  // HDF5 puts its index nodes between some chunks: most intervals between
+  // samples still have gaps of at most a chunk.
+  EXPECT_GE(chunks_placed(path, many_frames), many_frames * 2 * 9 / 10);
+}
+
+TEST(ChunkMap, PlacesNothingBetweenSamplesOfAFileWrittenOutOfOrder) {
+  test::ScratchDir dir;
+  const auto path = dir / "reversed.h5";
+  write_frames_in_order(path, frame_order(many_frames, true), false);
+  // Frames written last to first: within a frame the two chunks are in
+  // order, but no interval between samples is; only samples are placed.
+  EXPECT_LE(chunks_placed(path, many_frames), ChunkMap::samples);
+}
+
+TEST(ChunkMap, PlacesNoCompressedChunk) {
+  test::ScratchDir dir;
+  const auto path = dir / "deflated.h5";
+  write_frames_in_order(path, frame_order(200, false), true);
+  EXPECT_EQ(chunks_placed(path, 200), 0);
+}
+
+TEST(InputDataset, ReadsManyChunksRightWhileAdvisingThem) {
+  test::ScratchDir dir;
+  const auto path = dir / "many.h5";
+  write_frames_in_order(path, frame_order(many_frames, false), false);
   drop_from_page_cache(path);
-  EXPECT_FALSE(advises_reads(path));
-  // The values are still all there.
   hdf5::File file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
   InputDataset dataset(file.get(), "/d", path.string());
-  const int64_t frames = InputDataset::most_chunks_advised / 2 + 1;
-  const SliceGeometry g{{frames, 8, 8}, 1, 2};
-  std::vector<uint16_t> sinograms(static_cast<size_t>(frames * 8 * 8));
-  dataset.read_slices(g, 0, 8, reinterpret_cast<std::byte*>(sinograms.data()));
-  const size_t last_frame = static_cast<size_t>(frames - 1);
-  const auto values = test::iota_values<uint16_t>(static_cast<size_t>(frames * 64));
-  for (size_t row = 0; row < 8; ++row)
-    for (size_t frame = 0; frame <= last_frame; ++frame)
-      for (size_t column = 0; column < 8; ++column)
-        ASSERT_EQ(sinograms[(row * (last_frame + 1) + frame) * 8 + column],
-                  values[frame * 64 + row * 8 + column])
-            << "row " << row << ", frame " << frame << ", column " << column;
+  const SliceGeometry g{{many_frames, 32, 256}, 1, 2};
+  std::vector<uint16_t> sinograms(static_cast<size_t>(16 * many_frames * 256));
+  dataset.read_slices(g, 16, 16, reinterpret_cast<std::byte*>(sinograms.data()));
+  for (size_t row = 0; row < 16; ++row)
+    for (size_t frame = 0; frame < static_cast<size_t>(many_frames); ++frame)
+      ASSERT_EQ(sinograms[(row * static_cast<size_t>(many_frames) + frame) * 256 + 255],
+                static_cast<uint16_t>(frame))
+          << "row " << 16 + row << ", frame " << frame;
 }
 
 TEST(PageCache, FileReadIsCachedDroppedFileIsNot) {
