@@ -46,8 +46,9 @@ public:
   const std::vector<int64_t>& chunk() const { return chunk_; }
   int64_t chunk_extent(int axis) const override { return chunk_.empty() ? 1 : chunk_[axis]; }
 
-  // Beyond this many chunks, looking each up for read-ahead advice costs
-  // more than the advice saves (looks_chunks_up); a ChunkMap places them.
+  // Chunks the ChunkMap cannot place are looked up one by one for
+  // read-ahead advice up to this many chunks; beyond, that costs more than
+  // the advice saves (looks_chunks_up).
   static constexpr int64_t most_chunks_looked_up = 4096;
   // Whether sliced reads first advise the kernel of the chunks they need:
   // a chunked dataset in a file not already in the page cache when it was
@@ -109,7 +110,7 @@ private:
   std::vector<std::byte> staging_[2];
   std::unique_ptr<WorkerThread> reorder_; // started at the first sliced read
   FileDescriptor advice_fd_;              // the dataset's file, for read-ahead hints
-  std::unique_ptr<ChunkMap> chunk_map_;   // made at the first hint, past most_chunks_looked_up
+  std::unique_ptr<ChunkMap> chunk_map_;   // made at the first hint
 };
 
 } // namespace h5io
