@@ -8,13 +8,14 @@ namespace h5io {
 
 ChunkMap::ChunkMap(hid_t dataset, const std::vector<int64_t>& shape, std::vector<int64_t> chunk,
                    size_t element_size)
-    : chunk_(std::move(chunk)), chunk_bytes_(static_cast<int64_t>(element_size)) {
-  int64_t count = 1;
+    : dataset_(dataset), chunk_(std::move(chunk)),
+      chunk_bytes_(static_cast<int64_t>(element_size)) {
   for (size_t d = 0; d < shape.size(); ++d) {
     chunks_along_.push_back((shape[d] + chunk_[d] - 1) / chunk_[d]);
-    count *= chunks_along_.back();
+    chunk_count_ *= chunks_along_.back();
     chunk_bytes_ *= chunk_[d];
   }
+  const int64_t count = chunk_count_;
   // Filtered chunks have sizes of their own: no two samples would agree.
   hdf5::PropertyList creation(H5Dget_create_plist(dataset));
   if (H5Pget_nfilters(creation.get()) != 0) return;
@@ -24,15 +25,8 @@ ChunkMap::ChunkMap(hid_t dataset, const std::vector<int64_t>& shape, std::vector
   int64_t looked_up = 0;
   const auto sample = [&](int64_t index) {
     ++looked_up;
-    std::vector<hsize_t> offset;
-    for (const int64_t o : origin_of(index)) offset.push_back(static_cast<hsize_t>(o));
-    unsigned filters = 0;
-    haddr_t address = HADDR_UNDEF;
-    hsize_t size = 0;
-    const bool stored =
-        H5Dget_chunk_info_by_coord(dataset, offset.data(), &filters, &address, &size) >= 0 &&
-        address != HADDR_UNDEF && static_cast<int64_t>(size) == chunk_bytes_;
-    return Sample{index, stored ? static_cast<int64_t>(address) : -1};
+    const std::optional<Range> stored = look_up(origin_of(index));
+    return Sample{index, stored && stored->bytes == chunk_bytes_ ? stored->offset : -1};
   };
   for (int64_t k = 0; k < samples; ++k) {
     const int64_t index = (count - 1) * k / (samples - 1);
@@ -56,7 +50,24 @@ ChunkMap::ChunkMap(hid_t dataset, const std::vector<int64_t>& shape, std::vector
     }
     samples_ = std::move(finer);
   }
+}
+
+std::optional<ChunkMap::Range> ChunkMap::find(std::span<const int64_t> origin) const {
+  if (const std::optional<Range> range = range_of(origin)) return range;
+  if (chunk_count_ > most_chunks_looked_up) return std::nullopt;
+  return look_up(origin);
+}
+
+std::optional<ChunkMap::Range> ChunkMap::look_up(std::span<const int64_t> origin) const {
+  const std::vector<hsize_t> offset(origin.begin(), origin.end());
+  unsigned filters = 0;
+  haddr_t address = HADDR_UNDEF;
+  hsize_t size = 0;
+  const herr_t status =
+      H5Dget_chunk_info_by_coord(dataset_, offset.data(), &filters, &address, &size);
   hdf5::error_stack_summary(); // a chunk never written has no address: not an error
+  if (status < 0 || address == HADDR_UNDEF) return std::nullopt;
+  return Range{static_cast<int64_t>(address), static_cast<int64_t>(size)};
 }
 
 std::optional<ChunkMap::Range> ChunkMap::range_of(std::span<const int64_t> origin) const {

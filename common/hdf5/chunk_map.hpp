@@ -30,13 +30,17 @@ namespace h5io {
 
 class ChunkMap {
 public:
+  // Chunks the map cannot place are looked up one by one (find) in datasets
+  // of at most this many chunks; beyond, that costs more than the advice
+  // saves.
+  static constexpr int64_t most_chunks_looked_up = 4096;
+
   // Chunks first looked up when the map is made (evenly spread, first and
   // last included); intervals are then halved while the budget lasts.
   static constexpr int64_t samples = 65;
 
   // Looks up the samples of `dataset` (chunked, of `shape` in chunks of
-  // `chunk`, elements of `element_size` bytes), which must stay open while
-  // the map is made.
+  // `chunk`, elements of `element_size` bytes), which must outlive the map.
   ChunkMap(hid_t dataset, const std::vector<int64_t>& shape, std::vector<int64_t> chunk,
            size_t element_size);
 
@@ -47,17 +51,24 @@ public:
   // A file range that holds the chunk whose first element is `origin`, or
   // nullopt where the samples around it do not vouch for one.
   std::optional<Range> range_of(std::span<const int64_t> origin) const;
+  // range_of's answer, or else the chunk's own range looked up in a dataset
+  // of at most most_chunks_looked_up chunks.
+  std::optional<Range> find(std::span<const int64_t> origin) const;
 
 private:
   struct Sample {
     int64_t index;  // in chunk order
     int64_t offset; // in the file; -1: not stored
   };
+  // The chunk's stored range as HDF5 gives it (walking the whole index).
+  std::optional<Range> look_up(std::span<const int64_t> origin) const;
   int64_t index_of(std::span<const int64_t> origin) const;
   std::vector<int64_t> origin_of(int64_t index) const;
 
+  hid_t dataset_;
   std::vector<int64_t> chunk_;
   std::vector<int64_t> chunks_along_; // chunks along each dimension
+  int64_t chunk_count_ = 1;
   int64_t chunk_bytes_;
   std::vector<Sample> samples_; // ascending index
 };

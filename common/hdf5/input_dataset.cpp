@@ -145,19 +145,6 @@ InputDataset::InputDataset(hid_t file, const std::string& location, const std::s
   }
 }
 
-bool InputDataset::looks_chunks_up() const {
-  // Advice needs each chunk's address, and HDF5 1.10 finds one by walking
-  // the dataset's whole chunk index (H5Dget_chunk_info_by_coord; 1.14's
-  // H5Dchunk_iter, one walk for all, is not in Debian 12): advising every
-  // chunk is quadratic in their number. Measured here: ~35 us a lookup among
-  // 4096 chunks, ~310 us among 32768, where a cold sinogram read of 270 MB
-  // in 8 KiB chunks took 19 s with a lookup for each and 1.3 s without.
-  // A ChunkMap of a few lookups places the chunks of files written in order.
-  int64_t chunks = 1;
-  for (size_t d = 0; d < shape_.size(); ++d) chunks *= (shape_[d] + chunk_[d] - 1) / chunk_[d];
-  return chunks <= most_chunks_looked_up;
-}
-
 InputDataset::InputDataset(hid_t file, const std::string& location, const std::string& file_name,
                            std::vector<FrameRange> frames, std::string name)
     : InputDataset(file, location, file_name) {
@@ -228,34 +215,16 @@ std::vector<InputDataset::Piece> InputDataset::pieces(int64_t first, int64_t cou
 void InputDataset::prefetch(std::span<const int64_t> start, std::span<const int64_t> extent,
                             std::span<const int64_t> tile) {
   if (!advice_fd_.valid()) return;
-  const auto advise = [this](int64_t offset, int64_t bytes) {
-    posix_fadvise(advice_fd_.get(), static_cast<off_t>(offset), static_cast<off_t>(bytes),
-                  POSIX_FADV_WILLNEED);
-  };
   if (!chunk_map_)
     chunk_map_ = std::make_unique<ChunkMap>(dataset_.get(), shape_, chunk_, element_size());
-  const bool look_up = looks_chunks_up();
   std::vector<int64_t> origin(start.size());
-  std::vector<hsize_t> offset(start.size());
   for_each_tile(start, extent, tile, [&](std::span<const int64_t> s, std::span<const int64_t>) {
     // A chunk is known by its first element.
     for (size_t d = 0; d < s.size(); ++d) origin[d] = s[d] / tile[d] * tile[d];
-    // The map places the chunks of files written in order; others are
-    // looked up one by one while that is cheap.
-    if (const std::optional<ChunkMap::Range> range = chunk_map_->range_of(origin)) {
-      advise(range->offset, range->bytes);
-      return;
-    }
-    if (!look_up) return;
-    std::copy(origin.begin(), origin.end(), offset.begin());
-    unsigned filters = 0;
-    haddr_t address = HADDR_UNDEF;
-    hsize_t size = 0;
-    if (H5Dget_chunk_info_by_coord(dataset_.get(), offset.data(), &filters, &address, &size) >= 0 &&
-        address != HADDR_UNDEF)
-      advise(static_cast<int64_t>(address), static_cast<int64_t>(size));
+    if (const std::optional<ChunkMap::Range> range = chunk_map_->find(origin))
+      posix_fadvise(advice_fd_.get(), static_cast<off_t>(range->offset),
+                    static_cast<off_t>(range->bytes), POSIX_FADV_WILLNEED);
   });
-  hdf5::error_stack_summary(); // a chunk never written has no address: not an error
 }
 
 void InputDataset::read_region(std::span<const int64_t> start, std::span<const int64_t> count,

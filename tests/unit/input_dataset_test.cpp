@@ -348,7 +348,7 @@ TEST(InputDataset, GivesNoAdviceForAFileAlreadyInMemory) {
 }
 
 // Past most_chunks_looked_up the chunks are placed by a ChunkMap.
-const int64_t many_frames = InputDataset::most_chunks_looked_up / 2 + 100;
+const int64_t many_frames = ChunkMap::most_chunks_looked_up / 2 + 100;
 
 TEST(ChunkMap, PlacesTheChunksOfAFileWrittenInOrder) {
   test::ScratchDir dir;
